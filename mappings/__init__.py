@@ -1,0 +1,1 @@
+"""Shipped mapping specs (YAML); read with importlib.resources.files("fulfillmap.mappings")."""

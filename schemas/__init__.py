@@ -1,0 +1,1 @@
+"""Packaged JSON Schemas; read with importlib.resources.files("fulfillmap.schemas")."""
