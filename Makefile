@@ -1,0 +1,37 @@
+# fulfillmap developer commands. Everything installs into .venv; nothing global is relied on.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: install demo test lint typecheck bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# A strict editable install: mypy can see the package, and the layout matches the wheel's.
+install: $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[test]" --config-settings editable_mode=strict
+
+demo: install
+	@echo "== order-to-fulfillment-order (examples/order.json, context examples/order.context.json)"
+	@$(BIN)/fulfillmap map order-to-fulfillment-order examples/order.json --context examples/order.context.json
+	@echo "== shipped-event-to-fulfillment (examples/shipped-event.json)"
+	@$(BIN)/fulfillmap map shipped-event-to-fulfillment examples/shipped-event.json
+	@echo "== cancelled-event-to-fulfillment (examples/cancelled-event.json)"
+	@$(BIN)/fulfillmap map cancelled-event-to-fulfillment examples/cancelled-event.json
+	@echo "== fulfillmap validate (the shipped mappings)"
+	@$(BIN)/fulfillmap validate
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

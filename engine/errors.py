@@ -1,0 +1,113 @@
+"""The exception tree. Every error fulfillmap raises on purpose is one of these::
+
+    FulfillmapError (ValueError)
+     ├── SpecError        a mapping file (or a file it names) is invalid; all problems at once
+     └── MappingError     applying a mapping to one input failed; says where and why
+
+A ``SpecError`` is raised at load time, never while an event is being mapped. A
+``MappingError`` names the mapping, the target field, the expression, the data path in the
+input and the mapping file's line, so that a webhook handler can log it as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["FulfillmapError", "MappingError", "Problem", "SpecError"]
+
+
+class FulfillmapError(ValueError):
+    """Base class of every error fulfillmap raises on purpose."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem in a mapping file: where it is, what is wrong, and the path in the spec."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+    spec_path: str = ""
+
+    def __str__(self) -> str:
+        where = f" (at {self.spec_path})" if self.spec_path else ""
+        return f"{self.file}:{self.line}:{self.column}: {self.message}{where}"
+
+
+class SpecError(FulfillmapError):
+    """A mapping file is invalid. ``problems`` lists every problem found, in file order."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(sorted(problems, key=lambda p: (p.file, p.line, p.column)))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class MappingError(FulfillmapError):
+    """Applying a mapping to an input failed.
+
+    Attributes (``None`` where they do not apply):
+
+    - ``mapping``: the mapping's name;
+    - ``field``: the target field, with array indices (``items[1].tax.amount``);
+    - ``expression``: the expression being evaluated;
+    - ``data_path``: where in the input (``items[1].tax.amount``);
+    - ``location``: the mapping file and line that defines the field (``file.yaml:12:7``);
+    - ``plugin``: the plugin that computed the field, if any;
+    - ``reason``: the bare reason, without the location details.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        mapping: str | None = None,
+        field: str | None = None,
+        expression: str | None = None,
+        data_path: str | None = None,
+        location: str | None = None,
+        plugin: str | None = None,
+    ) -> None:
+        self.reason = reason
+        self.mapping = mapping
+        self.field = field
+        self.expression = expression
+        self.data_path = data_path
+        self.location = location
+        self.plugin = plugin
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        head = f"mapping '{self.mapping}'" if self.mapping else "mapping"
+        if self.field:
+            head += f", field '{self.field}'"
+        details = [
+            f"{label} {value}"
+            for label, value in (
+                ("expression", f"`{self.expression}`" if self.expression else None),
+                ("plugin", f"'{self.plugin}'" if self.plugin else None),
+                ("at input path", self.data_path),
+                ("defined at", self.location),
+            )
+            if value
+        ]
+        tail = f" ({'; '.join(details)})" if details else ""
+        return f"{head}: {self.reason}{tail}"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_mapping_error, (self.reason, self._fields()))
+
+    def _fields(self) -> dict[str, str | None]:
+        return {
+            "mapping": self.mapping,
+            "field": self.field,
+            "expression": self.expression,
+            "data_path": self.data_path,
+            "location": self.location,
+            "plugin": self.plugin,
+        }
+
+
+def _rebuild_mapping_error(reason: str, fields: dict[str, str | None]) -> MappingError:
+    return MappingError(reason, **fields)

@@ -1,0 +1,133 @@
+"""JMESPath expressions as fields use them: plain dotted paths are looked up directly (and
+tell a missing key from a null value); everything else goes through ``jmespath.compile``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Final
+
+import jmespath
+import jmespath.exceptions
+import jmespath.parser
+
+__all__ = [
+    "MISSING",
+    "Expression",
+    "WrongType",
+    "compile_expression",
+    "function_calls",
+    "is_true",
+    "type_name",
+]
+
+_PLAIN: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+
+
+class _Missing:
+    """The value of a key that is not there (as opposed to ``None``, a JSON null)."""
+
+    _instance: _Missing | None = None
+
+    def __new__(cls) -> _Missing:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __reduce__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Final = _Missing()
+
+
+class WrongType(Exception):
+    """A plain path stepped into something that is not an object."""
+
+    def __init__(self, keys: tuple[str, ...], value: Any) -> None:
+        self.keys = keys  #: the path up to the offending value
+        self.value = value
+        super().__init__(f"expected an object at {'.'.join(keys)}, got {type_name(value)}")
+
+
+@dataclass(frozen=True, slots=True)
+class Expression:
+    """A compiled expression: ``keys`` for a plain path, else a parsed JMESPath expression."""
+
+    text: str
+    keys: tuple[str, ...] | None
+    parsed: jmespath.parser.ParsedResult | None
+
+    def lookup(self, data: Any) -> Any:
+        """A plain path's value: the value, ``None`` for null, or ``MISSING``.
+
+        Raises ``WrongType`` when a step of the path is neither an object nor null.
+        """
+        assert self.keys is not None
+        for depth, key in enumerate(self.keys):
+            if isinstance(data, dict):
+                data = data.get(key, MISSING)
+                if data is MISSING:
+                    return MISSING
+            elif data is None:
+                return None
+            else:
+                raise WrongType(self.keys[:depth], data)
+        return data
+
+    def search(self, data: Any, options: jmespath.Options) -> Any:
+        """The expression's value (``None`` for null *or* missing, when not a plain path)."""
+        if self.keys is not None:
+            value = self.lookup(data)
+            return None if value is MISSING else value
+        assert self.parsed is not None
+        return self.parsed.search(data, options)
+
+
+def compile_expression(text: str) -> Expression:
+    """Compile ``text``; raises ``jmespath.exceptions.ParseError`` when it is invalid."""
+    if _PLAIN.match(text):
+        return Expression(text, tuple(text.split(".")), None)
+    return Expression(text, None, jmespath.compile(text))
+
+
+def function_calls(expression: Expression) -> Iterator[tuple[str, int]]:
+    """Every function the expression calls, with its number of arguments."""
+    if expression.parsed is None:
+        return
+    stack = [expression.parsed.parsed]
+    while stack:
+        node = stack.pop()
+        if node.get("type") == "function_expression":
+            yield node["value"], len(node["children"])
+        stack.extend(child for child in node.get("children", ()) if isinstance(child, dict))
+
+
+def is_true(value: Any) -> bool:
+    """JMESPath truthiness: false, null, "", [] and {} are false; everything else is true."""
+    return not (value is None or value is False or value == "" or value == [] or value == {})
+
+
+def type_name(value: Any) -> str:
+    """The JSON name of a Python value's type."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, int | float) or type(value).__name__ == "Decimal":
+        return "a number"
+    return type(value).__name__

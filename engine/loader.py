@@ -1,0 +1,142 @@
+"""Stage 1, load: YAML text -> plain data plus the file position of every node.
+
+Only YAML's safe subset is read (no arbitrary objects). Duplicate keys, non-string keys and
+values that JSON cannot hold (dates, binary) are problems, not silently accepted.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Problem, SpecError
+
+try:  # libyaml is several times faster where it is installed
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+__all__ = ["Document", "Mark", "SpecPath", "format_path", "parse_yaml"]
+
+SpecPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A 1-based position in a file, and the YAML scalar style found there."""
+
+    line: int
+    column: int
+    style: str | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed mapping file: its data and where each value (and each key) stands."""
+
+    file: str
+    data: Any
+    directory: Path | None
+    marks: dict[SpecPath, Mark] = field(repr=False)
+    key_marks: dict[SpecPath, Mark] = field(repr=False)
+    #: problems found while reading (duplicate keys, non-JSON values), reported by validation
+    problems: list[Problem] = field(default_factory=list)
+
+    def mark(self, path: SpecPath, *, key: bool = False) -> Mark:
+        """The position of ``path`` (of its key, with ``key=True``), else its nearest ancestor."""
+        table = self.key_marks if key else self.marks
+        for end in range(len(path), -1, -1):
+            found = table.get(path[:end]) or self.marks.get(path[:end])
+            if found:
+                return found
+        return Mark(1, 1)
+
+    def problem(self, path: SpecPath, message: str, *, key: bool = False) -> Problem:
+        mark = self.mark(path, key=key)
+        return Problem(self.file, mark.line, mark.column, message, format_path(path))
+
+
+def format_path(path: SpecPath) -> str:
+    """``("fields", "items", 0)`` -> ``fields.items[0]``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def parse_yaml(text: str, file: str, directory: Path | None = None) -> Document:
+    """Parse one YAML document; raise SpecError listing every problem found."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        builder = _Builder(loader, file)
+        data = builder.build(node, ()) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        reason = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        raise SpecError([Problem(file, line, column, f"invalid YAML: {reason}")]) from exc
+    except yaml.YAMLError as exc:
+        raise SpecError([Problem(file, 1, 1, f"invalid YAML: {exc}")]) from exc
+    finally:
+        loader.dispose()
+    if node is None:
+        raise SpecError([Problem(file, 1, 1, "the file is empty; a mapping is a YAML object")])
+    return Document(file, data, directory, builder.marks, builder.key_marks, builder.problems)
+
+
+def _mark(node: yaml.Node) -> Mark:
+    style = node.style if isinstance(node, yaml.ScalarNode) else None
+    return Mark(node.start_mark.line + 1, node.start_mark.column + 1, style)
+
+
+class _Builder:
+    """Turns a composed node tree into data, recording marks and problems."""
+
+    def __init__(self, loader: Any, file: str) -> None:
+        self.loader = loader
+        self.file = file
+        self.marks: dict[SpecPath, Mark] = {}
+        self.key_marks: dict[SpecPath, Mark] = {}
+        self.problems: list[Problem] = []
+
+    def build(self, node: yaml.Node, path: SpecPath) -> Any:
+        self.marks[path] = _mark(node)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
+        value = self.loader.construct_object(node, deep=True)
+        if isinstance(value, datetime.date | bytes):
+            self._problem(node, f"{node.value!r} is not a JSON value; quote it to make it text")
+        return value
+
+    def _mapping(self, node: yaml.MappingNode, path: SpecPath) -> dict[str, Any]:
+        self.loader.flatten_mapping(node)  # YAML merge keys (<<)
+        result: dict[str, Any] = {}
+        for key_node, value_node in self._pairs(node):
+            key = self.loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                self._problem(key_node, f"keys must be text, not {key!r}; quote the key")
+                continue
+            child = (*path, key)
+            if key in result:
+                first = self.key_marks[child].line
+                self._problem(key_node, f"duplicate key '{key}' (first defined on line {first})")
+                continue
+            self.key_marks[child] = _mark(key_node)
+            result[key] = self.build(value_node, child)
+        return result
+
+    @staticmethod
+    def _pairs(node: yaml.MappingNode) -> Iterator[tuple[yaml.Node, yaml.Node]]:
+        yield from node.value
+
+    def _problem(self, node: yaml.Node, message: str) -> None:
+        mark = _mark(node)
+        self.problems.append(Problem(self.file, mark.line, mark.column, message))

@@ -1,0 +1,222 @@
+"""Stage 4, apply: the compiled mapping, and ``load`` which runs the whole pipeline.
+
+load(name or path) -> parse_yaml -> validate_document -> build_spec -> compile_spec
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pluggy
+from jsonschema import Draft7Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+
+from .compiler import Builder, Failure, compile_spec
+from .errors import MappingError
+from .expressions import compile_expression, type_name
+from .loader import parse_yaml
+from .registry import Registry, default_registry, registry_for
+from .resources import find_mapping
+from .spec import Field, From, MappingSpec, Nested, Scope, build_spec
+from .validator import validate_document
+
+__all__ = ["CompiledMapping", "load"]
+
+_MAX_ERRORS = 10
+
+
+def load(
+    name_or_path: str | Path, *, plugins: pluggy.PluginManager | None = None
+) -> CompiledMapping:
+    """Load, validate and compile a mapping: a shipped one by name, or a YAML file by path.
+
+    ``plugins`` is the plugin manager to take computed fields and functions from (default:
+    every installed plugin). Raises ``SpecError`` listing every problem of an invalid file.
+    """
+    source = find_mapping(name_or_path)
+    document = parse_yaml(source.text, source.file, source.directory)
+    registry = default_registry() if plugins is None else registry_for(plugins)
+    schemas = validate_document(document, registry)
+    spec = build_spec(document)
+    return CompiledMapping(spec, schemas.source, schemas.target, registry)
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledMapping:
+    """A mapping ready to apply. Immutable and safe to share between threads."""
+
+    spec: MappingSpec
+    source_schema: Mapping[str, Any] = field(repr=False)
+    target_schema: Mapping[str, Any] = field(repr=False)
+    registry: Registry = field(repr=False)
+    _build: Builder = field(init=False, repr=False)
+    _validator: Draft7Validator = field(init=False, repr=False)
+    _fields: Mapping[str, Field] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        setter = object.__setattr__
+        setter(self, "_build", compile_spec(self.spec, self.registry))
+        setter(self, "_validator", Draft7Validator(self.target_schema, format_checker=_FORMATS))
+        setter(self, "_fields", {f.target_path: f for f in _walk(self.spec.fields)})
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def apply(
+        self, source: Any, context: Mapping[str, Any] | None = None, *, validate: bool = True
+    ) -> dict[str, Any]:
+        """Map ``source`` to a new target document.
+
+        ``context`` holds what the source lacks (e.g. the persisted ``shippingQuote``).
+        Absent optional fields are omitted; the result is validated against the target
+        schema unless ``validate=False``. Raises ``MappingError`` saying where and why.
+        """
+        if not isinstance(source, dict):
+            raise MappingError(
+                f"the input must be a JSON object ({self.spec.source.name}), "
+                f"not {type_name(source)}",
+                mapping=self.name,
+            )
+        if context is None:
+            context = {}
+        elif not isinstance(context, Mapping):
+            raise MappingError(
+                f"the context must be a JSON object, not {type_name(context)}", mapping=self.name
+            )
+        try:
+            result = self._build(source, source, context)
+        except Failure as failure:
+            raise self._error(failure) from failure.__cause__
+        if validate:
+            self.check(result)
+        return result
+
+    def check(self, result: Any) -> None:
+        """Validate a result against the target schema; raise ``MappingError`` if invalid."""
+        errors = sorted(self._validator.iter_errors(result), key=_error_order)
+        if not errors:
+            return
+        first = errors[0]
+        shown = "; ".join(_describe(error) for error in errors[:_MAX_ERRORS])
+        more = f" (and {len(errors) - _MAX_ERRORS} more)" if len(errors) > _MAX_ERRORS else ""
+        count = "1 problem" if len(errors) == 1 else f"{len(errors)} problems"
+        spec_field = self._field_at(first.absolute_path)
+        raise MappingError(
+            f"the result is not a valid {self.spec.target.name}, {count}: {shown}{more}",
+            mapping=self.name,
+            field=_format_path(first.absolute_path) or None,
+            expression=_expression_of(spec_field),
+            data_path=self._source_path(list(first.absolute_path)),
+            location=str(spec_field.location) if spec_field else None,
+        )
+
+    # -- error reporting (never on the success path) ------------------------------------
+
+    def _error(self, failure: Failure) -> MappingError:
+        indices = iter(reversed(failure.indices))
+        target = re.sub(r"\[\]", lambda _: f"[{next(indices, '')}]", failure.field.target_path)
+        return MappingError(
+            failure.reason,
+            mapping=self.name,
+            field=target,
+            expression=failure.expression,
+            data_path=_format_path(failure.data_path) or None,
+            location=str(failure.field.location),
+            plugin=failure.plugin,
+        )
+
+    def _field_at(self, path: Any) -> Field | None:
+        template = ""
+        best: Field | None = None
+        for part in path:
+            template += "[]" if isinstance(part, int) else (f".{part}" if template else part)
+            best = self._fields.get(template, best)
+        return best
+
+    def _source_path(self, path: list[str | int]) -> str | None:
+        """Where an output value came from, when the mapping makes that unambiguous."""
+        fields, rest = self.spec.fields, list(path)
+        source: list[str | int] = []
+        while rest:
+            part = rest.pop(0)
+            found = next((f for f in fields if f.name == part), None)
+            if found is None:
+                return None
+            if found.scope is not Scope.CURRENT:
+                source = ["context"] if found.scope is Scope.CONTEXT else []
+            kind = found.kind
+            if isinstance(kind, From):
+                keys = compile_expression(kind.expressions[0]).keys
+                if len(kind.expressions) != 1 or keys is None:
+                    return None
+                return _format_path([*source, *keys, *rest])
+            if not isinstance(kind, Nested):
+                return None
+            if kind.each is not None:
+                keys = compile_expression(kind.each).keys
+                if keys is None or kind.where is not None:
+                    return None
+                source += keys
+                if rest and isinstance(rest[0], int):
+                    source.append(rest.pop(0))
+            fields = kind.fields
+        return _format_path(source) or None
+
+
+def _walk(fields: tuple[Field, ...]) -> Iterator[Field]:
+    for spec_field in fields:
+        yield spec_field
+        if isinstance(spec_field.kind, Nested):
+            yield from _walk(spec_field.kind.fields)
+
+
+def _expression_of(spec_field: Field | None) -> str | None:
+    if spec_field is not None and isinstance(spec_field.kind, From):
+        return ", ".join(spec_field.kind.expressions)
+    return None
+
+
+def _format_path(path: Any) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _error_order(error: ValidationError) -> tuple[int, str]:
+    return (len(error.absolute_path), _format_path(error.absolute_path))
+
+
+def _describe(error: ValidationError) -> str:
+    where = _format_path(error.absolute_path) or "(top level)"
+    message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
+    return f"{where}: {message}"
+
+
+# -- formats that the target schemas use ------------------------------------------------
+
+_FORMATS = FormatChecker(formats=())
+_DATE_TIME = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)\Z")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\Z")
+
+
+@_FORMATS.checks("date-time", raises=ValueError)
+def _is_date_time(value: object) -> bool:
+    """RFC 3339 date-time, as Digital River's ``createdTime`` values are."""
+    if not isinstance(value, str):
+        return True
+    if not _DATE_TIME.match(value):
+        return False
+    datetime.datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    return True
+
+
+@_FORMATS.checks("email")
+def _is_email(value: object) -> bool:
+    return not isinstance(value, str) or bool(_EMAIL.match(value))

@@ -1,0 +1,118 @@
+"""The plugin registry: what the registered plugins provide, gathered once.
+
+Plugins come from the ``fulfillmap`` entry-point group (the built-in plugin included) or from
+a plugin manager the caller builds. The registry is the only place the hooks are called.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, cast
+
+import jmespath
+import jmespath.functions
+import pluggy
+from fulfillmap.plugins import hookspecs
+from fulfillmap.plugins.hookspecs import FieldFunction, JMESPathFunction
+
+from .errors import FulfillmapError
+
+__all__ = ["Registry", "default_registry", "plugin_manager", "registry_for"]
+
+ENTRY_POINT_GROUP = "fulfillmap"
+
+
+def plugin_manager(*, entry_points: bool = True) -> pluggy.PluginManager:
+    """A plugin manager with fulfillmap's hooks and (by default) every installed plugin."""
+    manager = pluggy.PluginManager("fulfillmap")
+    manager.add_hookspecs(hookspecs)
+    if entry_points:
+        manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    manager.check_pending()
+    return manager
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Computed fields and JMESPath functions by name, with the plugin providing each."""
+
+    fields: Mapping[str, FieldFunction]
+    functions: Mapping[str, JMESPathFunction]
+    owners: Mapping[str, str] = field(repr=False)
+    options: jmespath.Options = field(repr=False, compare=False)
+
+    @property
+    def function_names(self) -> frozenset[str]:
+        """Every function an expression may call: JMESPath's own and the plugins'."""
+        builtins = jmespath.functions.Functions.FUNCTION_TABLE
+        return frozenset(builtins) | frozenset(self.functions)
+
+    def arity(self, name: str) -> int | None:
+        """How many arguments function ``name`` takes (None: variadic or unknown)."""
+        plugin = self.functions.get(name)
+        if plugin is not None:
+            return len(plugin.signature)
+        spec = jmespath.functions.Functions.FUNCTION_TABLE.get(name)
+        if spec is None or any(arg.get("variadic") for arg in spec["signature"]):
+            return None
+        return len(spec["signature"])
+
+
+@functools.cache
+def default_registry() -> Registry:
+    """The registry of every installed plugin, built once per process."""
+    return registry_for(plugin_manager())
+
+
+def registry_for(manager: pluggy.PluginManager) -> Registry:
+    """Call the hooks of ``manager`` and gather what they provide; name clashes are errors."""
+    fields: dict[str, FieldFunction] = {}
+    functions: dict[str, JMESPathFunction] = {}
+    owners: dict[str, str] = {}
+    for impl in manager.hook.fulfillmap_fields.get_hookimpls():
+        provided = cast("Mapping[str, FieldFunction]", impl.function())
+        for name, function in provided.items():
+            _claim(owners, f"field '{name}'", impl.plugin_name)
+            fields[name] = function
+    for impl in manager.hook.fulfillmap_functions.get_hookimpls():
+        declared = cast("Sequence[JMESPathFunction]", impl.function())
+        for jmes in declared:
+            if jmes.name in jmespath.functions.Functions.FUNCTION_TABLE:
+                raise FulfillmapError(
+                    f"plugin '{impl.plugin_name}' redefines JMESPath's built-in function "
+                    f"{jmes.name}(); choose another name"
+                )
+            _claim(owners, f"function {jmes.name}()", impl.plugin_name)
+            functions[jmes.name] = jmes
+    return Registry(
+        fields=MappingProxyType(fields),
+        functions=MappingProxyType(functions),
+        owners=MappingProxyType(owners),
+        options=jmespath.Options(custom_functions=_function_table(functions.values())),
+    )
+
+
+def _claim(owners: dict[str, str], what: str, plugin: str) -> None:
+    if what in owners:
+        raise FulfillmapError(f"plugins '{owners[what]}' and '{plugin}' both provide {what}")
+    owners[what] = plugin
+
+
+def _function_table(functions: Any) -> jmespath.functions.Functions:
+    """A jmespath ``Functions`` instance that also knows the plugins' functions."""
+    methods = {f"_func_{function.name}": _method(function) for function in functions}
+    cls = type("PluginFunctions", (jmespath.functions.Functions,), methods)
+    return cls()  # type: ignore[no-any-return]
+
+
+def _method(function: JMESPathFunction) -> Any:
+    def method(self: object, *args: Any) -> Any:
+        return function.function(*args)
+
+    method.signature = [  # type: ignore[attr-defined]
+        {"types": [] if "any" in types else list(types)} for types in function.signature
+    ]
+    return method

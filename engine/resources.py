@@ -1,0 +1,128 @@
+"""Where mapping files and JSON Schemas come from: the shipped ones (package data of
+``fulfillmap.mappings`` and ``fulfillmap.schemas``) or the integrator's files.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from .errors import FulfillmapError
+
+__all__ = [
+    "PACKAGED_PREFIX",
+    "MappingSource",
+    "find_mapping",
+    "language_schema",
+    "read_schema",
+    "shipped_mapping_names",
+]
+
+PACKAGED_PREFIX = "fulfillmap:"
+_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True, slots=True)
+class MappingSource:
+    """A mapping file's text, the name to report it by, and its folder (for relative refs)."""
+
+    text: str
+    file: str
+    directory: Path | None
+
+
+def shipped_mapping_names() -> list[str]:
+    """The names of the mappings shipped with fulfillmap, sorted."""
+    return sorted(
+        entry.name.removesuffix(".yaml")
+        for entry in files("fulfillmap.mappings").iterdir()
+        if entry.name.endswith(".yaml")
+    )
+
+
+def find_mapping(name_or_path: str | Path) -> MappingSource:
+    """A shipped mapping by name (``order-to-fulfillment-order``), or a YAML file by path."""
+    text = str(name_or_path)
+    if isinstance(name_or_path, Path) or text.endswith(_SUFFIXES) or "/" in text or "\\" in text:
+        return _read_file(Path(name_or_path))
+    if text in shipped_mapping_names():
+        entry = files("fulfillmap.mappings").joinpath(f"{text}.yaml")
+        return MappingSource(_read_text(entry, text), _display(entry), None)
+    if Path(text).is_file():
+        return _read_file(Path(text))
+    raise FulfillmapError(
+        f"no mapping named '{text}': the shipped mappings are "
+        f"{', '.join(shipped_mapping_names())}; or give the path of a YAML file"
+    )
+
+
+def _read_file(path: Path) -> MappingSource:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FulfillmapError(f"mapping file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FulfillmapError(f"cannot read mapping file {path}: {exc}") from exc
+    return MappingSource(text, str(path), path.parent)
+
+
+def _read_text(entry: Traversable, name: str) -> str:
+    try:
+        return entry.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FulfillmapError(f"cannot read {name}: {exc}") from exc
+
+
+def _display(entry: Traversable) -> str:
+    """A shipped file's path as the user can open it (links of editable installs resolved)."""
+    path = Path(str(entry))
+    return str(path.resolve()) if path.exists() else str(entry)
+
+
+def read_schema(reference: str, directory: Path | None) -> dict[str, Any]:
+    """Read the JSON Schema a mapping names: ``fulfillmap:NAME`` or a path relative to the
+    mapping file. Raises ``FulfillmapError`` saying what is wrong."""
+    if reference.startswith(PACKAGED_PREFIX):
+        name = reference.removeprefix(PACKAGED_PREFIX)
+        return _packaged_schema(name)
+    if directory is None:
+        raise FulfillmapError(
+            f"schema '{reference}' is a relative path, but this mapping has no folder; "
+            f"use '{PACKAGED_PREFIX}NAME' for a shipped schema"
+        )
+    path = directory / reference
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FulfillmapError(f"cannot read schema {path}: {exc.strerror or exc}") from exc
+    return _parse_schema(text, str(path))
+
+
+@functools.cache
+def _packaged_schema(name: str) -> dict[str, Any]:
+    entry = files("fulfillmap.schemas").joinpath(name)
+    if "/" in name or not entry.is_file():
+        known = sorted(e.name for e in files("fulfillmap.schemas").iterdir() if e.is_file())
+        shipped = ", ".join(n for n in known if n.endswith(".json"))
+        raise FulfillmapError(f"no shipped schema named '{name}'; shipped: {shipped}")
+    return _parse_schema(entry.read_text(encoding="utf-8"), name)
+
+
+def _parse_schema(text: str, name: str) -> dict[str, Any]:
+    try:
+        schema = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FulfillmapError(f"schema {name} is not valid JSON: {exc}") from exc
+    if not isinstance(schema, dict):
+        raise FulfillmapError(f"schema {name} must be a JSON object")
+    return schema
+
+
+def language_schema() -> dict[str, Any]:
+    """The JSON Schema of the mapping language itself."""
+    return _packaged_schema("mapping.schema.json")

@@ -1,0 +1,128 @@
+"""fulfillmap's built-in plugin: the custom fields Digital River's docs describe, and a few
+JMESPath functions. Registered through the ``fulfillmap`` entry point like any other plugin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from . import hookimpl
+from .hookspecs import FieldFunction, FieldInput, JMESPathFunction
+
+__all__ = ["duties_paid", "signature_required_type"]
+
+SIGNATURE_TYPES = ("standard", "adult")
+
+
+def duties_paid(data: FieldInput) -> bool | None:
+    """``True`` when the order triggered Digital River's landed-cost feature.
+
+    The order says so with ``importerOfRecordTax: true`` (not ``totalDuty > 0``, which can be
+    0 even then). Otherwise the field is absent, so that it is omitted.
+    """
+    flag = _get(data.root, "importerOfRecordTax")
+    if flag is None or flag is False:
+        return None
+    if flag is True:
+        return True
+    raise ValueError(f"importerOfRecordTax must be true, false or null, not {flag!r}")
+
+
+def signature_required_type(data: FieldInput) -> str | None:
+    """The ``signatureRequiredType`` of the shipping quote the customer chose.
+
+    Digital River's orders do not carry it: the caller persists the chosen quote and passes it
+    as ``context["shippingQuote"]``. Absent when there is no quote or the quote needs no
+    signature. A quote whose ``id`` is not the order's ``shippingChoice.serviceLevel`` is an
+    error: it is not the quote the customer chose.
+    """
+    quote = data.context.get("shippingQuote")
+    if quote is None:
+        return None
+    if not isinstance(quote, Mapping):
+        raise ValueError(f"context.shippingQuote must be an object, not {type(quote).__name__}")
+    _check_quote_is_chosen(quote, data.root)
+    value = quote.get("signatureRequiredType")
+    if value is None or value in SIGNATURE_TYPES:
+        return value
+    raise ValueError(
+        f"context.shippingQuote.signatureRequiredType must be one of "
+        f"{', '.join(SIGNATURE_TYPES)}, not {value!r}"
+    )
+
+
+def _check_quote_is_chosen(quote: Mapping[str, Any], order: Any) -> None:
+    quote_id = quote.get("id")
+    choice = _get(order, "shippingChoice")
+    level = _get(choice, "serviceLevel")
+    if quote_id is not None and level is not None and quote_id != level:
+        raise ValueError(
+            f"context.shippingQuote.id {quote_id!r} is not the quote the order uses "
+            f"(shippingChoice.serviceLevel {level!r})"
+        )
+
+
+def _get(obj: Any, key: str) -> Any:
+    return obj.get(key) if isinstance(obj, Mapping) else None
+
+
+def upper(value: str | None) -> str | None:
+    """Upper-case text; null stays null (``upper(currency)``: ``usd`` -> ``USD``)."""
+    return None if value is None else value.upper()
+
+
+def lower(value: str | None) -> str | None:
+    """Lower-case text; null stays null."""
+    return None if value is None else value.lower()
+
+
+def to_id(value: Any) -> str | None:
+    """An identifier as text: ``5774321009`` -> ``"5774321009"``; text and null unchanged.
+
+    Digital River types some ids as numbers and the same ids elsewhere as strings (G1).
+    """
+    if value is None or isinstance(value, str):
+        return value
+    if not isinstance(value, bool) and _is_integral(value):
+        return str(int(value))
+    raise ValueError(f"to_id() takes text or a whole number, not {value!r}")
+
+
+def to_integer(value: Any) -> int | None:
+    """A whole number as an integer: ``2.0`` -> ``2``; null unchanged; ``2.5`` is an error."""
+    if value is None:
+        return None
+    if not isinstance(value, bool) and _is_integral(value):
+        return int(value)
+    raise ValueError(f"to_integer() takes a whole number, not {value!r}")
+
+
+def _is_integral(value: Any) -> bool:
+    if isinstance(value, int):
+        return True
+    if isinstance(value, float):
+        return value.is_integer()
+    if isinstance(value, Decimal):
+        return value.is_finite() and value == value.to_integral_value()
+    return False
+
+
+@hookimpl
+def fulfillmap_fields() -> Mapping[str, FieldFunction]:
+    return {
+        "duties-paid": duties_paid,
+        "signature-required-type": signature_required_type,
+    }
+
+
+@hookimpl
+def fulfillmap_functions() -> Sequence[JMESPathFunction]:
+    text = ("string", "null")
+    return (
+        JMESPathFunction("upper", upper, (text,), "Upper-case text; null stays null."),
+        JMESPathFunction("lower", lower, (text,), "Lower-case text; null stays null."),
+        JMESPathFunction("to_id", to_id, (("any",),), "An identifier as text (G1)."),
+        JMESPathFunction("to_integer", to_integer, (("any",),), "A whole number as an integer."),
+    )

@@ -1,0 +1,92 @@
+"""The extension contract: every hook fulfillmap calls, and the types they exchange.
+
+A plugin is a module or object with functions marked ``@fulfillmap.plugins.hookimpl`` and named
+after the hooks below. Third-party plugins are found through the ``fulfillmap`` entry-point
+group; the built-in plugins (``fulfillmap.plugins.builtin``) are registered the same way::
+
+    [project.entry-points.fulfillmap]
+    my-plugin = "my_package.fulfillmap_plugin"
+
+Hooks are called with keyword arguments only and every implementation's result is collected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pluggy
+
+__all__ = [
+    "FieldFunction",
+    "FieldInput",
+    "JMESPathFunction",
+    "fulfillmap_fields",
+    "fulfillmap_functions",
+    "hookspec",
+]
+
+hookspec = pluggy.HookspecMarker("fulfillmap")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldInput:
+    """What a computed field sees."""
+
+    #: the whole source document (an order, an event)
+    root: Any
+    #: the current object: the array element inside ``each``, else the source document
+    current: Any
+    #: the context passed to ``apply`` (read-only by convention; an empty dict when none)
+    context: Mapping[str, Any]
+    #: the field's ``args`` from the mapping file
+    args: Mapping[str, Any] = field(default_factory=dict)
+    #: the target field being computed, e.g. ``shippingChoice.dutiesPaid``
+    target_path: str = ""
+
+
+class FieldFunction(Protocol):
+    """Computes one target field. Return ``None`` when the value is absent.
+
+    An absent value is then omitted, replaced by the field's ``default``, or (for a
+    ``required`` field) an error. An exception raised here becomes a ``MappingError`` that
+    names the plugin and the field; raise ``ValueError`` with a clear message for bad input.
+    """
+
+    def __call__(self, data: FieldInput, /) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class JMESPathFunction:
+    """A function that mapping expressions can call, e.g. ``upper(currency)``.
+
+    ``signature`` gives, per argument, the JMESPath types it accepts: ``"string"``,
+    ``"number"``, ``"boolean"``, ``"array"``, ``"object"``, ``"null"`` or ``"any"``.
+    """
+
+    name: str
+    function: Callable[..., Any]
+    signature: tuple[tuple[str, ...], ...]
+    description: str = ""
+
+
+@hookspec
+def fulfillmap_fields() -> Mapping[str, FieldFunction]:  # type: ignore[empty-body]
+    """Return the computed fields this plugin provides, by the name mappings use.
+
+    A mapping uses one as ``{plugin: NAME, args: {...}}``. Names must be unique across all
+    registered plugins; a clash is an error when the plugins are loaded.
+
+    :return: a mapping of field name to field function
+    """
+
+
+@hookspec
+def fulfillmap_functions() -> Sequence[JMESPathFunction]:  # type: ignore[empty-body]
+    """Return extra JMESPath functions that mapping expressions may call.
+
+    Names must not clash with JMESPath's built-in functions or with another plugin's.
+
+    :return: the functions
+    """
