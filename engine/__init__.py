@@ -11,16 +11,19 @@ The pipeline is load -> validate -> compile -> apply (modules ``loader``, ``vali
 from __future__ import annotations
 
 from .errors import FulfillmapError, MappingError, Problem, SpecError
-from .mapping import CompiledMapping, load
+from .mapping import CompiledMapping, Result, load
 from .registry import plugin_manager
 from .resources import shipped_mapping_names as shipped_mappings
+from .rules import Violation
 
 __all__ = [
     "CompiledMapping",
     "FulfillmapError",
     "MappingError",
     "Problem",
+    "Result",
     "SpecError",
+    "Violation",
     "load",
     "plugin_manager",
     "shipped_mappings",

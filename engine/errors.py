@@ -55,6 +55,7 @@ class MappingError(FulfillmapError):
     - ``data_path``: where in the input (``items[1].tax.amount``);
     - ``location``: the mapping file and line that defines the field (``file.yaml:12:7``);
     - ``plugin``: the plugin that computed the field, if any;
+    - ``rule``: the rule that failed, if any;
     - ``reason``: the bare reason, without the location details.
     """
 
@@ -68,6 +69,7 @@ class MappingError(FulfillmapError):
         data_path: str | None = None,
         location: str | None = None,
         plugin: str | None = None,
+        rule: str | None = None,
     ) -> None:
         self.reason = reason
         self.mapping = mapping
@@ -76,10 +78,13 @@ class MappingError(FulfillmapError):
         self.data_path = data_path
         self.location = location
         self.plugin = plugin
+        self.rule = rule
         super().__init__(self._render())
 
     def _render(self) -> str:
         head = f"mapping '{self.mapping}'" if self.mapping else "mapping"
+        if self.rule:
+            head += f", rule '{self.rule}'"
         if self.field:
             head += f", field '{self.field}'"
         details = [
@@ -106,6 +111,7 @@ class MappingError(FulfillmapError):
             "data_path": self.data_path,
             "location": self.location,
             "plugin": self.plugin,
+            "rule": self.rule,
         }
 
 

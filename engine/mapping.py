@@ -22,10 +22,11 @@ from .expressions import compile_expression, type_name
 from .loader import parse_yaml
 from .registry import Registry, default_registry, registry_for
 from .resources import find_mapping
+from .rules import CompiledRule, Violation, compile_rules
 from .spec import Field, From, MappingSpec, Nested, Scope, build_spec
 from .validator import validate_document
 
-__all__ = ["CompiledMapping", "load"]
+__all__ = ["CompiledMapping", "Result", "load"]
 
 _MAX_ERRORS = 10
 
@@ -46,6 +47,14 @@ def load(
     return CompiledMapping(spec, schemas.source, schemas.target, registry)
 
 
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What ``CompiledMapping.run`` produces: the body and the warnings of ``warn`` rules."""
+
+    body: dict[str, Any]
+    warnings: tuple[Violation, ...] = ()
+
+
 @dataclass(frozen=True, eq=False)
 class CompiledMapping:
     """A mapping ready to apply. Immutable and safe to share between threads."""
@@ -57,9 +66,11 @@ class CompiledMapping:
     _build: Builder = field(init=False, repr=False)
     _validator: Draft7Validator = field(init=False, repr=False)
     _fields: Mapping[str, Field] = field(init=False, repr=False)
+    _rules: tuple[CompiledRule, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         setter = object.__setattr__
+        setter(self, "_rules", compile_rules(self.spec.rules, self.registry.options))
         setter(self, "_build", compile_spec(self.spec, self.registry))
         setter(self, "_validator", Draft7Validator(self.target_schema, format_checker=_FORMATS))
         setter(self, "_fields", {f.target_path: f for f in _walk(self.spec.fields)})
@@ -71,12 +82,18 @@ class CompiledMapping:
     def apply(
         self, source: Any, context: Mapping[str, Any] | None = None, *, validate: bool = True
     ) -> dict[str, Any]:
-        """Map ``source`` to a new target document.
+        """Map ``source`` to a new target document (``run(...).body``).
 
         ``context`` holds what the source lacks (e.g. the persisted ``shippingQuote``).
         Absent optional fields are omitted; the result is validated against the target
         schema unless ``validate=False``. Raises ``MappingError`` saying where and why.
         """
+        return self.run(source, context, validate=validate).body
+
+    def run(
+        self, source: Any, context: Mapping[str, Any] | None = None, *, validate: bool = True
+    ) -> Result:
+        """Like ``apply``, and also return the violations of ``warn`` rules."""
         if not isinstance(source, dict):
             raise MappingError(
                 f"the input must be a JSON object ({self.spec.source.name}), "
@@ -89,13 +106,35 @@ class CompiledMapping:
             raise MappingError(
                 f"the context must be a JSON object, not {type_name(context)}", mapping=self.name
             )
+        warnings = self._check_rules("source", source, [])
         try:
-            result = self._build(source, source, context)
+            body = self._build(source, source, context)
         except Failure as failure:
             raise self._error(failure) from failure.__cause__
+        warnings = self._check_rules("result", body, warnings)
         if validate:
-            self.check(result)
-        return result
+            self.check(body)
+        return Result(body, tuple(warnings))
+
+    def _check_rules(self, on: str, document: Any, warnings: list[Violation]) -> list[Violation]:
+        for rule in self._rules:
+            if rule.rule.on != on:
+                continue
+            for violation in rule.violations(document):
+                if violation.severity != "error":
+                    warnings.append(violation)
+                    continue
+                in_result = violation.on == "result"
+                raise MappingError(
+                    violation.message,
+                    mapping=self.name,
+                    rule=violation.rule,
+                    expression=violation.expression,
+                    field=(violation.data_path or None) if in_result else None,
+                    data_path=None if in_result else (violation.data_path or None),
+                    location=violation.location,
+                )
+        return warnings
 
     def check(self, result: Any) -> None:
         """Validate a result against the target schema; raise ``MappingError`` if invalid."""

@@ -21,6 +21,7 @@ __all__ = [
     "Location",
     "MappingSpec",
     "Nested",
+    "Rule",
     "Scope",
     "build_spec",
 ]
@@ -97,6 +98,20 @@ class Field:
 
 
 @dataclass(frozen=True, slots=True)
+class Rule:
+    """A named check on the source or on the result."""
+
+    name: str
+    check: str  #: a JMESPath expression that must be true
+    message: str
+    location: Location
+    severity: str = "error"  #: ``error`` stops the mapping; ``warn`` is reported
+    on: str = "source"  #: ``source`` or ``result``
+    each: str | None = None  #: check every element of this array
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Endpoint:
     """The source or the target document: a name and its JSON Schema reference."""
 
@@ -116,6 +131,7 @@ class MappingSpec:
     fields: tuple[Field, ...]
     file: str
     location: Location
+    rules: tuple[Rule, ...] = ()
 
 
 def build_spec(document: Document) -> MappingSpec:
@@ -129,6 +145,22 @@ def build_spec(document: Document) -> MappingSpec:
         fields=_fields(document, data["fields"], ("fields",), ""),
         file=document.file,
         location=_location(document, ()),
+        rules=tuple(
+            _rule(document, rule, ("rules", i)) for i, rule in enumerate(data.get("rules", []))
+        ),
+    )
+
+
+def _rule(document: Document, data: dict[str, Any], path: SpecPath) -> Rule:
+    return Rule(
+        name=data["name"],
+        check=data["check"],
+        message=data["message"],
+        location=_location(document, path),
+        severity=data.get("severity", "error"),
+        on=data.get("on", "source"),
+        each=data.get("each"),
+        description=data.get("description", ""),
     )
 
 

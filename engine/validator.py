@@ -129,7 +129,22 @@ class _FieldChecker:
         data = self.document.data
         if isinstance(data, dict) and isinstance(data.get("fields"), dict):
             self._fields(data["fields"], ("fields",))
+        if isinstance(data, dict) and isinstance(data.get("rules"), list):
+            self._rules(data["rules"])
         return self.found
+
+    def _rules(self, rules: list[Any]) -> None:
+        seen: set[str] = set()
+        for i, rule in enumerate(rules):
+            if not isinstance(rule, dict):
+                continue
+            for key in ("each", "check"):
+                self._expression(rule.get(key), ("rules", i, key))
+            name = rule.get("name")
+            if isinstance(name, str) and name in seen:
+                self._problem(("rules", i, "name"), f"another rule is already named '{name}'")
+            if isinstance(name, str):
+                seen.add(name)
 
     def _fields(self, fields: dict[str, Any], path: SpecPath) -> None:
         for name, field in fields.items():
