@@ -19,6 +19,7 @@ __all__ = [
     "WrongType",
     "compile_expression",
     "function_calls",
+    "is_false",
     "is_true",
     "type_name",
 ]
@@ -112,8 +113,21 @@ def function_calls(expression: Expression) -> Iterator[tuple[str, int]]:
 
 
 def is_true(value: Any) -> bool:
-    """JMESPath truthiness: false, null, "", [] and {} are false; everything else is true."""
-    return not (value is None or value is False or value == "" or value == [] or value == {})
+    """JMESPath truthiness: false, null, "", [] and {} are false (and so is a missing value);
+    everything else is true."""
+    return not is_false(value)
+
+
+def is_false(value: Any) -> bool:
+    """The negation of ``is_true``."""
+    return (
+        value is None
+        or value is False
+        or value is MISSING
+        or value == ""
+        or value == []
+        or value == {}
+    )
 
 
 def type_name(value: Any) -> str:

@@ -5,26 +5,29 @@ load(name or path) -> parse_yaml -> validate_document -> build_spec -> compile_s
 
 from __future__ import annotations
 
-import datetime
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
-from jsonschema import Draft7Validator, FormatChecker
-from jsonschema.exceptions import ValidationError
 
+from .codegen import FastBuilder, generate
 from .compiler import Builder, Failure, compile_spec
 from .errors import MappingError
 from .expressions import compile_expression, type_name
+from .jmespath_translate import Unsupported
 from .loader import parse_yaml
 from .registry import Registry, default_registry, registry_for
 from .resources import find_mapping
 from .rules import CompiledRule, Violation, compile_rules
 from .spec import Field, From, MappingSpec, Nested, Scope, build_spec
+from .validation import SchemaValidator
 from .validator import validate_document
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 __all__ = ["CompiledMapping", "Result", "load"]
 
@@ -64,7 +67,8 @@ class CompiledMapping:
     target_schema: Mapping[str, Any] = field(repr=False)
     registry: Registry = field(repr=False)
     _build: Builder = field(init=False, repr=False)
-    _validator: Draft7Validator = field(init=False, repr=False)
+    _fast_build: FastBuilder | None = field(init=False, repr=False)
+    _validator: SchemaValidator = field(init=False, repr=False)
     _fields: Mapping[str, Field] = field(init=False, repr=False)
     _rules: tuple[CompiledRule, ...] = field(init=False, repr=False)
 
@@ -72,7 +76,8 @@ class CompiledMapping:
         setter = object.__setattr__
         setter(self, "_rules", compile_rules(self.spec.rules, self.registry.options))
         setter(self, "_build", compile_spec(self.spec, self.registry))
-        setter(self, "_validator", Draft7Validator(self.target_schema, format_checker=_FORMATS))
+        setter(self, "_fast_build", _generate(self.spec, self.registry))
+        setter(self, "_validator", SchemaValidator(self.target_schema))
         setter(self, "_fields", {f.target_path: f for f in _walk(self.spec.fields)})
 
     @property
@@ -107,14 +112,24 @@ class CompiledMapping:
                 f"the context must be a JSON object, not {type_name(context)}", mapping=self.name
             )
         warnings = self._check_rules("source", source, [])
-        try:
-            body = self._build(source, source, context)
-        except Failure as failure:
-            raise self._error(failure) from failure.__cause__
+        body = self._body(source, context)
         warnings = self._check_rules("result", body, warnings)
         if validate:
             self.check(body)
         return Result(body, tuple(warnings))
+
+    def _body(self, source: dict[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
+        """The generated builder's result; on any error, the reference evaluator's verdict
+        (its detailed ``MappingError``)."""
+        if self._fast_build is not None:
+            try:
+                return self._fast_build(source, context)
+            except Exception:  # the reference evaluator below says what went wrong
+                pass
+        try:
+            return self._build(source, source, context)
+        except Failure as failure:
+            raise self._error(failure) from failure.__cause__
 
     def _check_rules(self, on: str, document: Any, warnings: list[Violation]) -> list[Violation]:
         for rule in self._rules:
@@ -138,7 +153,7 @@ class CompiledMapping:
 
     def check(self, result: Any) -> None:
         """Validate a result against the target schema; raise ``MappingError`` if invalid."""
-        errors = sorted(self._validator.iter_errors(result), key=_error_order)
+        errors = sorted(self._validator.errors(result), key=_error_order)
         if not errors:
             return
         first = errors[0]
@@ -238,24 +253,10 @@ def _describe(error: ValidationError) -> str:
     return f"{where}: {message}"
 
 
-# -- formats that the target schemas use ------------------------------------------------
-
-_FORMATS = FormatChecker(formats=())
-_DATE_TIME = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)\Z")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\Z")
-
-
-@_FORMATS.checks("date-time", raises=ValueError)
-def _is_date_time(value: object) -> bool:
-    """RFC 3339 date-time, as Digital River's ``createdTime`` values are."""
-    if not isinstance(value, str):
-        return True
-    if not _DATE_TIME.match(value):
-        return False
-    datetime.datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
-    return True
-
-
-@_FORMATS.checks("email")
-def _is_email(value: object) -> bool:
-    return not isinstance(value, str) or bool(_EMAIL.match(value))
+def _generate(spec: MappingSpec, registry: Registry) -> FastBuilder | None:
+    """The generated builder, or None (the reference evaluator alone) for a mapping nested
+    deeper than Python can compile."""
+    try:
+        return generate(spec, registry)
+    except Unsupported:
+        return None

@@ -1,0 +1,385 @@
+"""JMESPath -> Python statements: the fast evaluator of the expressions mappings use.
+
+``Emitter`` writes the body of a generated Python function; ``Emitter.jmespath`` appends the
+statements that evaluate one parsed JMESPath expression and returns the name of the local
+variable holding its value. Every node type of the language is translated except expression
+references (``&expr``, used by ``sort_by``, ``map`` ...), for which ``Unsupported`` is raised so
+that the caller keeps jmespath's own interpreter.
+
+The generated text only ever contains identifiers made here, ``repr`` of the expression's own
+keys and integer indices, and names bound in the function's namespace (literals, helpers,
+functions): never anything from the data being mapped. The translation must give the same
+value as ``jmespath.search`` for every document, or raise where jmespath raises (the
+equivalence tests run the official compliance suite and generated documents through both).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from numbers import Number
+from typing import Any
+
+import jmespath.functions
+import jmespath.parser
+
+from .expressions import MISSING, is_false
+
+__all__ = ["Emitter", "Unsupported", "compile_jmespath", "is_false"]
+
+Node = Mapping[str, Any]
+
+_MAX_DEPTH = 12
+_ORDERING = {"lt": operator.lt, "gt": operator.gt, "lte": operator.le, "gte": operator.ge}
+_SYMBOLS = {"lt": "<", "gt": ">", "lte": "<=", "gte": ">="}
+#: JMESPath type name -> the Python type names jmespath's type check accepts
+_TYPE_NAMES = {
+    "boolean": ("bool",),
+    "array": ("list", "_Projection"),
+    "object": ("dict", "OrderedDict"),
+    "null": ("NoneType",),
+    "string": ("unicode", "str"),
+    "number": ("float", "int", "long"),
+}
+
+
+class Unsupported(Exception):
+    """The expression uses something the translator leaves to jmespath's interpreter."""
+
+
+# -- the runtime helpers generated code calls (each exactly as jmespath's interpreter does) --
+
+
+def field(value: Any, key: str) -> Any:
+    """``key`` of anything that is not exactly a ``dict`` (the generated code inlines dicts)."""
+    try:
+        return value.get(key)
+    except AttributeError:
+        return None
+
+
+def _actual_number(value: Any) -> bool:
+    return isinstance(value, Number) and not isinstance(value, bool)
+
+
+def equals(left: Any, right: Any) -> bool:
+    """``==``: like Python's, but 0 and 1 are never equal to false and true."""
+    if _actual_number(left) and left in (0, 1):
+        return not isinstance(right, bool) and bool(left == right)
+    if _actual_number(right) and right in (0, 1):
+        return not isinstance(left, bool) and bool(left == right)
+    return bool(left == right)
+
+
+def order(compare: Callable[[Any, Any], Any], left: Any, right: Any) -> Any:
+    """``<``, ``>``, ``<=``, ``>=``: on numbers and text only, else null."""
+    comparable = (_actual_number(left) or isinstance(left, str)) and (
+        _actual_number(right) or isinstance(right, str)
+    )
+    return compare(left, right) if comparable else None
+
+
+def negate(value: Any) -> bool:
+    """``!``: 0 is not false in JMESPath, so ``!0`` is false."""
+    if _actual_number(value) and value == 0:
+        return False
+    return not value
+
+
+def flatten(value: Any) -> Any:
+    if not isinstance(value, list):
+        return None
+    merged: list[Any] = []
+    for element in value:
+        if isinstance(element, list):
+            merged.extend(element)
+        else:
+            merged.append(element)
+    return merged
+
+
+def values(value: Any) -> Any:
+    """An object's values for ``*``, or ``None`` when it has none."""
+    try:
+        return value.values()
+    except AttributeError:
+        return None
+
+
+def index(value: Any, position: int) -> Any:
+    if not isinstance(value, list):
+        return None
+    try:
+        return value[position]
+    except IndexError:
+        return None
+
+
+_HELPERS: dict[str, Any] = {
+    "_field": field,
+    "_false": is_false,
+    "_equals": equals,
+    "_order": order,
+    "_negate": negate,
+    "_flatten": flatten,
+    "_values": values,
+    "_index": index,
+    "_NUMBERS": (int, float),
+    "MISSING": MISSING,
+}
+
+
+class Emitter:
+    """Writes one generated function: its lines, its locals and its namespace."""
+
+    def __init__(self, functions: jmespath.functions.Functions, plugins: Mapping[str, Any]) -> None:
+        self.namespace: dict[str, Any] = dict(_HELPERS)
+        self.namespace["_call"] = functions.call_function
+        self.plugins = plugins  #: name -> JMESPathFunction (simple signatures are inlined)
+        self.lines: list[str] = []
+        self._depth = 1
+        self._count = 0
+
+    # -- writing ------------------------------------------------------------------------
+
+    def line(self, text: str) -> None:
+        self.lines.append("    " * self._depth + text)
+
+    @contextmanager
+    def block(self, header: str) -> Iterator[None]:
+        self.line(header)
+        self._depth += 1
+        yield
+        self._depth -= 1
+
+    def temp(self, hint: str = "t") -> str:
+        self._count += 1
+        return f"{hint}{self._count}"
+
+    def constant(self, value: Any, hint: str = "K") -> str:
+        """Bind ``value`` in the namespace; return its name."""
+        name = f"_{hint}{self._count + 1}"
+        self._count += 1
+        self.namespace[name] = value
+        return name
+
+    def _nested(self, header: str) -> Any:
+        """``block`` inside an expression, which may not nest too deeply (Python limits
+        how deeply blocks nest; such an expression is left to jmespath)."""
+        if self._depth >= _MAX_DEPTH:
+            raise Unsupported("the expression nests too deeply")
+        return self.block(header)
+
+    def compile(self, name: str, parameters: str, filename: str) -> Callable[..., Any]:
+        """Compile the written lines as ``def name(parameters)`` and return the function."""
+        source = f"def {name}({parameters}):\n" + "\n".join(self.lines) + "\n"
+        try:
+            code = compile(source, filename, "exec")
+        except SyntaxError as exc:  # blocks nested deeper than Python allows
+            raise Unsupported(f"cannot compile the generated code: {exc}") from exc
+        exec(code, self.namespace)  # the text is ours: see the module docstring
+        function: Callable[..., Any] = self.namespace[name]
+        function.__source__ = source  # type: ignore[attr-defined]
+        return function
+
+    # -- JMESPath -----------------------------------------------------------------------
+
+    def jmespath(self, node: Node, value: str) -> str:
+        """Emit statements evaluating ``node`` on local ``value``; return the result's local.
+
+        Raises ``Unsupported``, having emitted nothing, when the translator leaves ``node``
+        to jmespath's interpreter."""
+        mark, depth = len(self.lines), self._depth
+        try:
+            return self._emit(node, value)
+        except Unsupported:
+            del self.lines[mark:]
+            self._depth = depth
+            raise
+
+    def _emit(self, node: Node, value: str) -> str:
+        handler = getattr(self, f"_node_{node['type']}", None)
+        if handler is None:  # expression references (&expr): sort_by, map, max_by ...
+            raise Unsupported(f"JMESPath {node['type']} nodes are left to jmespath")
+        result: str = handler(node, value)
+        return result
+
+    def _node_field(self, node: Node, value: str) -> str:
+        key, out = repr(node["value"]), self.temp()
+        self.line(
+            f"{out} = {value}.get({key}) if {value}.__class__ is dict else _field({value}, {key})"
+        )
+        return out
+
+    def _chain(self, node: Node, value: str) -> str:
+        for child in node["children"]:
+            value = self._emit(child, value)
+        return value
+
+    _node_subexpression = _node_index_expression = _node_pipe = _chain
+
+    def _node_current(self, node: Node, value: str) -> str:
+        return value
+
+    _node_identity = _node_current
+
+    def _node_literal(self, node: Node, value: str) -> str:
+        return self.constant(node["value"], "L")
+
+    def _node_index(self, node: Node, value: str) -> str:
+        out = self.temp()
+        self.line(f"{out} = _index({value}, {int(node['value'])!r})")
+        return out
+
+    def _node_slice(self, node: Node, value: str) -> str:
+        out, bounds = self.temp(), self.constant(slice(*node["children"]), "S")
+        self.line(f"{out} = {value}[{bounds}] if isinstance({value}, list) else None")
+        return out
+
+    def _node_comparator(self, node: Node, value: str) -> str:
+        operation = node["value"]
+        left = self._emit(node["children"][0], value)
+        right = self._emit(node["children"][1], value)
+        out = self.temp()
+        if operation in ("eq", "ne"):
+            self.line(f"{out} = {'not ' if operation == 'ne' else ''}_equals({left}, {right})")
+            return out
+        sides = (left, right)
+        checks = [f"{side}.__class__ in _NUMBERS" for side in sides if not self._number(side)]
+        compare = self.constant(_ORDERING[operation], "op")
+        fallback = f"_order({compare}, {left}, {right})"
+        if not checks:
+            self.line(f"{out} = {left} {_SYMBOLS[operation]} {right}")
+            return out
+        self.line(
+            f"{out} = {left} {_SYMBOLS[operation]} {right} if {' and '.join(checks)} "
+            f"else {fallback}"
+        )
+        return out
+
+    def _number(self, name: str) -> bool:
+        """Is local ``name`` a literal int or float (so needs no type check)?"""
+        constant = self.namespace.get(name, MISSING) if name.startswith("_L") else MISSING
+        return constant.__class__ in (int, float)
+
+    def _node_and_expression(self, node: Node, value: str) -> str:
+        return self._short_circuit(node, value, stop_when_false=True)
+
+    def _node_or_expression(self, node: Node, value: str) -> str:
+        return self._short_circuit(node, value, stop_when_false=False)
+
+    def _short_circuit(self, node: Node, value: str, *, stop_when_false: bool) -> str:
+        out = self.temp()
+        left = self._emit(node["children"][0], value)
+        self.line(f"{out} = {left}")
+        with self._nested(f"if {'not ' if stop_when_false else ''}_false({out}):"):
+            right = self._emit(node["children"][1], value)
+            self.line(f"{out} = {right}")
+        return out
+
+    def _node_not_expression(self, node: Node, value: str) -> str:
+        operand, out = self._emit(node["children"][0], value), self.temp()
+        self.line(f"{out} = _negate({operand})")
+        return out
+
+    def _node_function_expression(self, node: Node, value: str) -> str:
+        name: str = node["value"]
+        args = [self._emit(child, value) for child in node["children"]]
+        out = self.temp()
+        plugin = self.plugins.get(name)
+        call = f"_call({name!r}, [{', '.join(args)}])"
+        if plugin is None or len(plugin.signature) != len(args):
+            self.line(f"{out} = {call}")
+            return out
+        checks = [
+            self._type_check(arg, types) for arg, types in zip(args, plugin.signature, strict=True)
+        ]
+        if None in checks:  # a type the inline check does not know: jmespath checks it
+            self.line(f"{out} = {call}")
+            return out
+        function = self.constant(plugin.function, "fn")
+        direct = f"{function}({', '.join(args)})"
+        checked = [check for check in checks if check]
+        if not checked:
+            self.line(f"{out} = {direct}")
+        else:  # a wrong type: jmespath's own call raises its error
+            self.line(f"{out} = {direct} if {' and '.join(checked)} else {call}")
+        return out
+
+    def _type_check(self, arg: str, types: tuple[str, ...]) -> str | None:
+        """The inline form of jmespath's argument type check ("" when any type will do)."""
+        if "any" in types or not types:
+            return ""
+        if any(kind not in _TYPE_NAMES for kind in types):
+            return None
+        names = frozenset(name for kind in types for name in _TYPE_NAMES.get(kind, ()))
+        return f"type({arg}).__name__ in {self.constant(names, 'types')}"
+
+    def _node_projection(self, node: Node, value: str) -> str:
+        return self._project(node, self._emit(node["children"][0], value), None)
+
+    def _node_filter_projection(self, node: Node, value: str) -> str:
+        base = self._emit(node["children"][0], value)
+        return self._project(node, base, node["children"][2])
+
+    def _node_value_projection(self, node: Node, value: str) -> str:
+        base, elements = self._emit(node["children"][0], value), self.temp()
+        self.line(f"{elements} = _values({base})")
+        return self._loop(node["children"][1], elements, None, f"{elements} is not None")
+
+    def _project(self, node: Node, base: str, condition: Node | None) -> str:
+        return self._loop(node["children"][1], base, condition, f"isinstance({base}, list)")
+
+    def _loop(self, body: Node, base: str, condition: Node | None, guard: str) -> str:
+        out, element = self.temp(), self.temp("e")
+        self.line(f"{out} = None")
+        with self._nested(f"if {guard}:"):
+            self.line(f"{out} = []")
+            with self._nested(f"for {element} in {base}:"):
+                if condition is not None:
+                    test = self._emit(condition, element)
+                    self.line(f"if {test} is not True and _false({test}): continue")
+                item = self._emit(body, element)
+                self.line(f"if {item} is not None: {out}.append({item})")
+        return out
+
+    def _node_flatten(self, node: Node, value: str) -> str:
+        base, out = self._emit(node["children"][0], value), self.temp()
+        self.line(f"{out} = _flatten({base})")
+        return out
+
+    def _node_multi_select_list(self, node: Node, value: str) -> str:
+        out = self.temp()
+        self.line(f"{out} = None")
+        with self._nested(f"if {value} is not None:"):
+            items = [self._emit(child, value) for child in node["children"]]
+            self.line(f"{out} = [{', '.join(items)}]")
+        return out
+
+    def _node_key_val_pair(self, node: Node, value: str) -> str:
+        return self._emit(node["children"][0], value)
+
+    def _node_multi_select_dict(self, node: Node, value: str) -> str:
+        out = self.temp()
+        self.line(f"{out} = None")
+        with self._nested(f"if {value} is not None:"):
+            pairs = [
+                f"{child['value']!r}: {self._emit(child, value)}" for child in node["children"]
+            ]
+            self.line(f"{out} = {{{', '.join(pairs)}}}")
+        return out
+
+
+def compile_jmespath(
+    text: str,
+    functions: jmespath.functions.Functions | None = None,
+    plugins: Mapping[str, Any] | None = None,
+) -> Callable[[Any], Any]:
+    """``text`` as a Python function of the data; raises ``Unsupported`` (or jmespath's
+    ``ParseError``) when it cannot be translated."""
+    parsed = jmespath.parser.Parser().parse(text).parsed
+    emitter = Emitter(functions or jmespath.functions.Functions(), plugins or {})
+    result = emitter.jmespath(parsed, "data")
+    emitter.line(f"return {result}")
+    return emitter.compile("evaluate", "data", f"<jmespath {text!r}>")
