@@ -67,7 +67,7 @@ class CompiledMapping:
     target_schema: Mapping[str, Any] = field(repr=False)
     registry: Registry = field(repr=False)
     _build: Builder = field(init=False, repr=False)
-    _fast_build: FastBuilder | None = field(init=False, repr=False)
+    _fast_build: FastBuilder = field(init=False, repr=False)
     _validator: SchemaValidator = field(init=False, repr=False)
     _fields: Mapping[str, Field] = field(init=False, repr=False)
     _rules: tuple[CompiledRule, ...] = field(init=False, repr=False)
@@ -76,7 +76,7 @@ class CompiledMapping:
         setter = object.__setattr__
         setter(self, "_rules", compile_rules(self.spec.rules, self.registry.options))
         setter(self, "_build", compile_spec(self.spec, self.registry))
-        setter(self, "_fast_build", _generate(self.spec, self.registry))
+        setter(self, "_fast_build", _generate(self.spec, self.registry) or self._reference_body)
         setter(self, "_validator", SchemaValidator(self.target_schema))
         setter(self, "_fields", {f.target_path: f for f in _walk(self.spec.fields)})
 
@@ -93,12 +93,18 @@ class CompiledMapping:
         Absent optional fields are omitted; the result is validated against the target
         schema unless ``validate=False``. Raises ``MappingError`` saying where and why.
         """
-        return self.run(source, context, validate=validate).body
+        return self._run(source, context, validate)[0]
 
     def run(
         self, source: Any, context: Mapping[str, Any] | None = None, *, validate: bool = True
     ) -> Result:
         """Like ``apply``, and also return the violations of ``warn`` rules."""
+        body, warnings = self._run(source, context, validate)
+        return Result(body, tuple(warnings))
+
+    def _run(
+        self, source: Any, context: Mapping[str, Any] | None, validate: bool
+    ) -> tuple[dict[str, Any], list[Violation]]:
         if not isinstance(source, dict):
             raise MappingError(
                 f"the input must be a JSON object ({self.spec.source.name}), "
@@ -111,21 +117,21 @@ class CompiledMapping:
             raise MappingError(
                 f"the context must be a JSON object, not {type_name(context)}", mapping=self.name
             )
-        warnings = self._check_rules("source", source, [])
-        body = self._body(source, context)
-        warnings = self._check_rules("result", body, warnings)
+        warnings = self._check_rules("source", source, []) if self._rules else []
+        try:
+            body = self._fast_build(source, context)
+        except MappingError:  # from the reference evaluator (no generated builder)
+            raise
+        except Exception:  # the generated builder stops; the reference explains why
+            body = self._reference_body(source, context)
+        if self._rules:
+            warnings = self._check_rules("result", body, warnings)
         if validate:
             self.check(body)
-        return Result(body, tuple(warnings))
+        return body, warnings
 
-    def _body(self, source: dict[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
-        """The generated builder's result; on any error, the reference evaluator's verdict
-        (its detailed ``MappingError``)."""
-        if self._fast_build is not None:
-            try:
-                return self._fast_build(source, context)
-            except Exception:  # the reference evaluator below says what went wrong
-                pass
+    def _reference_body(self, source: dict[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
+        """The reference evaluator's body, or its detailed ``MappingError``."""
         try:
             return self._build(source, source, context)
         except Failure as failure:
@@ -153,9 +159,10 @@ class CompiledMapping:
 
     def check(self, result: Any) -> None:
         """Validate a result against the target schema; raise ``MappingError`` if invalid."""
-        errors = sorted(self._validator.errors(result), key=_error_order)
+        errors = self._validator.errors(result)
         if not errors:
             return
+        errors.sort(key=_error_order)
         first = errors[0]
         shown = "; ".join(_describe(error) for error in errors[:_MAX_ERRORS])
         more = f" (and {len(errors) - _MAX_ERRORS} more)" if len(errors) > _MAX_ERRORS else ""
