@@ -33,5 +33,11 @@ typecheck: install
 test: lint typecheck
 	$(BIN)/pytest
 
+# The benchmark (not a test): installs the engines it compares with, prints the table and
+# whether every target is met. Copy its output into docs/performance.md.
+bench: install
+	$(BIN)/python -m pip install -q -e ".[test,bench]" --config-settings editable_mode=strict
+	$(BIN)/python bench/run.py
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

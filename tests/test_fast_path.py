@@ -151,7 +151,7 @@ _KEYS = st.sampled_from(
         "there",
         "importerOfRecordTax",
         "quote",
-    ]  # fmt: skip
+    ]
 )
 _SHAPED = st.recursive(
     _SCALARS,

@@ -1,0 +1,138 @@
+"""Target-schema validation: jsonschema-rs's verdicts against jsonschema's on the golden bodies
+and mutated ones, the formats fulfillmap checks, and the detailed error on failure."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import fulfillmap
+import pytest
+from fulfillmap import MappingError
+from fulfillmap.validation import SchemaValidator, is_date_time, is_email
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+EXPECTED = sorted(GOLDEN.glob("*/*.expected.json"))
+MAPPINGS = {name: fulfillmap.load(name) for name in fulfillmap.shipped_mappings()}
+
+
+def _verdicts(validator: SchemaValidator, body: Any) -> tuple[bool, bool]:
+    """(jsonschema-rs's verdict, jsonschema's)."""
+    return bool(validator._fast.is_valid(body)), not list(validator._reference.iter_errors(body))
+
+
+@pytest.mark.parametrize("path", EXPECTED, ids=[f"{p.parent.name}/{p.name}" for p in EXPECTED])
+def test_golden_bodies_are_valid_for_both(path: Path) -> None:
+    validator = MAPPINGS[path.parent.name]._validator
+    assert _verdicts(validator, json.loads(path.read_text())) == (True, True)
+
+
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 2),
+    st.floats(-2, 2, allow_nan=False),
+    st.sampled_from(
+        ["", "x", "USD", "usd", "a@b", "a b@c", "2024-03-12T15:04:27Z", "2024-02-30T00:00:00Z"]
+    ),
+    st.builds(list),
+    st.builds(dict),
+    st.builds(lambda: {"unknown": 1}),
+)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    children = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in children:
+        found += _paths(item, (*prefix, key))
+    return found
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_mutated_bodies_get_the_same_verdict(data: st.DataObject) -> None:
+    path = data.draw(st.sampled_from(EXPECTED))
+    body = json.loads(path.read_text())
+    for _ in range(data.draw(st.integers(1, 3))):
+        target = data.draw(st.sampled_from(_paths(body) or [()]))
+        if not target:
+            break
+        parent = body
+        for part in target[:-1]:
+            parent = parent[part]
+        if isinstance(parent, dict) and data.draw(st.booleans()):
+            del parent[target[-1]]
+        else:
+            parent[target[-1]] = data.draw(_VALUES)
+    fast, reference = _verdicts(MAPPINGS[path.parent.name]._validator, body)
+    assert fast == reference
+
+
+def test_an_invalid_body_gets_jsonschemas_detailed_error() -> None:
+    mapping = MAPPINGS["order-to-fulfillment-order"]
+    body = json.loads((GOLDEN / "order-to-fulfillment-order" / "sparse.expected.json").read_text())
+    body["currency"] = "usd"
+    with pytest.raises(MappingError) as caught:
+        mapping.check(body)
+    assert caught.value.field == "currency"
+    assert "does not match" in caught.value.reason
+    assert caught.value.location is not None and ".yaml:" in caught.value.location
+
+
+def test_a_stricter_fast_verdict_is_overruled_by_jsonschema() -> None:
+    # ECMA-262 `$` does not match before a final newline; Python's does
+    validator = SchemaValidator({"type": "string", "pattern": "^[A-Z]{3}$"})
+    assert _verdicts(validator, "USD\n") == (False, True)
+    assert validator.errors("USD\n") == []
+    assert validator.is_valid("USD\n")
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("2024-03-12T15:04:27Z", True),
+        ("2024-03-12t15:04:27.123+01:00", True),
+        ("2024-02-30T00:00:00Z", False),
+        ("2024-03-12 15:04:27Z", False),
+        ("2024-03-12T15:04:27", False),
+        (5, True),
+    ],
+)
+def test_date_time(value: object, valid: bool) -> None:
+    assert is_date_time(value) is valid
+    validator = SchemaValidator({"format": "date-time"})
+    assert _verdicts(validator, value) == (valid, valid)
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"), [("a@b.c", True), ("a b@c", False), ("a@b@c", False), ("ab", False)]
+)
+def test_email(value: str, valid: bool) -> None:
+    assert is_email(value) is valid
+    assert _verdicts(SchemaValidator({"format": "email"}), value) == (valid, valid)
+
+
+def test_other_formats_are_not_checked_by_either() -> None:
+    assert _verdicts(SchemaValidator({"format": "uri"}), "not a uri") == (True, True)
+
+
+def test_loading_the_shipped_mappings_and_mapping_does_not_import_jsonschema() -> None:
+    code = (
+        "import sys, fulfillmap\n"
+        "for name in fulfillmap.shipped_mappings():\n"
+        "    fulfillmap.load(name)\n"
+        "assert 'jsonschema' not in sys.modules, 'jsonschema imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
