@@ -15,14 +15,18 @@ from .mapping import CompiledMapping, Result, load
 from .registry import plugin_manager
 from .resources import shipped_mapping_names as shipped_mappings
 from .rules import Violation
+from .trace import Attempt, FieldStep, Trace
 
 __all__ = [
+    "Attempt",
     "CompiledMapping",
+    "FieldStep",
     "FulfillmapError",
     "MappingError",
     "Problem",
     "Result",
     "SpecError",
+    "Trace",
     "Violation",
     "load",
     "plugin_manager",
