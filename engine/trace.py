@@ -111,9 +111,15 @@ class Recorder:
         if getattr(failure, "traced", False):
             return
         failure.traced = True  # type: ignore[attr-defined]
+        raw = self._raw if self._raw is not None and self._raw[0] is field else None
+        self._raw = None
+        kind = field.kind
+        attempts = self._attempts(field, raw[1]) if raw and isinstance(kind, From) else ()
+        plugin = kind.plugin if isinstance(kind, Computed) else None
         reason = getattr(failure, "reason", str(failure))
+        target = self._target(field.target_path)
         self.steps.append(
-            FieldStep(field, self._target(field.target_path), "failed", reason=reason)
+            FieldStep(field, target, "failed", attempts=attempts, plugin=plugin, reason=reason)
         )
 
     # -- building steps -----------------------------------------------------------------
