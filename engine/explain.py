@@ -227,12 +227,12 @@ def update_regions(text: str, render: Callable[[str], str]) -> str:
     region at all (so that a misspelt marker is not silently left stale).
     """
     opened = text.count("<!-- fulfillmap:explain ")
-    found = list(_REGION.finditer(text))
-    if not found:
+    if not opened:
         raise FulfillmapError("no '<!-- fulfillmap:explain NAME -->' region to update")
-    if len(found) != opened:
+    if len(_REGION.findall(text)) != opened:
         raise FulfillmapError(
-            "a '<!-- fulfillmap:explain NAME -->' marker has no '<!-- /fulfillmap:explain -->'"
+            "a '<!-- fulfillmap:explain NAME -->' marker is malformed or has no "
+            "'<!-- /fulfillmap:explain -->' after it"
         )
     return _REGION.sub(
         lambda match: match["open"] + "\n" + render(match["name"]) + "\n" + match["close"], text
