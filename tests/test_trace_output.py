@@ -75,12 +75,8 @@ def test_text_trace_shows_reads_fallbacks_plugins_and_omissions() -> None:
     assert lines[-1] == "ok"
 
 
-def test_text_trace_shows_skipped_elements_defaults_and_constants(tmp_path: Path) -> None:
-    path = tmp_path / "m.yaml"
-    path.write_text(
-        "name: m\n"
-        "source: {name: Event, schema: fulfillmap:cancelled-event.schema.json}\n"
-        "target: {name: Cancel, schema: fulfillmap:fulfillment-cancel-request.schema.json}\n"
+def test_text_trace_shows_skipped_elements_defaults_and_constants(write_mapping: Any) -> None:
+    path = write_mapping(
         "fields:\n"
         "  orderId: {from: data.object.upstreamId, default: unknown}\n"
         "  items:\n"
@@ -89,7 +85,6 @@ def test_text_trace_shows_skipped_elements_defaults_and_constants(tmp_path: Path
         "    fields:\n"
         "      itemId: {value: fixed}\n"
         "      cancelQuantity: cancelled\n",
-        encoding="utf-8",
     )
     event = {"data": {"object": {"items": [{"cancelled": 0}, {"cancelled": 2}]}}}
     text = render_trace(load(path).trace(event))
@@ -203,17 +198,12 @@ def test_errors_before_any_field_have_no_trace() -> None:
     assert caught.value.details() == str(caught.value)
 
 
-def test_a_rule_failure_carries_no_field_steps(tmp_path: Path) -> None:
-    path = tmp_path / "m.yaml"
-    path.write_text(
-        "name: m\n"
-        "source: {name: Event, schema: fulfillmap:cancelled-event.schema.json}\n"
-        "target: {name: Cancel, schema: fulfillmap:fulfillment-cancel-request.schema.json}\n"
+def test_a_rule_failure_carries_no_field_steps(write_mapping: Any) -> None:
+    path = write_mapping(
         "fields:\n"
         "  orderId: data.object.upstreamId\n"
         "rules:\n"
         "  - {name: has-id, check: data.object.upstreamId, message: no upstream id}\n",
-        encoding="utf-8",
     )
     with pytest.raises(MappingError, match="no upstream id") as caught:
         load(path).apply({"data": {"object": {}}})
