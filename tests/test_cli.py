@@ -158,3 +158,22 @@ def test_usage_errors_exit_2() -> None:
     assert run().returncode == 2
     assert run("map").returncode == 2
     assert run("frobnicate").returncode == 2
+
+
+@pytest.mark.parametrize(
+    ("stdin", "message"),
+    [
+        (
+            '{"data": {"object": {"upstreamId": "1", "upstreamId": "2"}}}',
+            "duplicate key 'upstreamId'",
+        ),
+        (
+            '{"data": {"object": {"upstreamId": "1", "items": [{"upstreamId": "2", "cancelled": 1e400}]}}}',
+            "cannot be written as JSON",
+        ),
+    ],
+)
+def test_map_refuses_silent_data_loss(stdin: str, message: str) -> None:
+    done = run("map", "cancelled-event-to-fulfillment", "--no-validate", stdin=stdin)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert message in done.stderr

@@ -247,3 +247,21 @@ def test_date_time_format_is_checked(write: Write) -> None:
 def test_yaml_1_2_booleans_only(write: Write) -> None:
     mapping = write("a: {value: yes}\nb: {value: off}\nc: {value: true}\n")
     assert mapping.apply({}) == {"a": "yes", "b": "off", "c": True}
+
+
+def test_a_read_only_mapping_context_is_accepted(write: Write) -> None:
+    from types import MappingProxyType
+
+    mapping = write("q: {from: quote.id, scope: context}\n")
+    assert mapping.apply({}, MappingProxyType({"quote": {"id": "SG"}})) == {"q": "SG"}
+
+
+def test_absurdly_deep_input_is_a_mapping_error(write: Write) -> None:
+    deep: dict[str, Any] = {}
+    node = deep
+    for _ in range(5000):
+        node["x"] = {}
+        node = node["x"]
+    mapping = write("copy: x\n")
+    with pytest.raises(fulfillmap.MappingError, match="nested too deeply"):
+        mapping.apply({"x": deep})
