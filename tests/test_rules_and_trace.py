@@ -123,3 +123,18 @@ def test_trace_of_a_shipped_mapping() -> None:
     duties = next(step for step in trace.steps if step.target == "shippingChoice.dutiesPaid")
     assert (duties.outcome, duties.plugin) == ("omitted", "duties-paid")
     assert trace.body == fulfillmap.load("order-to-fulfillment-order").apply(order)
+
+
+def test_order_mapping_warns_when_ids_needed_later_are_missing() -> None:
+    order = json.loads((EXAMPLES / "order.json").read_text())
+    mapping = fulfillmap.load("order-to-fulfillment-order")
+    assert mapping.run(order).warnings == ()
+    del order["id"]
+    order["items"][1]["id"] = None
+    result = mapping.run(order)
+    assert [(w.rule, w.data_path) for w in result.warnings] == [
+        ("order-has-id", ""),
+        ("lines-have-ids", "items[1]"),
+    ]
+    assert "upstreamId" not in result.body
+    assert "upstreamId" not in result.body["items"][1]
