@@ -90,9 +90,17 @@ def _map(args: argparse.Namespace) -> int:
     if context is not None and not isinstance(context, dict):
         raise FulfillmapError(f"the context ({args.context}) must be a JSON object")
     result = mapping.apply(source, context, validate=args.validate)
-    indent = None if args.compact else 2
-    sys.stdout.write(json.dumps(result, indent=indent, ensure_ascii=False) + "\n")
+    sys.stdout.write(_dump(result, compact=args.compact) + "\n")
     return 0
+
+
+def _dump(result: Any, *, compact: bool) -> str:
+    try:
+        return json.dumps(
+            result, indent=None if compact else 2, ensure_ascii=False, allow_nan=False
+        )
+    except ValueError as exc:  # inf or NaN, e.g. from 1e400 in the input
+        raise FulfillmapError(f"the result cannot be written as JSON: {exc}") from None
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -199,7 +207,7 @@ def _read_json(name: str, what: str) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise FulfillmapError(f"cannot read the {what} {label}: {exc}") from exc
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise FulfillmapError(
             f"the {what} {label} is not valid JSON: {exc.msg} "
@@ -207,6 +215,15 @@ def _read_json(name: str, what: str) -> Any:
         ) from None
     except ValueError as exc:
         raise FulfillmapError(f"the {what} {label} is not valid JSON: {exc}") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r} in one object (the last would win silently)")
+        result[key] = value
+    return result
 
 
 def _reject_constant(name: str) -> Any:

@@ -121,11 +121,17 @@ class CompiledMapping:
             raise MappingError(
                 f"the context must be a JSON object, not {type_name(context)}", mapping=self.name
             )
+        elif not isinstance(context, dict):
+            context = dict(context)
         warnings = self._check_rules("source", source, [])
         try:
             body = build(source, source, context)
         except Failure as failure:
             raise self._error(failure) from failure.__cause__
+        except RecursionError:
+            raise MappingError(
+                "the input is nested too deeply to copy", mapping=self.name
+            ) from None
         warnings = self._check_rules("result", body, warnings)
         if validate:
             self.check(body)

@@ -28,24 +28,24 @@ def order() -> Any:
 
 def test_the_plugin_is_installed_through_its_entry_point() -> None:
     found = {e.name: e.value for e in entry_points(group="fulfillmap")}
-    assert found.get("gift") == "fulfillmap_gift.plugin", (
+    assert found.get("gift-example") == "fulfillmap_gift.plugin", (
         "the example plugin is not installed: run `make install`"
     )
     registry = default_registry()
-    assert "gift-message" in registry.fields
+    assert "gift-note" in registry.fields
     assert "gift_wrap" in registry.functions
 
 
 def test_gift_message_from_the_context(order: Any) -> None:
     context = json.loads(CONTEXT.read_text(encoding="utf-8"))
     body = load(MAPPING).apply(order, context)
-    assert body["metadata"] == {"giftMessage": "Happy birthday, Sam! Love, Jane"}
+    assert body["metadata"] == {"giftNote": "Happy birthday, Sam! Love, Jane"}
     assert body["shippingChoice"]["signatureRequiredType"] == "adult"
 
 
 def test_gift_message_is_cut_to_max_length(order: Any) -> None:
     body = load(MAPPING).apply(order, {"gift": {"message": "x" * 150}})
-    assert body["metadata"]["giftMessage"] == "x" * 100
+    assert body["metadata"]["giftNote"] == "x" * 100
 
 
 def test_gift_wrap_from_line_item_metadata(order: Any) -> None:
@@ -74,10 +74,10 @@ def test_bad_gift_context_names_the_plugin_and_field(order: Any, gift: Any, reas
     with pytest.raises(MappingError) as caught:
         load(MAPPING).apply(order, {"gift": gift})
     error = caught.value
-    assert error.plugin == "gift-message"
-    assert error.field == "metadata.giftMessage"
+    assert error.plugin == "gift-note"
+    assert error.field == "metadata.giftNote"
     assert reason in error.reason
-    assert error.trace[-1].plugin == "gift-message"
+    assert error.trace[-1].plugin == "gift-note"
 
 
 def test_the_example_mapping_validates_cleanly(capsys: pytest.CaptureFixture[str]) -> None:
@@ -95,5 +95,5 @@ def test_without_the_plugin_the_mapping_is_invalid() -> None:
     with pytest.raises(SpecError) as caught:
         load(MAPPING, plugins=manager)
     messages = [problem.message for problem in caught.value.problems]
-    assert any("unknown plugin field 'gift-message'" in m for m in messages)
+    assert any("unknown plugin field 'gift-note'" in m for m in messages)
     assert any("unknown function gift_wrap()" in m for m in messages)

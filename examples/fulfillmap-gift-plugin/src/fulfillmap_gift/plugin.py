@@ -2,7 +2,7 @@
 
 It provides one computed field and one JMESPath function:
 
-- ``gift-message`` (use as ``{plugin: gift-message, args: {maxLength: 100}}``): the gift
+- ``gift-note`` (use as ``{plugin: gift-note, args: {maxLength: 100}}``): the gift
   message the storefront kept for the order, passed as ``context["gift"]["message"]``
   (Digital River orders do not carry one); blanks collapsed, cut to ``maxLength``.
 - ``gift_wrap(items)``: ``true`` when any line item's metadata asks for gift wrap
@@ -52,7 +52,7 @@ def gift_wrap(items: Sequence[Any] | None) -> bool | None:
 
 @hookimpl
 def fulfillmap_fields() -> Mapping[str, FieldFunction]:
-    return {"gift-message": gift_message}
+    return {"gift-note": gift_message}
 
 
 @hookimpl
