@@ -3,6 +3,7 @@
     FulfillmapError (ValueError)
      ├── SpecError        a mapping file (or a file it names) is invalid; all problems at once
      └── MappingError     applying a mapping to one input failed; says where and why
+          └── EventError  a webhook event's envelope is malformed (no type, no data.object)
 
 A ``SpecError`` is raised at load time, never while an event is being mapped. A
 ``MappingError`` names the mapping, the target field, the expression, the data path in the
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["FulfillmapError", "MappingError", "Problem", "SpecError"]
+__all__ = ["EventError", "FulfillmapError", "MappingError", "Problem", "SpecError"]
 
 
 class FulfillmapError(ValueError):
@@ -117,3 +118,20 @@ class MappingError(FulfillmapError):
 
 def _rebuild_mapping_error(reason: str, fields: dict[str, str | None]) -> MappingError:
     return MappingError(reason, **fields)
+
+
+class EventError(MappingError):
+    """A webhook event cannot be handled: its envelope is malformed, or the route chosen for
+    it cannot be evaluated. ``data_path`` says where in the event (``data.object``)."""
+
+    def _render(self) -> str:
+        where = f" (at {self.data_path})" if self.data_path else ""
+        route = f"; route defined at {self.location}" if self.location else ""
+        return f"{self.reason}{where}{route}"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_event_error, (self.reason, self._fields()))
+
+
+def _rebuild_event_error(reason: str, fields: dict[str, str | None]) -> EventError:
+    return EventError(reason, **fields)

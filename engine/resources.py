@@ -16,14 +16,19 @@ from .errors import FulfillmapError
 
 __all__ = [
     "PACKAGED_PREFIX",
+    "ROUTES_FILE",
     "MappingSource",
     "find_mapping",
     "language_schema",
     "read_schema",
+    "routes_schema",
     "shipped_mapping_names",
+    "shipped_routes",
 ]
 
 PACKAGED_PREFIX = "fulfillmap:"
+#: the routes file among the mappings (shipped, or in an integrator's directory)
+ROUTES_FILE = "routes.yaml"
 _SUFFIXES = (".yaml", ".yml")
 
 
@@ -41,8 +46,14 @@ def shipped_mapping_names() -> list[str]:
     return sorted(
         entry.name.removesuffix(".yaml")
         for entry in files("fulfillmap.mappings").iterdir()
-        if entry.name.endswith(".yaml")
+        if entry.name.endswith(".yaml") and entry.name != ROUTES_FILE
     )
+
+
+def shipped_routes() -> MappingSource:
+    """The routes file shipped with fulfillmap (event type -> mapping and action)."""
+    entry = files("fulfillmap.mappings").joinpath(ROUTES_FILE)
+    return MappingSource(_read_text(entry, ROUTES_FILE), _display(entry), None)
 
 
 def find_mapping(name_or_path: str | Path) -> MappingSource:
@@ -126,3 +137,8 @@ def _parse_schema(text: str, name: str) -> dict[str, Any]:
 def language_schema() -> dict[str, Any]:
     """The JSON Schema of the mapping language itself."""
     return _packaged_schema("mapping.schema.json")
+
+
+def routes_schema() -> dict[str, Any]:
+    """The JSON Schema of routes files."""
+    return _packaged_schema("routes.schema.json")
