@@ -14,10 +14,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .errors import FulfillmapError, Problem, SpecError
+from .errors import Problem, SpecError
 from .loader import Document, SpecPath, parse_yaml
 from .registry import Registry
-from .resources import MappingSource, routes_schema, shipped_routes
+from .resources import MappingSource, read_file, routes_schema, shipped_routes
 from .spec import Location
 from .validator import _suggest, expression_problems, schema_problems
 
@@ -83,14 +83,7 @@ def shipped_route_table(registry: Registry) -> RouteTable:
 
 def load_routes(path: str | Path, registry: Registry) -> RouteTable:
     """Load, validate and build a routes file; raise SpecError listing every problem."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FulfillmapError(f"routes file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FulfillmapError(f"cannot read routes file {path}: {exc}") from exc
-    return _route_table(MappingSource(text, str(path), path.parent), registry)
+    return _route_table(read_file(Path(path), "routes file"), registry)
 
 
 def _route_table(source: MappingSource, registry: Registry) -> RouteTable:
