@@ -114,12 +114,10 @@ class Engine:
         registry = default_registry() if self.plugins is None else registry_for(self.plugins)
         directory = None if self.directory is None else Path(self.directory)
         mappings = _load_mappings(directory, self.plugins)
-        routes = shipped_route_table(registry)
+        routes = shipped_route_table(registry, mappings)
         if directory is not None and (directory / ROUTES_FILE).is_file():
-            routes = routes.overridden_by(load_routes(directory / ROUTES_FILE, registry))
-        problems = routes.unknown_mappings(mappings)
-        if problems:
-            raise SpecError(problems)
+            own = load_routes(directory / ROUTES_FILE, registry, mappings)
+            routes = routes.overridden_by(own)
         compiled = {
             event_type: tuple(_compile(route, mappings) for route in routes[event_type])
             for event_type in routes.routes

@@ -8,7 +8,7 @@ loaded like a mapping: ``parse_yaml`` -> JSON Schema (``routes.schema.json``) ->
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -51,47 +51,33 @@ class RouteTable:
     def __getitem__(self, event_type: str) -> tuple[Route, ...]:
         return self.routes.get(event_type, ())
 
-    def __iter__(self) -> Iterator[Route]:
-        for routes in self.routes.values():
-            yield from routes
-
     def overridden_by(self, other: RouteTable) -> RouteTable:
         """This table with ``other``'s event types replacing (or adding to) its own."""
         return RouteTable(MappingProxyType({**self.routes, **other.routes}))
 
-    def unknown_mappings(self, known: Iterable[str]) -> list[Problem]:
-        """A problem for every route naming a mapping that is not in ``known``."""
-        names = sorted(known)
-        return [
-            Problem(
-                route.location.file,
-                route.location.line,
-                route.location.column,
-                f"no mapping named '{route.mapping}'{_suggest(route.mapping, names)}; "
-                f"known: {', '.join(names)}",
-                f"routes.{route.event_type}",
-            )
-            for route in self
-            if route.mapping is not None and route.mapping not in names
-        ]
+
+def shipped_route_table(registry: Registry, mappings: Collection[str]) -> RouteTable:
+    """The routes shipped with fulfillmap; ``mappings``: the names routes may use."""
+    return _route_table(shipped_routes(), registry, mappings)
 
 
-def shipped_route_table(registry: Registry) -> RouteTable:
-    """The routes shipped with fulfillmap."""
-    return _route_table(shipped_routes(), registry)
+def load_routes(path: str | Path, registry: Registry, mappings: Collection[str]) -> RouteTable:
+    """Load, validate and build a routes file; raise SpecError listing every problem.
+
+    ``mappings`` are the names of the mappings that routes may use.
+    """
+    return _route_table(read_file(Path(path), "routes file"), registry, mappings)
 
 
-def load_routes(path: str | Path, registry: Registry) -> RouteTable:
-    """Load, validate and build a routes file; raise SpecError listing every problem."""
-    return _route_table(read_file(Path(path), "routes file"), registry)
-
-
-def _route_table(source: MappingSource, registry: Registry) -> RouteTable:
+def _route_table(
+    source: MappingSource, registry: Registry, mappings: Collection[str]
+) -> RouteTable:
     document = parse_yaml(source.text, source.file, source.directory)
     problems = [*document.problems, *schema_problems(document, routes_schema())]
     entries = list(_entries(document))
     for data, path in entries:
         problems += _meaning_problems(document, registry, data, path)
+        problems += _mapping_problems(document, mappings, data, path)
     if problems:
         raise SpecError(problems)
     table: dict[str, tuple[Route, ...]] = {}
@@ -134,6 +120,17 @@ def _meaning_problems(
     for key in _EXPRESSIONS:
         problems += expression_problems(document, registry, data.get(key), (*path, key))
     return problems
+
+
+def _mapping_problems(
+    document: Document, mappings: Collection[str], data: dict[str, Any], path: SpecPath
+) -> list[Problem]:
+    name = data.get("mapping")
+    if not isinstance(name, str) or name in mappings:
+        return []
+    known = sorted(mappings)
+    message = f"no mapping named '{name}'{_suggest(name, known)}; known: {', '.join(known)}"
+    return [document.problem((*path, "mapping"), message)]
 
 
 def _route(document: Document, event_type: str, data: dict[str, Any], path: SpecPath) -> Route:
