@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from fulfillmap import SpecError, shipped_mappings
+from fulfillmap import FulfillmapError, SpecError, shipped_mappings
 from fulfillmap.registry import default_registry
 from fulfillmap.routing import Route, load_routes, shipped_route_table
 
@@ -68,7 +68,8 @@ def _problems(tmp_path: Path, text: str) -> list[str]:
             ["3:5: give exactly one of request or action (found both) (at routes.order.accepted)"],
         ),
         (
-            "routes:\n  order.accepted:\n    action: ignore\n    mapping: order-to-fulfillment-order\n",
+            "routes:\n  order.accepted:\n    action: ignore\n"
+            "    mapping: order-to-fulfillment-order\n",
             [
                 "4:14: an ignore route maps nothing: drop 'mapping' "
                 "(at routes.order.accepted.mapping)"
@@ -79,7 +80,8 @@ def _problems(tmp_path: Path, text: str) -> list[str]:
             ["3:5: a route with action needs a mapping (at routes.order.accepted)"],
         ),
         (
-            "routes:\n  order.accepted:\n    request: SEND /x\n    mapping: order-to-fulfillment-order\n",
+            "routes:\n  order.accepted:\n    request: SEND /x\n"
+            "    mapping: order-to-fulfillment-order\n",
             [
                 "3:14: 'SEND /x' does not match '^(POST|PUT|PATCH|DELETE) /[^\\\\s]*$' "
                 "(at routes.order.accepted.request)"
@@ -109,7 +111,8 @@ def _problems(tmp_path: Path, text: str) -> list[str]:
             ["2:19: [] should be non-empty (at routes.order.accepted)"],
         ),
         (
-            "routes:\n  order.accepted:\n    action: ignore\n  order.accepted:\n    action: ignore\n",
+            "routes:\n  order.accepted:\n    action: ignore\n"
+            "  order.accepted:\n    action: ignore\n",
             ["4:3: duplicate key 'order.accepted' (first defined on line 2)"],
         ),
         (
@@ -142,7 +145,5 @@ def test_empty_routes_file(tmp_path: Path) -> None:
 
 
 def test_missing_routes_file(tmp_path: Path) -> None:
-    from fulfillmap import FulfillmapError
-
-    with pytest.raises(FulfillmapError, match="routes file .* does not exist"):
+    with pytest.raises(FulfillmapError, match=r"routes file .* does not exist"):
         load_routes(tmp_path / "routes.yaml", default_registry(), shipped_mappings())
