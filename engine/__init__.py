@@ -17,17 +17,21 @@ from .mapping import CompiledMapping, Result, load
 from .registry import plugin_manager
 from .resources import shipped_mapping_names as shipped_mappings
 from .rules import Violation
+from .trace import Attempt, FieldStep, Trace
 
 __all__ = [
     "Action",
+    "Attempt",
     "CompiledMapping",
     "Engine",
     "EventError",
+    "FieldStep",
     "FulfillmapError",
     "MappingError",
     "Problem",
     "Result",
     "SpecError",
+    "Trace",
     "Violation",
     "load",
     "plugin_manager",

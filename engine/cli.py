@@ -79,9 +79,17 @@ def _map(args: argparse.Namespace) -> int:
     source = _read_json(args.input, "input")
     context = _read_context(args.context)
     result = mapping.apply(source, context, validate=args.validate)
-    indent = None if args.compact else 2
-    sys.stdout.write(json.dumps(result, indent=indent, ensure_ascii=False) + "\n")
+    sys.stdout.write(_dump(result, compact=args.compact) + "\n")
     return 0
+
+
+def _dump(result: Any, *, compact: bool) -> str:
+    try:
+        return json.dumps(
+            result, indent=None if compact else 2, ensure_ascii=False, allow_nan=False
+        )
+    except ValueError as exc:  # inf or NaN, e.g. from 1e400 in the input
+        raise FulfillmapError(f"the result cannot be written as JSON: {exc}") from None
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -125,7 +133,7 @@ def _read_json(name: str, what: str) -> Any:
 def parse_json(text: str, what: str, *, one_line: bool = False) -> Any:
     """Parse JSON text; a FulfillmapError says where ``what`` is invalid."""
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         where = "" if one_line else f"line {exc.lineno} "
         raise FulfillmapError(
@@ -133,6 +141,15 @@ def parse_json(text: str, what: str, *, one_line: bool = False) -> Any:
         ) from None
     except ValueError as exc:
         raise FulfillmapError(f"{what} is not valid JSON: {exc}") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r} in one object (the last would win silently)")
+        result[key] = value
+    return result
 
 
 def _reject_constant(name: str) -> Any:

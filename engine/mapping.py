@@ -24,6 +24,7 @@ from .registry import Registry, default_registry, registry_for
 from .resources import find_mapping
 from .rules import CompiledRule, Violation, compile_rules
 from .spec import Field, From, MappingSpec, Nested, Scope, build_spec
+from .trace import Recorder, Trace
 from .validator import validate_document
 
 __all__ = ["CompiledMapping", "Result", "load"]
@@ -94,6 +95,11 @@ class CompiledMapping:
         self, source: Any, context: Mapping[str, Any] | None = None, *, validate: bool = True
     ) -> Result:
         """Like ``apply``, and also return the violations of ``warn`` rules."""
+        return self._run(self._build, source, context, validate)
+
+    def _run(
+        self, build: Builder, source: Any, context: Mapping[str, Any] | None, validate: bool
+    ) -> Result:
         if not isinstance(source, dict):
             raise MappingError(
                 f"the input must be a JSON object ({self.spec.source.name}), "
@@ -106,15 +112,41 @@ class CompiledMapping:
             raise MappingError(
                 f"the context must be a JSON object, not {type_name(context)}", mapping=self.name
             )
+        elif not isinstance(context, dict):
+            context = dict(context)
         warnings = self._check_rules("source", source, [])
         try:
-            body = self._build(source, source, context)
+            body = build(source, source, context)
         except Failure as failure:
             raise self._error(failure) from failure.__cause__
+        except RecursionError:
+            raise MappingError(
+                "the input is nested too deeply to copy", mapping=self.name
+            ) from None
         warnings = self._check_rules("result", body, warnings)
         if validate:
             self.check(body)
         return Result(body, tuple(warnings))
+
+    def trace(
+        self, source: Any, context: Mapping[str, Any] | None = None, *, validate: bool = True
+    ) -> Trace:
+        """Run the mapping while recording what every field read and produced.
+
+        Never raises ``MappingError``: a failure is returned as ``Trace.error``, with the
+        steps recorded up to it. Slower than ``run``; meant for people, not pipelines.
+        """
+        recorder = Recorder(self.registry.options)
+        build = compile_spec(self.spec, self.registry, recorder)
+        body: dict[str, Any] | None = None
+        error: MappingError | None = None
+        warnings: tuple[Violation, ...] = ()
+        try:
+            result = self._run(build, source, context, validate)
+            body, warnings = result.body, result.warnings
+        except MappingError as exc:
+            error = exc
+        return Trace(self.name, tuple(recorder.steps), warnings, body, error)
 
     def _check_rules(self, on: str, document: Any, warnings: list[Violation]) -> list[Violation]:
         for rule in self._rules:
