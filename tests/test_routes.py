@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import re
 import textwrap
 from pathlib import Path
 
 import pytest
-from fulfillmap import FulfillmapError, SpecError, shipped_mappings
+from fulfillmap import Engine, FulfillmapError, SpecError, shipped_mappings
 from fulfillmap.registry import default_registry
 from fulfillmap.routing import Route, load_routes, shipped_route_table
 
+REPO = Path(__file__).resolve().parent.parent
 ROUTED = {
     "order.accepted": ("request", "order-to-fulfillment-order"),
     "fulfillment_order.pending": ("record", "pending-event-to-record"),
@@ -147,3 +150,14 @@ def test_empty_routes_file(tmp_path: Path) -> None:
 def test_missing_routes_file(tmp_path: Path) -> None:
     with pytest.raises(FulfillmapError, match=r"routes file .* does not exist"):
         load_routes(tmp_path / "routes.yaml", default_registry(), shipped_mappings())
+
+
+def test_the_readme_routes_example_is_valid_and_works(tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    [block] = re.findall(r"```yaml\n(routes:.*?)```", readme, re.S)
+    (tmp_path / "routes.yaml").write_text(block, encoding="utf-8")
+    table = load_routes(tmp_path / "routes.yaml", default_registry(), shipped_mappings())
+    assert [route.action for route in table["fulfillment_order.shipped"]] == ["notify"]
+    engine = Engine(tmp_path)
+    event = json.loads((REPO / "examples" / "shipped-event.json").read_text(encoding="utf-8"))
+    assert engine.handle(event).mapping == "shipment-to-tracking"
