@@ -100,6 +100,8 @@ def test_spec_is_the_expected_document(openapi_spec: dict[str, Any]) -> None:
 def test_golden_expected_matches_official_schema(
     kit: Any, official_schema: OfficialSchema, golden_case: Any
 ) -> None:
+    if golden_case.schemas.official is None:
+        pytest.skip(f"{golden_case.mapping} does not produce a Digital River request")
     validator = kit.strict_validator(official_schema(golden_case.schemas.official))
     assert kit.error_messages(validator, golden_case.expected()) == []
 
