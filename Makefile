@@ -10,8 +10,10 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 # A strict editable install: mypy can see the package, and the layout matches the wheel's.
+# The example plugin is installed too, so that its tests load it through its entry point.
 install: $(BIN)/python
 	$(BIN)/python -m pip install -q -e ".[test]" --config-settings editable_mode=strict
+	$(BIN)/python -m pip install -q ./examples/fulfillmap-gift-plugin
 
 demo: install
 	@echo "== order-to-fulfillment-order (examples/order.json, context examples/order.context.json)"
@@ -20,6 +22,9 @@ demo: install
 	@$(BIN)/fulfillmap map shipped-event-to-fulfillment examples/shipped-event.json
 	@echo "== cancelled-event-to-fulfillment (examples/cancelled-event.json)"
 	@$(BIN)/fulfillmap map cancelled-event-to-fulfillment examples/cancelled-event.json
+	@echo "== fulfillmap handle (each lifecycle event -> the Action to take, one JSON line each)"
+	@for event in order-accepted pending backordered shipped cancelled; do \
+		$(BIN)/fulfillmap handle examples/$$event-event.json --context examples/order.context.json; done
 	@echo "== fulfillmap validate (the shipped mappings)"
 	@$(BIN)/fulfillmap validate
 

@@ -14,9 +14,18 @@ from typing import Any
 import jmespath
 from fulfillmap.plugins.hookspecs import FieldInput
 
-from .expressions import MISSING, Expression, WrongType, compile_expression, is_true, type_name
+from .expressions import (
+    MISSING,
+    Expression,
+    WrongType,
+    compile_expression,
+    is_true,
+    read_paths,
+    type_name,
+)
 from .registry import Registry
 from .spec import Computed, Constant, Field, From, MappingSpec, Nested, Scope
+from .trace import Recorder
 
 __all__ = ["Builder", "Failure", "compile_spec"]
 
@@ -62,9 +71,15 @@ class Failure(Exception):
             self.anchored = scope is not Scope.CURRENT
 
 
-def compile_spec(spec: MappingSpec, registry: Registry) -> Builder:
-    """The function that builds ``spec``'s target document from a source document."""
-    return _object_builder(spec.fields, _Compiler(registry))
+def compile_spec(
+    spec: MappingSpec, registry: Registry, recorder: Recorder | None = None
+) -> Builder:
+    """The function that builds ``spec``'s target document from a source document.
+
+    With a ``recorder``, every field reports what it read and produced (for tracing and
+    coverage); the result is the same, only slower.
+    """
+    return _object_builder(spec.fields, _Compiler(registry, recorder))
 
 
 def copy_value(value: Any) -> Any:
@@ -97,9 +112,10 @@ def _pick(scope: Scope, current: Any, root: Any, context: Mapping[str, Any]) -> 
 
 
 class _Compiler:
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, recorder: Recorder | None) -> None:
         self.registry = registry
         self.options: jmespath.Options = registry.options
+        self.recorder = recorder
 
     def field(self, field: Field) -> Getter:
         kind = field.kind
@@ -113,7 +129,10 @@ class _Compiler:
             get = self._object(field, kind)
         else:
             get = self._array(field, kind, kind.each)
-        return _with_policy(field, get, self._why_absent(field))
+        if self.recorder is None:
+            return _with_policy(field, get, self._why_absent(field))
+        get = _observe_raw(field, get, self.recorder)
+        return _observe(field, _with_policy(field, get, self._why_absent(field)), self.recorder)
 
     # -- value sources ------------------------------------------------------------------
 
@@ -159,22 +178,30 @@ class _Compiler:
         where = compile_expression(kind.where) if kind.where is not None else None
         evaluate = self._evaluator(field)
         prefix: list[str | int] = list(source.keys) if source.keys is not None else []
+        recorder = self.recorder
 
         def get(current: Any, root: Any, context: Mapping[str, Any]) -> Any:
             elements = evaluate(source, _pick(scope, current, root, context))
             if elements is None or elements is MISSING:
                 return MISSING
             if not isinstance(elements, list):
-                reason = f"expected an array, got {type_name(elements)}"
+                reason = f"wrong type: expected an array, got {type_name(elements)}"
                 raise Failure(reason, field, expression=each, data_path=prefix)
             result: list[Any] = []
             for index, element in enumerate(elements):
+                if recorder is not None:
+                    recorder.enter(prefix, index, len(result), scope)
                 try:
                     if where is None or is_true(evaluate(where, element)):
                         result.append(build(element, root, context))
+                    elif recorder is not None:
+                        recorder.skipped(field, index, kind.where or "")
                 except Failure as failure:
                     failure.enter(prefix, index, len(result), scope)
                     raise
+                finally:
+                    if recorder is not None:
+                        recorder.leave()
             return result
 
         return get
@@ -189,7 +216,7 @@ class _Compiler:
                 try:
                     return expression.lookup(data)
                 except WrongType as exc:
-                    reason = f"expected an object, got {type_name(exc.value)}"
+                    reason = f"wrong type: expected an object, got {type_name(exc.value)}"
                     path: list[str | int] = list(exc.keys)
                     raise Failure(
                         reason, field, expression=expression.text, data_path=path
@@ -229,15 +256,25 @@ def _explain_from(field: Field, kind: From, data: Any) -> Failure:
     states: list[str] = []
     path: list[str | int] = []
     for text in kind.expressions:
-        expression = compile_expression(text)
-        if expression.keys is None:
+        reads = read_paths(compile_expression(text))
+        if len(reads) != 1:
             states.append(f"`{text}` is null or missing")
             continue
-        path = path or list(expression.keys)
-        state = "missing" if expression.lookup(data) is MISSING else "null"
-        states.append(f"{text} is {state}")
+        keys = reads[0]
+        path = path or list(keys)
+        state = _state(keys, data)
+        states.append(f"{'.'.join(keys)} is {state}" if state else f"`{text}` is null")
     reason = f"required value is absent: {', '.join(states)}"
     return Failure(reason, field, expression=", ".join(kind.expressions), data_path=path)
+
+
+def _state(keys: tuple[str, ...], data: Any) -> str:
+    """``missing`` or ``null`` for the value at ``keys``; empty when it has a value."""
+    try:
+        value = Expression(".".join(keys), keys, None).lookup(data)
+    except WrongType:
+        return "not reachable"
+    return "missing" if value is MISSING else ("null" if value is None else "")
 
 
 def _constant(value: Any) -> Getter:
@@ -245,6 +282,28 @@ def _constant(value: Any) -> Getter:
         frozen = copy.deepcopy(value)
         return lambda current, root, context: copy_value(frozen)
     return lambda current, root, context: value
+
+
+def _observe_raw(field: Field, get: Getter, recorder: Recorder) -> Getter:
+    def observed(current: Any, root: Any, context: Mapping[str, Any]) -> Any:
+        value = get(current, root, context)
+        recorder.raw(field, _pick(field.scope, current, root, context), value)
+        return value
+
+    return observed
+
+
+def _observe(field: Field, get: Getter, recorder: Recorder) -> Getter:
+    def observed(current: Any, root: Any, context: Mapping[str, Any]) -> Any:
+        try:
+            value = get(current, root, context)
+        except Failure as failure:
+            recorder.failed(field, failure)
+            raise
+        recorder.done(field, value)
+        return value
+
+    return observed
 
 
 def _with_policy(field: Field, get: Getter, explain: Callable[..., Failure]) -> Getter:

@@ -21,6 +21,7 @@ __all__ = [
     "function_calls",
     "is_false",
     "is_true",
+    "read_paths",
     "type_name",
 ]
 
@@ -110,6 +111,66 @@ def function_calls(expression: Expression) -> Iterator[tuple[str, int]]:
         if node.get("type") == "function_expression":
             yield node["value"], len(node["children"])
         stack.extend(child for child in node.get("children", ()) if isinstance(child, dict))
+
+
+def read_paths(expression: Expression) -> tuple[tuple[str, ...], ...]:
+    """The plain paths an expression reads from the object it is evaluated on.
+
+    ``upper(currency)`` reads ``currency``; ``shipTo.name || billTo.name`` reads both.
+    Paths inside projections and filters (relative to array elements) are left out.
+    """
+    if expression.keys is not None:
+        return (expression.keys,)
+    assert expression.parsed is not None
+    tree: dict[str, Any] = dict(expression.parsed.parsed)
+    return tuple(dict.fromkeys(_paths(tree)))
+
+
+_LEFT_ONLY = frozenset(
+    {
+        "projection",
+        "filter_projection",
+        "value_projection",
+        "flatten",
+        "index_expression",
+        "pipe",
+        "key_val_pair",
+    }
+)
+_ALL_CHILDREN = frozenset(
+    {
+        "function_expression",
+        "or_expression",
+        "and_expression",
+        "not_expression",
+        "comparator",
+        "multi_select_list",
+        "multi_select_dict",
+    }
+)
+
+
+def _paths(node: dict[str, Any]) -> Iterator[tuple[str, ...]]:
+    kind, children = node.get("type"), node.get("children", [])
+    chain = _chain(node)
+    if chain is not None:
+        yield chain
+    elif kind == "subexpression" or kind in _LEFT_ONLY:
+        if children:
+            yield from _paths(children[0])
+    elif kind in _ALL_CHILDREN:
+        for child in children:
+            yield from _paths(child)
+
+
+def _chain(node: dict[str, Any]) -> tuple[str, ...] | None:
+    if node.get("type") == "field":
+        return (node["value"],)
+    if node.get("type") == "subexpression":
+        parts = [_chain(child) for child in node["children"]]
+        if all(part is not None for part in parts):
+            return tuple(key for part in parts if part for key in part)
+    return None
 
 
 def is_true(value: Any) -> bool:

@@ -20,9 +20,11 @@ from .expressions import compile_expression, type_name
 from .jmespath_translate import Unsupported
 from .loader import parse_yaml
 from .registry import Registry, default_registry, registry_for
+from .render import excerpt
 from .resources import find_mapping
 from .rules import CompiledRule, Violation, compile_rules
 from .spec import Field, From, MappingSpec, Nested, Scope, build_spec
+from .trace import Recorder, Trace
 from .validation import SchemaValidator
 from .validator import validate_document
 
@@ -67,7 +69,7 @@ class CompiledMapping:
     target_schema: Mapping[str, Any] = field(repr=False)
     registry: Registry = field(repr=False)
     _build: Builder = field(init=False, repr=False)
-    _fast_build: FastBuilder = field(init=False, repr=False)
+    _fast_build: FastBuilder | None = field(init=False, repr=False)
     _validator: SchemaValidator = field(init=False, repr=False)
     _fields: Mapping[str, Field] = field(init=False, repr=False)
     _rules: tuple[CompiledRule, ...] = field(init=False, repr=False)
@@ -76,7 +78,7 @@ class CompiledMapping:
         setter = object.__setattr__
         setter(self, "_rules", compile_rules(self.spec.rules, self.registry.options))
         setter(self, "_build", compile_spec(self.spec, self.registry))
-        setter(self, "_fast_build", _generate(self.spec, self.registry) or self._reference_body)
+        setter(self, "_fast_build", _generate(self.spec, self.registry))
         setter(self, "_validator", SchemaValidator(self.target_schema))
         setter(self, "_fields", {f.target_path: f for f in _walk(self.spec.fields)})
 
@@ -93,18 +95,35 @@ class CompiledMapping:
         Absent optional fields are omitted; the result is validated against the target
         schema unless ``validate=False``. Raises ``MappingError`` saying where and why.
         """
-        return self._run(source, context, validate)[0]
+        return self.run(source, context, validate=validate).body
 
     def run(
         self, source: Any, context: Mapping[str, Any] | None = None, *, validate: bool = True
     ) -> Result:
-        """Like ``apply``, and also return the violations of ``warn`` rules."""
-        body, warnings = self._run(source, context, validate)
-        return Result(body, tuple(warnings))
+        """Like ``apply``, and also return the violations of ``warn`` rules.
+
+        A ``MappingError`` carries the trace up to the failure (``error.trace``, shown by
+        ``error.details()``): the mapping is run once more with tracing, on failure only.
+        """
+        try:
+            return self._run(self._fast, source, context, validate)
+        except MappingError as error:
+            self._attach_trace(error, source, context, validate)
+            raise
+
+    def _fast(self, source: Any, root: Any, context: Mapping[str, Any]) -> dict[str, Any]:
+        """The generated builder's body; where it stops (any error), the reference
+        evaluator's body or ``Failure``, which says what went wrong."""
+        if self._fast_build is not None:
+            try:
+                return self._fast_build(source, context)
+            except Exception:  # the reference evaluator below explains
+                pass
+        return self._build(source, root, context)
 
     def _run(
-        self, source: Any, context: Mapping[str, Any] | None, validate: bool
-    ) -> tuple[dict[str, Any], list[Violation]]:
+        self, build: Builder, source: Any, context: Mapping[str, Any] | None, validate: bool
+    ) -> Result:
         if not isinstance(source, dict):
             raise MappingError(
                 f"the input must be a JSON object ({self.spec.source.name}), "
@@ -117,25 +136,42 @@ class CompiledMapping:
             raise MappingError(
                 f"the context must be a JSON object, not {type_name(context)}", mapping=self.name
             )
+        elif not isinstance(context, dict):
+            context = dict(context)
         warnings = self._check_rules("source", source, []) if self._rules else []
         try:
-            body = self._fast_build(source, context)
-        except MappingError:  # from the reference evaluator (no generated builder)
-            raise
-        except Exception:  # the generated builder stops; the reference explains why
-            body = self._reference_body(source, context)
+            body = build(source, source, context)
+        except Failure as failure:
+            raise self._error(failure) from failure.__cause__
+        except RecursionError:
+            raise MappingError(
+                "the input is nested too deeply to copy", mapping=self.name
+            ) from None
         if self._rules:
             warnings = self._check_rules("result", body, warnings)
         if validate:
             self.check(body)
-        return body, warnings
+        return Result(body, tuple(warnings))
 
-    def _reference_body(self, source: dict[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
-        """The reference evaluator's body, or its detailed ``MappingError``."""
+    def trace(
+        self, source: Any, context: Mapping[str, Any] | None = None, *, validate: bool = True
+    ) -> Trace:
+        """Run the mapping while recording what every field read and produced.
+
+        Never raises ``MappingError``: a failure is returned as ``Trace.error``, with the
+        steps recorded up to it. Slower than ``run``; meant for people, not pipelines.
+        """
+        recorder = Recorder(self.registry.options)
+        build = compile_spec(self.spec, self.registry, recorder)
+        body: dict[str, Any] | None = None
+        error: MappingError | None = None
+        warnings: tuple[Violation, ...] = ()
         try:
-            return self._build(source, source, context)
-        except Failure as failure:
-            raise self._error(failure) from failure.__cause__
+            result = self._run(build, source, context, validate)
+            body, warnings = result.body, result.warnings
+        except MappingError as exc:
+            error = exc
+        return Trace(self.name, tuple(recorder.steps), warnings, body, error)
 
     def _check_rules(self, on: str, document: Any, warnings: list[Violation]) -> list[Violation]:
         for rule in self._rules:
@@ -178,6 +214,16 @@ class CompiledMapping:
         )
 
     # -- error reporting (never on the success path) ------------------------------------
+
+    def _attach_trace(
+        self, error: MappingError, source: Any, context: Mapping[str, Any] | None, validate: bool
+    ) -> None:
+        try:
+            traced = self.trace(source, context, validate=validate)
+        except Exception:  # the error being raised matters more than its trace
+            return
+        error.trace = traced.steps
+        error.data = excerpt(source, context, error.data_path)
 
     def _error(self, failure: Failure) -> MappingError:
         indices = iter(reversed(failure.indices))

@@ -16,14 +16,20 @@ from .errors import FulfillmapError
 
 __all__ = [
     "PACKAGED_PREFIX",
+    "ROUTES_FILE",
     "MappingSource",
     "find_mapping",
     "language_schema",
+    "read_file",
     "read_schema",
+    "routes_schema",
     "shipped_mapping_names",
+    "shipped_routes",
 ]
 
 PACKAGED_PREFIX = "fulfillmap:"
+#: the routes file among the mappings (shipped, or in an integrator's directory)
+ROUTES_FILE = "routes.yaml"
 _SUFFIXES = (".yaml", ".yml")
 
 
@@ -41,33 +47,40 @@ def shipped_mapping_names() -> list[str]:
     return sorted(
         entry.name.removesuffix(".yaml")
         for entry in files("fulfillmap.mappings").iterdir()
-        if entry.name.endswith(".yaml")
+        if entry.name.endswith(".yaml") and entry.name != ROUTES_FILE
     )
+
+
+def shipped_routes() -> MappingSource:
+    """The routes file shipped with fulfillmap (event type -> mapping and action)."""
+    entry = files("fulfillmap.mappings").joinpath(ROUTES_FILE)
+    return MappingSource(_read_text(entry, ROUTES_FILE), _display(entry), None)
 
 
 def find_mapping(name_or_path: str | Path) -> MappingSource:
     """A shipped mapping by name (``order-to-fulfillment-order``), or a YAML file by path."""
     text = str(name_or_path)
     if isinstance(name_or_path, Path) or text.endswith(_SUFFIXES) or "/" in text or "\\" in text:
-        return _read_file(Path(name_or_path))
+        return read_file(Path(name_or_path))
     if text in shipped_mapping_names():
         entry = files("fulfillmap.mappings").joinpath(f"{text}.yaml")
         return MappingSource(_read_text(entry, text), _display(entry), None)
     if Path(text).is_file():
-        return _read_file(Path(text))
+        return read_file(Path(text))
     raise FulfillmapError(
         f"no mapping named '{text}': the shipped mappings are "
         f"{', '.join(shipped_mapping_names())}; or give the path of a YAML file"
     )
 
 
-def _read_file(path: Path) -> MappingSource:
+def read_file(path: Path, what: str = "mapping file") -> MappingSource:
+    """A mapping file (or, with ``what="routes file"``, a routes file) from disk."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise FulfillmapError(f"mapping file {path} does not exist") from None
+        raise FulfillmapError(f"{what} {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise FulfillmapError(f"cannot read mapping file {path}: {exc}") from exc
+        raise FulfillmapError(f"cannot read {what} {path}: {exc}") from exc
     return MappingSource(text, str(path), path.parent)
 
 
@@ -126,3 +139,8 @@ def _parse_schema(text: str, name: str) -> dict[str, Any]:
 def language_schema() -> dict[str, Any]:
     """The JSON Schema of the mapping language itself."""
     return _packaged_schema("mapping.schema.json")
+
+
+def routes_schema() -> dict[str, Any]:
+    """The JSON Schema of routes files."""
+    return _packaged_schema("routes.schema.json")

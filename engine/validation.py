@@ -83,13 +83,16 @@ class SchemaValidator:
         return Draft7Validator(self.schema, format_checker=checker)
 
     def is_valid(self, instance: Any) -> bool:
-        return bool(self._fast.is_valid(instance)) or not self.errors(instance)
+        return not self.errors(instance)
 
     def errors(self, instance: Any) -> list[ValidationError]:
         """Every error ``jsonschema`` reports; ``[]`` straight away when the fast verdict is
         valid."""
-        if self._fast.is_valid(instance):
-            return []
+        try:
+            if self._fast.is_valid(instance):
+                return []
+        except ValueError:  # a value JSON cannot hold (a YAML date): jsonschema judges it
+            pass
         return list(self._reference.iter_errors(instance))
 
 

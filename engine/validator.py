@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,13 @@ from .validation import SchemaValidator
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
-__all__ = ["Schemas", "validate_document"]
+__all__ = [
+    "Schemas",
+    "expression_problems",
+    "resolve_local",
+    "schema_problems",
+    "validate_document",
+]
 
 _VALUE_SOURCES = ("from", "value", "plugin", "fields")
 
@@ -57,7 +63,14 @@ def validate_document(document: Document, registry: Registry) -> Schemas:
 
 
 def _schema_problems(document: Document) -> Iterator[Problem]:
-    for error in _language_validator().errors(document.data):
+    return schema_problems(document, language_schema())
+
+
+def schema_problems(document: Document, schema: dict[str, Any]) -> Iterator[Problem]:
+    """Every place ``document`` breaks ``schema``, explained at its file position."""
+    language = schema is language_schema()  # cached: its validator is built once
+    validator = _language_validator() if language else SchemaValidator(schema, formats={})
+    for error in validator.errors(document.data):
         yield from _explain(document, error)
 
 
@@ -223,6 +236,15 @@ class _FieldChecker:
         self.found.append(self.document.problem(path, message, key=key))
 
 
+def expression_problems(
+    document: Document, registry: Registry, text: Any, path: SpecPath
+) -> list[Problem]:
+    """The problems of the expression at ``path`` (syntax, unknown functions, arity)."""
+    checker = _FieldChecker(document, registry)
+    checker._expression(text, path)
+    return checker.found
+
+
 def _parse_reason(exc: Exception) -> str:
     if isinstance(exc, jmespath.exceptions.IncompleteExpressionError):
         return "the expression ends too early"
@@ -288,7 +310,7 @@ def _walk_target(
     schema: dict[str, Any],
     root: dict[str, Any],
 ) -> Iterator[Problem]:
-    schema = _resolve(schema, root)
+    schema = resolve_local(schema, root)
     properties = schema.get("properties", {})
     closed = schema.get("additionalProperties") is False and not schema.get("patternProperties")
     for name, field in fields.items():
@@ -299,13 +321,13 @@ def _walk_target(
                 yield document.problem((*path, name), message, key=True)
             continue
         if isinstance(field, dict) and isinstance(field.get("fields"), dict):
-            child = _resolve(properties[name], root)
+            child = resolve_local(properties[name], root)
             if "each" in field:
-                child = _resolve(child.get("items", {}), root)
+                child = resolve_local(child.get("items", {}), root)
             yield from _walk_target(document, field["fields"], (*path, name, "fields"), child, root)
 
 
-def _resolve(schema: Any, root: dict[str, Any]) -> dict[str, Any]:
+def resolve_local(schema: Any, root: Mapping[str, Any]) -> dict[str, Any]:
     """Follow local ``$ref`` pointers (``#/definitions/x``); other refs are left alone."""
     seen = 0
     while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and seen < 32:

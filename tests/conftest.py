@@ -35,11 +35,12 @@ SCHEMA_ID_BASE = "https://fulfillmap.dev/schemas/"
 
 @dataclass(frozen=True)
 class MappingSchemas:
-    """The schemas a mapping reads and writes, and the official component its output must match."""
+    """The schemas a mapping reads and writes, and the official component its output must match
+    (None: the output is not a Digital River request, e.g. a record or a notification)."""
 
     source: str
     target: str
-    official: str
+    official: str | None
 
 
 MAPPINGS: dict[str, MappingSchemas] = {
@@ -56,6 +57,15 @@ MAPPINGS: dict[str, MappingSchemas] = {
         "fulfillment-cancel-request.schema.json",
         "FulfillmentRequest",
     ),
+    "pending-event-to-record": MappingSchemas(
+        "pending-event.schema.json", "fulfillment-order-record.schema.json", None
+    ),
+    "backordered-event-to-notification": MappingSchemas(
+        "backordered-event.schema.json", "backorder-notification.schema.json", None
+    ),
+    "shipment-to-tracking": MappingSchemas(
+        "shipment.schema.json", "shipment-tracking.schema.json", None
+    ),
 }
 
 # Which source schema each example payload is an instance of, and where in the file it sits
@@ -66,8 +76,8 @@ EXAMPLES: dict[str, tuple[str, str] | None] = {
     "order-accepted-event.json": ("order.schema.json", "/data/object"),
     "shipped-event.json": ("shipped-event.schema.json", ""),
     "cancelled-event.json": ("cancelled-event.schema.json", ""),
-    "pending-event.json": None,
-    "backordered-event.json": None,
+    "pending-event.json": ("pending-event.schema.json", ""),
+    "backordered-event.json": ("backordered-event.schema.json", ""),
 }
 
 
@@ -133,7 +143,8 @@ class GoldenError:
     """``<mapping>/errors/<name>.input.json`` and its ``.error.json``.
 
     The error file holds ``field`` (target path), ``data_path`` (source path) and
-    ``message_contains`` (a generic substring of the message).
+    ``message_contains`` (a generic substring of the message), and ``rule`` when a rule of the
+    mapping is what rejects the input.
     """
 
     mapping: str
@@ -564,3 +575,27 @@ def official_schema(openapi_spec: dict[str, Any]) -> Callable[[str], dict[str, A
         return cache[name]
 
     return get
+
+
+@pytest.fixture
+def write_mapping(tmp_path: Path) -> Callable[..., Path]:
+    """``write_mapping(body, source="cancelled-event", target="fulfillment-cancel-request")``
+    writes a mapping named ``m`` whose ``fields:``/``rules:`` are ``body`` (YAML text) and
+    whose schemas are the shipped ones named; returns its path."""
+
+    def write(
+        body: str,
+        source: str = "cancelled-event",
+        target: str = "fulfillment-cancel-request",
+        name: str = "m.yaml",
+    ) -> Path:
+        path = tmp_path / name
+        path.write_text(
+            "name: m\n"
+            f"source: {{name: Source, schema: 'fulfillmap:{source}.schema.json'}}\n"
+            f"target: {{name: Target, schema: 'fulfillmap:{target}.schema.json'}}\n" + body,
+            encoding="utf-8",
+        )
+        return path
+
+    return write

@@ -1,0 +1,219 @@
+"""Tracing: what happened to every target field while a mapping ran.
+
+``CompiledMapping.trace(source, context)`` compiles the mapping once more with a
+``Recorder`` attached and returns a ``Trace``: for every output field, the expression, the
+source paths read, which fallback fired, which plugin produced it, and the fields omitted as
+absent with the reason. A failed mapping still gives the trace up to the failure.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import jmespath
+
+from .expressions import MISSING, compile_expression, read_paths
+from .spec import Computed, Constant, Field, From, Nested, Scope
+
+if TYPE_CHECKING:
+    from .errors import MappingError
+    from .rules import Violation
+
+__all__ = ["Attempt", "FieldStep", "Recorder", "Trace"]
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One expression tried for a field: what it read and what it found there."""
+
+    expression: str
+    reads: tuple[str, ...]  #: source paths, with indices (``items[1].tax.amount``)
+    found: str  #: ``value``, ``null``, ``missing`` or ``not reached``
+
+
+@dataclass(frozen=True, slots=True)
+class FieldStep:
+    """What one target field became."""
+
+    field: Field
+    target: str  #: the target path with indices, e.g. ``items[1].tax.amount``
+    outcome: str  #: ``value``, ``default``, ``constant``, ``omitted``, ``skipped`` or ``failed``
+    value: Any = None
+    expression: str | None = None  #: the expression whose value was used
+    fallback: int | None = None  #: which of several ``from`` expressions fired (0-based)
+    attempts: tuple[Attempt, ...] = ()
+    plugin: str | None = None
+    reason: str = ""  #: why a field was omitted, skipped or failed
+
+    @property
+    def location(self) -> str:
+        return str(self.field.location)
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """The trace of one run: field steps in evaluation order, rule results, the outcome."""
+
+    mapping: str
+    steps: tuple[FieldStep, ...]
+    violations: tuple[Violation, ...]
+    body: dict[str, Any] | None
+    error: MappingError | None
+
+
+class Recorder:
+    """Collects field steps during one traced run. Not shared between runs or threads."""
+
+    def __init__(self, options: jmespath.Options) -> None:
+        self.options = options
+        self.steps: list[FieldStep] = []
+        self._frames: list[tuple[list[str | int], int, Scope]] = []
+        self._raw: tuple[Field, Any, Any] | None = None
+
+    # -- called by the compiled closures ------------------------------------------------
+
+    def enter(
+        self, prefix: list[str | int], source_index: int, output_index: int, scope: Scope
+    ) -> None:
+        """An array field starts mapping one element."""
+        self._frames.append(([*prefix, source_index], output_index, scope))
+
+    def leave(self) -> None:
+        self._frames.pop()
+
+    def skipped(self, field: Field, source_index: int, where: str) -> None:
+        """An element was left out by the array field's ``where`` filter."""
+        del source_index  # the element's frame, entered by the loop, already holds it
+        source = self._source_prefix(Scope.CURRENT)
+        self.steps.append(
+            FieldStep(
+                field,
+                self._target(field.target_path),
+                "skipped",
+                expression=where,
+                reason=f"{_format(source)} left out: `{where}` is not true",
+            )
+        )
+
+    def raw(self, field: Field, data: Any, value: Any) -> None:
+        """The field's value before its absence policy (default, required) applied."""
+        self._raw = (field, data, value)
+
+    def done(self, field: Field, value: Any) -> None:
+        raw = self._raw if self._raw is not None and self._raw[0] is field else None
+        self._raw = None
+        data, found = (raw[1], raw[2]) if raw else (None, value)
+        self.steps.append(self._step(field, data, found, value))
+
+    def failed(self, field: Field, failure: Exception) -> None:
+        if getattr(failure, "traced", False):
+            return
+        failure.traced = True  # type: ignore[attr-defined]
+        raw = self._raw if self._raw is not None and self._raw[0] is field else None
+        self._raw = None
+        kind = field.kind
+        attempts = self._attempts(field, raw[1]) if raw and isinstance(kind, From) else ()
+        plugin = kind.plugin if isinstance(kind, Computed) else None
+        reason = getattr(failure, "reason", str(failure))
+        target = self._target(field.target_path)
+        self.steps.append(
+            FieldStep(field, target, "failed", attempts=attempts, plugin=plugin, reason=reason)
+        )
+
+    # -- building steps -----------------------------------------------------------------
+
+    def _step(self, field: Field, data: Any, found: Any, value: Any) -> FieldStep:
+        target, kind = self._target(field.target_path), field.kind
+        attempts = self._attempts(field, data) if isinstance(kind, From) else ()
+        plugin = kind.plugin if isinstance(kind, Computed) else None
+        if value is MISSING:
+            reason = _absent_reason(kind, attempts)
+            return FieldStep(
+                field, target, "omitted", attempts=attempts, plugin=plugin, reason=reason
+            )
+        if found is MISSING:
+            return FieldStep(
+                field,
+                target,
+                "default",
+                value,
+                attempts=attempts,
+                plugin=plugin,
+                reason="the source value is absent; the default was used",
+            )
+        if isinstance(kind, Constant):
+            return FieldStep(field, target, "constant", value)
+        fired = next((i for i, a in enumerate(attempts) if a.found == "value"), None)
+        expression = _expression(kind, fired)
+        return FieldStep(field, target, "value", value, expression, fired, attempts, plugin)
+
+    def _attempts(self, field: Field, data: Any) -> tuple[Attempt, ...]:
+        assert isinstance(field.kind, From)
+        prefix = self._source_prefix(field.scope)
+        attempts: list[Attempt] = []
+        reached = True
+        for text in field.kind.expressions:
+            reads = read_paths(compile_expression(text))
+            shown = tuple(_format([*prefix, *keys]) for keys in reads)
+            found = self._found(text, data) if reached else "not reached"
+            attempts.append(Attempt(text, shown, found))
+            reached = reached and found != "value"
+        return tuple(attempts)
+
+    def _found(self, text: str, data: Any) -> str:
+        expression = compile_expression(text)
+        try:
+            if expression.keys is None:
+                value = expression.search(data, self.options)
+                return "value" if value is not None else "null or missing"
+            value = expression.lookup(data)
+        except Exception:
+            return "an error"
+        if value is MISSING:
+            return "missing"
+        return "null" if value is None else "value"
+
+    def _source_prefix(self, scope: Scope) -> list[str | int]:
+        if scope is Scope.ROOT:
+            return []
+        if scope is Scope.CONTEXT:
+            return ["context"]
+        prefix: list[str | int] = []
+        for path, _, frame_scope in self._frames:
+            if frame_scope is Scope.ROOT:
+                prefix = []
+            elif frame_scope is Scope.CONTEXT:
+                prefix = ["context"]
+            prefix = [*prefix, *path]
+        return prefix
+
+    def _target(self, template: str) -> str:
+        indices = iter(index for _, index, _ in self._frames)
+        return re.sub(r"\[\]", lambda _: f"[{next(indices, '')}]", template)
+
+
+def _expression(kind: Any, fired: int | None) -> str | None:
+    if isinstance(kind, From) and fired is not None:
+        return kind.expressions[fired]
+    if isinstance(kind, Nested):
+        return kind.each
+    return None
+
+
+def _absent_reason(kind: Any, attempts: tuple[Attempt, ...]) -> str:
+    if isinstance(kind, From):
+        return "absent: " + ", ".join(f"{a.expression} is {a.found}" for a in attempts)
+    if isinstance(kind, Computed):
+        return f"absent: plugin '{kind.plugin}' gave no value"
+    if isinstance(kind, Nested) and kind.each is not None:
+        return f"absent: `{kind.each}` is missing or null"
+    return "absent: none of its fields has a value"
+
+
+def _format(path: list[str | int] | tuple[str | int, ...]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
