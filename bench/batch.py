@@ -1,4 +1,5 @@
-"""One batch run, in its own process: JSON Lines on stdin -> request bodies on stdout.
+"""One batch run, in its own process: order.accepted events as JSON Lines on stdin ->
+request bodies on stdout.
 
     python bench/batch.py handwritten|fulfillmap MAPPING CONTEXT_FILE < events.jsonl > out
 
@@ -44,7 +45,7 @@ def _handwritten(name: str):  # type: ignore[no-untyped-def]
     validator = jsonschema_rs.Draft7Validator(dict(fulfillmap.load(name).target_schema))
 
     def process(line: bytes, context: dict) -> bytes:  # type: ignore[type-arg]
-        body = mapping(orjson.loads(line), context)
+        body = mapping(orjson.loads(line)["data"]["object"], context)
         validator.validate(body)
         return orjson.dumps(body) + b"\n"
 
@@ -57,7 +58,7 @@ def _fulfillmap(name: str):  # type: ignore[no-untyped-def]
     mapping = fulfillmap.load(name)
 
     def process(line: bytes, context: dict) -> bytes:  # type: ignore[type-arg]
-        body = mapping.apply(json.loads(line), context)
+        body = mapping.apply(json.loads(line)["data"]["object"], context)
         return (json.dumps(body, ensure_ascii=False) + "\n").encode()
 
     return process

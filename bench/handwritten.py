@@ -1,8 +1,8 @@
 """The baseline: each shipped mapping written by hand, as a careful developer would.
 
 Same output as the mapping on valid input (missing and null values skipped, fallbacks,
-copies without nulls, ``upper``, integer quantities, the plugins' fields); no error
-reporting beyond what Python raises on its own.
+copies without nulls, ``upper``, integer quantities, the plugins' fields) and the same
+checks as the mapping's ``error`` rules; no error reporting beyond a plain ``ValueError``.
 """
 
 from __future__ import annotations
@@ -72,6 +72,8 @@ def shipped_event_to_fulfillment(
     for key in ("trackingCompany", "trackingNumber", "trackingUrl"):
         if shipment.get(key) is not None:
             body[key] = shipment[key]
+    if not all(item.get("fulfillmentOrderItemUpstreamId") for item in shipment["items"]):
+        raise ValueError("a shipment line has no fulfillmentOrderItemUpstreamId")
     body["items"] = [
         {
             "itemId": item["fulfillmentOrderItemUpstreamId"],
@@ -80,6 +82,8 @@ def shipped_event_to_fulfillment(
         }
         for item in shipment["items"]
     ]
+    if not all(item["quantity"] > 0 for item in body["items"]):
+        raise ValueError("a capture line must have a quantity above 0")
     return body
 
 
@@ -87,6 +91,12 @@ def cancelled_event_to_fulfillment(
     event: dict[str, Any], context: Mapping[str, Any]
 ) -> dict[str, Any]:
     order = event["data"]["object"]
+    counters = ("pending", "backordered", "shipped", "cancelled", "returned")
+    for item in order["items"]:
+        if sum(item[counter] for counter in counters) != item["quantity"]:
+            raise ValueError("the line's counts do not add up to its quantity")
+        if item["cancelled"] > 0 and not item.get("upstreamId"):
+            raise ValueError("the cancelled line has no upstreamId")
     return {
         "orderId": order["upstreamId"],
         "items": [

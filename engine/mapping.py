@@ -175,7 +175,7 @@ class CompiledMapping:
 
     def _check_rules(self, on: str, document: Any, warnings: list[Violation]) -> list[Violation]:
         for rule in self._rules:
-            if rule.rule.on != on:
+            if rule.rule.on != on or rule.passes(document):
                 continue
             for violation in rule.violations(document):
                 if violation.severity != "error":

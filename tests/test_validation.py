@@ -88,7 +88,8 @@ def test_an_invalid_body_gets_jsonschemas_detailed_error() -> None:
         mapping.check(body)
     assert caught.value.field == "currency"
     assert "does not match" in caught.value.reason
-    assert caught.value.location is not None and ".yaml:" in caught.value.location
+    assert caught.value.location is not None
+    assert ".yaml:" in caught.value.location
 
 
 def test_a_stricter_fast_verdict_is_overruled_by_jsonschema() -> None:
