@@ -31,6 +31,12 @@ __all__ = ["Emitter", "Unsupported", "compile_jmespath", "is_false"]
 Node = Mapping[str, Any]
 
 _MAX_DEPTH = 12
+#: builtin functions inlined for the argument types where their result is plain Python's:
+#: name -> (the value, the condition); other arguments go through jmespath (and its errors)
+_INLINE_BUILTINS = {
+    "sum": ("sum({0})", "type({0}) is list and all(type(x) in _NUMBERS for x in {0})"),
+    "length": ("len({0})", "type({0}) in _SIZED"),
+}
 _ORDERING = {"lt": operator.lt, "gt": operator.gt, "lte": operator.le, "gte": operator.ge}
 _SYMBOLS = {"lt": "<", "gt": ">", "lte": "<=", "gte": ">="}
 #: JMESPath type name -> the Python type names jmespath's type check accepts
@@ -126,6 +132,7 @@ _HELPERS: dict[str, Any] = {
     "_values": values,
     "_index": index,
     "_NUMBERS": (int, float),
+    "_SIZED": (str, list, dict),
     "MISSING": MISSING,
 }
 
@@ -243,7 +250,12 @@ class Emitter:
         right = self._emit(node["children"][1], value)
         out = self.temp()
         if operation in ("eq", "ne"):
-            self.line(f"{out} = {'not ' if operation == 'ne' else ''}_equals({left}, {right})")
+            negation = "not " if operation == "ne" else ""
+            numbers = f"{left}.__class__ in _NUMBERS and {right}.__class__ in _NUMBERS"
+            self.line(
+                f"{out} = {negation}({left} == {right}) if {numbers} "
+                f"else {negation}_equals({left}, {right})"
+            )
             return out
         sides = (left, right)
         checks = [f"{side}.__class__ in _NUMBERS" for side in sides if not self._number(side)]
@@ -273,14 +285,15 @@ class Emitter:
         out = self.temp()
         left = self._emit(node["children"][0], value)
         self.line(f"{out} = {left}")
-        with self._nested(f"if {'not ' if stop_when_false else ''}_false({out}):"):
+        test = f"{out} is not True and _false({out})"  # True needs no call
+        with self._nested(f"if not ({test}):" if stop_when_false else f"if {test}:"):
             right = self._emit(node["children"][1], value)
             self.line(f"{out} = {right}")
         return out
 
     def _node_not_expression(self, node: Node, value: str) -> str:
         operand, out = self._emit(node["children"][0], value), self.temp()
-        self.line(f"{out} = _negate({operand})")
+        self.line(f"{out} = not {operand} if {operand}.__class__ is bool else _negate({operand})")
         return out
 
     def _node_function_expression(self, node: Node, value: str) -> str:
@@ -289,6 +302,11 @@ class Emitter:
         out = self.temp()
         plugin = self.plugins.get(name)
         call = f"_call({name!r}, [{', '.join(args)}])"
+        if name in _INLINE_BUILTINS and len(args) == 1 and name not in self.plugins:
+            # the common case inline; anything else through jmespath's own call
+            direct, check = _INLINE_BUILTINS[name]
+            self.line(f"{out} = {direct.format(args[0])} if {check.format(args[0])} else {call}")
+            return out
         if plugin is None or len(plugin.signature) != len(args):
             self.line(f"{out} = {call}")
             return out

@@ -60,7 +60,13 @@ class CompiledRule:
             elements = self._search(self.each, document)
             if elements is None:
                 return True
-            return isinstance(elements, list) and all(is_true(check(e)) for e in elements)
+            if not isinstance(elements, list):
+                return False
+            for element in elements:
+                verdict = check(element)
+                if verdict is not True and not is_true(verdict):
+                    return False
+            return True
         except Exception:  # the check cannot run: violations() says why
             return False
 
