@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from .loader import parse_yaml
 from .registry import Registry, default_registry, registry_for
 from .resources import find_mapping
 from .rules import CompiledRule, Violation, compile_rules
-from .spec import Field, From, MappingSpec, Nested, Scope, build_spec
+from .spec import Field, From, MappingSpec, Nested, Scope, build_spec, walk_fields
 from .trace import Recorder, Trace
 from .validator import validate_document
 
@@ -74,7 +74,7 @@ class CompiledMapping:
         setter(self, "_rules", compile_rules(self.spec.rules, self.registry.options))
         setter(self, "_build", compile_spec(self.spec, self.registry))
         setter(self, "_validator", Draft7Validator(self.target_schema, format_checker=_FORMATS))
-        setter(self, "_fields", {f.target_path: f for f in _walk(self.spec.fields)})
+        setter(self, "_fields", {f.target_path: f for f in walk_fields(self.spec.fields)})
 
     @property
     def name(self) -> str:
@@ -98,7 +98,12 @@ class CompiledMapping:
         return self._run(self._build, source, context, validate)
 
     def _run(
-        self, build: Builder, source: Any, context: Mapping[str, Any] | None, validate: bool
+        self,
+        build: Builder,
+        source: Any,
+        context: Mapping[str, Any] | None,
+        validate: bool,
+        recorder: Recorder | None = None,
     ) -> Result:
         if not isinstance(source, dict):
             raise MappingError(
@@ -112,12 +117,12 @@ class CompiledMapping:
             raise MappingError(
                 f"the context must be a JSON object, not {type_name(context)}", mapping=self.name
             )
-        warnings = self._check_rules("source", source, [])
+        warnings = self._check_rules("source", source, [], recorder)
         try:
             body = build(source, source, context)
         except Failure as failure:
             raise self._error(failure) from failure.__cause__
-        warnings = self._check_rules("result", body, warnings)
+        warnings = self._check_rules("result", body, warnings, recorder)
         if validate:
             self.check(body)
         return Result(body, tuple(warnings))
@@ -136,17 +141,23 @@ class CompiledMapping:
         error: MappingError | None = None
         warnings: tuple[Violation, ...] = ()
         try:
-            result = self._run(build, source, context, validate)
+            result = self._run(build, source, context, validate, recorder)
             body, warnings = result.body, result.warnings
         except MappingError as exc:
             error = exc
-        return Trace(self.name, tuple(recorder.steps), warnings, body, error)
+        steps, rules = tuple(recorder.steps), tuple(recorder.rules)
+        return Trace(self.name, steps, warnings, body, error, rules)
 
-    def _check_rules(self, on: str, document: Any, warnings: list[Violation]) -> list[Violation]:
+    def _check_rules(
+        self, on: str, document: Any, warnings: list[Violation], recorder: Recorder | None
+    ) -> list[Violation]:
         for rule in self._rules:
             if rule.rule.on != on:
                 continue
-            for violation in rule.violations(document):
+            violations = list(rule.violations(document))
+            if recorder is not None:
+                recorder.checked(rule.rule, violations)
+            for violation in violations:
                 if violation.severity != "error":
                     warnings.append(violation)
                     continue
@@ -232,13 +243,6 @@ class CompiledMapping:
                     source.append(rest.pop(0))
             fields = kind.fields
         return _format_path(source) or None
-
-
-def _walk(fields: tuple[Field, ...]) -> Iterator[Field]:
-    for spec_field in fields:
-        yield spec_field
-        if isinstance(spec_field.kind, Nested):
-            yield from _walk(spec_field.kind.fields)
 
 
 def _expression_of(spec_field: Field | None) -> str | None:

@@ -23,7 +23,7 @@ from .loader import Document, SpecPath, format_path
 from .registry import Registry
 from .resources import language_schema, read_schema
 
-__all__ = ["Schemas", "validate_document"]
+__all__ = ["Schemas", "schema_problems", "validate_document"]
 
 _VALUE_SOURCES = ("from", "value", "plugin", "fields")
 
@@ -54,7 +54,12 @@ def validate_document(document: Document, registry: Registry) -> Schemas:
 
 
 def _schema_problems(document: Document) -> Iterator[Problem]:
-    validator = Draft7Validator(language_schema())
+    return schema_problems(document, language_schema())
+
+
+def schema_problems(document: Document, schema: dict[str, Any]) -> Iterator[Problem]:
+    """Every way ``document`` breaks a draft-07 ``schema``, each at its file:line:col."""
+    validator = Draft7Validator(schema)
     for error in validator.iter_errors(document.data):
         yield from _explain(document, error)
 
