@@ -128,14 +128,21 @@ class CaseResult:
     def passed(self) -> bool:
         return not self.problems
 
+    @property
+    def heading(self) -> str:
+        """``FILE:LINE:COL: case 'NAME' (mapping 'MAPPING')``."""
+        return f"{self.case.location}: case '{self.case.name}' (mapping '{self.trace.mapping}')"
+
+    def details(self) -> str:
+        """Why the case failed (empty when it passed)."""
+        return "\n".join(self.problems)
+
     def report(self) -> str:
-        """Why the case failed, as indented lines under a heading (empty when it passed)."""
+        """The heading, then why the case failed, indented (empty when it passed)."""
         if self.passed:
             return ""
-        case = self.case
-        head = f"{case.location}: case '{case.name}' (mapping '{self.trace.mapping}') failed"
-        body = (f"  {line}" for problem in self.problems for line in problem.splitlines())
-        return "\n".join([head, *body])
+        body = (f"  {line}" for line in self.details().splitlines())
+        return "\n".join([f"{self.heading} failed", *body])
 
 
 # -- reading test files -----------------------------------------------------------------
