@@ -253,7 +253,8 @@ class _CaseReader:
         given = [key for key in _CHECKS if key in expect]
         if len(given) != 1:
             found = f" (found {', '.join(given)})" if given else ""
-            self._problem(path, f"give exactly one of {', '.join(_CHECKS)}{found}")
+            choices = f"{', '.join(_CHECKS[:-1])} or {_CHECKS[-1]}"
+            self._problem(path, f"give exactly one of {choices}{found}")
             return "output", None
         key = given[0]
         if key == "error":
