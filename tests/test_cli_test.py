@@ -7,7 +7,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from fulfillmap.cli import main
 
 WIDGET = Path(__file__).parent / "data" / "widget"
@@ -49,7 +48,8 @@ def test_the_shipped_cases_pass_with_full_coverage(capsys: pytest.CaptureFixture
     code, out, err = run(capsys, "--fail-under", "100", "--coverage")
     assert code == 0, out
     assert err.endswith(" passed, 0 failed\n")
-    assert "coverage: " in out and "(100%)" in out.splitlines()[0]
+    assert "coverage: " in out
+    assert "(100%)" in out.splitlines()[0]
     assert "never" not in out
 
 
@@ -62,7 +62,9 @@ def test_a_passing_folder(folder: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert err == "1 passed, 0 failed\n"
 
 
-def test_a_failure_is_reported_and_exits_1(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_failure_is_reported_and_exits_1(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write(folder, PASSING + FAILING)
     code, out, err = run(capsys, str(path))
     assert code == 1
@@ -111,7 +113,9 @@ def test_a_broken_test_file_is_reported_and_the_others_still_run(
 ) -> None:
     write(folder, PASSING)
     broken = folder / "broken.fmtest.yaml"
-    broken.write_text("mapping: widget.yaml\ncases:\n  - name: x\n    expect: {}\n", encoding="utf-8")
+    broken.write_text(
+        "mapping: widget.yaml\ncases:\n  - name: x\n    expect: {}\n", encoding="utf-8"
+    )
     code, out, err = run(capsys, str(folder))
     assert code == 1
     assert f"{broken}:4:13: give exactly one of output, outputFile, contains or error" in out
@@ -119,7 +123,9 @@ def test_a_broken_test_file_is_reported_and_the_others_still_run(
     assert err == "1 passed, 0 failed, 1 file(s) with errors\n"
 
 
-def test_an_invalid_mapping_is_reported_once(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_invalid_mapping_is_reported_once(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (folder / "widget.yaml").write_text("name: widget\nfields: {a: b}\n", encoding="utf-8")
     path = write(folder, PASSING + FAILING)
     code, out, err = run(capsys, str(path))

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import fulfillmap
+import pytest
 from fulfillmap.coverage import Coverage, MappingCoverage, format_coverage, percent, total_percent
 
 WIDGET = Path(__file__).parent / "data" / "widget" / "widget.yaml"
@@ -100,7 +99,8 @@ def test_an_error_rule_is_recorded_before_it_stops_the_run(
     widget: fulfillmap.CompiledMapping,
 ) -> None:
     trace = widget.trace({"items": []})
-    assert trace.error is not None and trace.error.rule == "has-id"
+    assert trace.error is not None
+    assert trace.error.rule == "has-id"
     (check,) = trace.rules
     assert (check.rule.name, check.passed, check.violations[0].message) == (
         "has-id",

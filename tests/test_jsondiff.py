@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from fulfillmap.expressions import MISSING
 from fulfillmap.jsondiff import Difference, differences, show
 
@@ -49,12 +48,16 @@ def test_differences_read_as_sentences() -> None:
     assert str(Difference("a", 1, 2)) == "a: expected 1, got 2"
     assert str(Difference("a", 1, 1.0)) == "a: expected 1 (integer), got 1.0 (decimal)"
     assert str(Difference("a", "1", 1)) == 'a: expected "1" (text), got 1 (integer)'
-    assert str(Difference("a[0]", {"b": 1}, MISSING)) == 'a[0]: expected {"b": 1}, got nothing (absent)'
+    assert (
+        str(Difference("a[0]", {"b": 1}, MISSING))
+        == 'a[0]: expected {"b": 1}, got nothing (absent)'
+    )
     assert str(Difference("a", MISSING, None)) == "a: not expected, got null"
     assert str(Difference("", {}, [])) == "the output: expected {} (object), got [] (array)"
 
 
 def test_long_values_are_cut_short() -> None:
     text = show({"key": "x" * 200})
-    assert len(text) == 80 and text.endswith("...")
+    assert len(text) == 80
+    assert text.endswith("...")
     assert show("é") == '"é"'

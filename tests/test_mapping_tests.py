@@ -7,7 +7,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from fulfillmap import FulfillmapError, SpecError
 from fulfillmap.resources import shipped_mapping_names, shipped_test_files
 from fulfillmap.testing import (
@@ -130,7 +129,9 @@ def test_a_file_is_read_with_locations_and_paths_relative_to_it(folder: Path) ->
 
 
 def test_a_shipped_mapping_is_named_not_resolved(folder: Path) -> None:
-    path = write(folder, "mapping: shipped-event-to-fulfillment\ncases:\n" + case_yaml("x", "contains: {}"))
+    path = write(
+        folder, "mapping: shipped-event-to-fulfillment\ncases:\n" + case_yaml("x", "contains: {}")
+    )
     assert load_cases(path).mapping == "shipped-event-to-fulfillment"
 
 
@@ -213,7 +214,7 @@ def test_a_file_inside_a_package_needs_inline_payloads() -> None:
     from fulfillmap.resources import MappingSource
 
     text = "mapping: widget\ncases:\n  - {name: x, inputFile: a.json, expect: {output: {}}}\n"
-    with pytest.raises(SpecError, match="the input file a.json cannot be found: give it inline"):
+    with pytest.raises(SpecError, match=r"the input file a\.json cannot be found: give it inline"):
         parse_cases(MappingSource(text, "zip.fmtest.yaml", None))
 
 
@@ -232,14 +233,17 @@ def test_case_files_are_found_in_folders_but_not_hidden_or_build_ones(folder: Pa
 def test_a_folder_without_case_files_or_a_missing_path_is_an_error(folder: Path) -> None:
     with pytest.raises(FulfillmapError, match=r"no test files \(\*\.fmtest\.yaml\) in"):
         find_case_files([folder])
-    with pytest.raises(FulfillmapError, match="nothing.yaml does not exist"):
+    with pytest.raises(FulfillmapError, match=r"nothing\.yaml does not exist"):
         find_case_files([folder / "nothing.yaml"])
 
 
 def test_the_shipped_test_files_are_not_mappings() -> None:
     names = shipped_mapping_names()
-    assert names and not any(name.endswith((".fmtest", "routes")) for name in names)
-    tested = {Path(source.file).name.removesuffix(".fmtest.yaml") for source in shipped_test_files()}
+    assert names
+    assert not any(name.endswith((".fmtest", "routes")) for name in names)
+    tested = {
+        Path(source.file).name.removesuffix(".fmtest.yaml") for source in shipped_test_files()
+    }
     assert tested == set(names)
 
 
@@ -285,7 +289,8 @@ def test_a_different_output_names_each_place_and_the_field_that_wrote_it(folder:
             '    kind: expected "gadget", got "widget"',
             f"        field kind ({mapping}:24:3): a constant",
             "    lines[0].qty: expected 2.0 (decimal), got 2 (integer)",
-            f"        field lines[].qty ({mapping}:40:7): from `quantity`, read at input items[0].quantity",
+            f"        field lines[].qty ({mapping}:40:7): from `quantity`, "
+            "read at input items[0].quantity",
             '    lines[1]: expected {"sku": "b", "qty": 0}, got nothing (absent)',
             f"        field lines ({mapping}:33:3): one element per element of `items` where "
             "`quantity != `0`` is true; items[1] left out: `quantity != `0`` is not true",
@@ -303,7 +308,8 @@ def test_a_missing_value_says_why_it_is_absent(folder: Path) -> None:
     mapping = folder / "widget.yaml"
     assert result.details().splitlines()[1:] == [
         '  name: expected "Ada", got nothing (absent)',
-        f"      field name ({mapping}:26:3): absent: shipTo.name is missing, billTo.name is missing",
+        f"      field name ({mapping}:26:3): "
+        "absent: shipTo.name is missing, billTo.name is missing",
         '  note: expected "fragile", got "none"',
         f"      field note ({mapping}:28:3): the source value is absent; the default was used",
     ]
@@ -312,8 +318,10 @@ def test_a_missing_value_says_why_it_is_absent(folder: Path) -> None:
 def test_a_fallback_is_named_with_its_position(folder: Path) -> None:
     source = "{id: '1', shipTo: {name: null}, billTo: {name: Bo}}"
     result = run_one(folder, case_yaml("fallback", "contains: {name: Ada}", source))
-    assert result.details().splitlines()[2].endswith(
-        "from `billTo.name` (expression 2 of 2), read at input billTo.name"
+    assert (
+        result.details()
+        .splitlines()[2]
+        .endswith("from `billTo.name` (expression 2 of 2), read at input billTo.name")
     )
 
 
@@ -383,7 +391,9 @@ def test_non_object_inputs_and_contexts_are_errors_a_case_can_expect(folder: Pat
 
 
 def test_warnings_are_checked_when_listed(folder: Path) -> None:
-    source = "{id: '1', items: [{sku: a, quantity: 1}, {sku: b, quantity: 1}, {sku: c, quantity: 1}]}"
+    source = (
+        "{id: '1', items: [{sku: a, quantity: 1}, {sku: b, quantity: 1}, {sku: c, quantity: 1}]}"
+    )
     assert run_one(folder, case_yaml("w", "contains: {}\nwarnings: [few-lines]", source)).passed
     assert run_one(folder, case_yaml("w", "contains: {}", source)).passed
     result = run_one(folder, case_yaml("w", "contains: {}\nwarnings: []", source))
