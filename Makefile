@@ -10,8 +10,10 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 # A strict editable install: mypy can see the package, and the layout matches the wheel's.
+# The example plugin is installed too, so that its tests load it through its entry point.
 install: $(BIN)/python
 	$(BIN)/python -m pip install -q -e ".[test]" --config-settings editable_mode=strict
+	$(BIN)/python -m pip install -q ./examples/fulfillmap-gift-plugin
 
 demo: install
 	@echo "== order-to-fulfillment-order (examples/order.json, context examples/order.context.json)"

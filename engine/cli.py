@@ -14,9 +14,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .coverage import format_coverage, total_percent
-from .errors import FulfillmapError, SpecError
+from .errors import FulfillmapError, MappingError, SpecError
+from .explain import to_json as explain_json
+from .explain import to_markdown, update_regions
 from .mapping import load
-from .resources import shipped_mapping_names, shipped_test_files
+from .render import render_trace, trace_json
+from .reports import REPORTERS, check_mapping
+from .resources import language_schema, shipped_mapping_names, shipped_test_files
 from .testing import CaseFile, Session, find_case_files, load_cases, parse_cases
 
 __all__ = ["main"]
@@ -28,6 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
+    except MappingError as exc:
+        _fail(exc.details())  # the one-paragraph message, then the trace up to the failure
+        return 1
     except FulfillmapError as exc:
         _fail(str(exc))
         return 1
@@ -68,7 +75,14 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "paths", metavar="PATH", nargs="*", help="mapping files (default: the shipped mappings)"
     )
+    check.add_argument(
+        "--format", choices=("text", "json", "github"), default="text", help="output format"
+    )
+    check.add_argument("--strict", action="store_true", help="fail on warnings too")
     check.set_defaults(run=_validate)
+    _add_explain(commands)
+    _add_trace(commands)
+    _add_schema(commands)
     _add_test_command(commands)
     return parser
 
@@ -98,29 +112,112 @@ def _map(args: argparse.Namespace) -> int:
     if context is not None and not isinstance(context, dict):
         raise FulfillmapError(f"the context ({args.context}) must be a JSON object")
     result = mapping.apply(source, context, validate=args.validate)
-    indent = None if args.compact else 2
-    sys.stdout.write(json.dumps(result, indent=indent, ensure_ascii=False) + "\n")
+    sys.stdout.write(_dump(result, compact=args.compact) + "\n")
     return 0
+
+
+def _dump(result: Any, *, compact: bool) -> str:
+    try:
+        return json.dumps(
+            result, indent=None if compact else 2, ensure_ascii=False, allow_nan=False
+        )
+    except ValueError as exc:  # inf or NaN, e.g. from 1e400 in the input
+        raise FulfillmapError(f"the result cannot be written as JSON: {exc}") from None
 
 
 def _validate(args: argparse.Namespace) -> int:
     targets: list[str] = args.paths or shipped_mapping_names()
-    failed = 0
-    for target in targets:
-        try:
-            mapping = load(target)
-        except SpecError as exc:
-            failed += 1
-            for problem in exc.problems:
-                print(problem)
-        except FulfillmapError as exc:
-            failed += 1
-            print(f"{target}: {exc}")
-        else:
-            print(f"{mapping.spec.file}: ok")
+    reports = [check_mapping(target) for target in targets]
+    sys.stdout.write(REPORTERS[args.format](reports))
     sys.stdout.flush()
-    print(f"{len(targets)} mapping(s) checked, {failed} invalid", file=sys.stderr)
-    return 1 if failed else 0
+    errors = sum(report.errors for report in reports)
+    warnings = sum(report.warnings for report in reports)
+    invalid = sum(1 for report in reports if not report.valid(strict=args.strict))
+    print(
+        f"{len(targets)} mapping(s) checked, {invalid} invalid "
+        f"({errors} error(s), {warnings} warning(s))",
+        file=sys.stderr,
+    )
+    return 1 if invalid else 0
+
+
+def _add_explain(commands: Any) -> None:
+    explain = commands.add_parser("explain", help="print a mapping as a Markdown table")
+    explain.add_argument("mapping", metavar="MAPPING", nargs="?", help="a name or a YAML path")
+    explain.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    explain.add_argument(
+        "--update-readme",
+        metavar="FILE",
+        help="regenerate the '<!-- fulfillmap:explain NAME -->' regions of a Markdown file",
+    )
+    explain.add_argument(
+        "--check", action="store_true", help="with --update-readme: only fail if FILE is stale"
+    )
+    explain.set_defaults(run=_explain)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    if args.update_readme:
+        return _update_readme(Path(args.update_readme), check=args.check)
+    if not args.mapping:
+        raise FulfillmapError("give a MAPPING to explain, or --update-readme FILE")
+    spec = load(args.mapping).spec
+    if args.format == "json":
+        sys.stdout.write(json.dumps(explain_json(spec), indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(to_markdown(spec))
+    return 0
+
+
+def _update_readme(path: Path, *, check: bool) -> int:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FulfillmapError(f"cannot read {path}: {exc.strerror or exc}") from None
+    updated = update_regions(text, lambda name: to_markdown(load(name).spec, heading="####"))
+    if updated == text:
+        print(f"{path}: up to date", file=sys.stderr)
+        return 0
+    if check:
+        _fail(f"{path} is stale: run `fulfillmap explain --update-readme {path}`")
+        return 1
+    path.write_text(updated, encoding="utf-8")
+    print(f"{path}: updated", file=sys.stderr)
+    return 0
+
+
+def _add_trace(commands: Any) -> None:
+    trace = commands.add_parser("trace", help="map one document and show what each field did")
+    trace.add_argument("mapping", metavar="MAPPING", help="a shipped mapping's name or a YAML path")
+    trace.add_argument("input", metavar="INPUT", nargs="?", default="-", help="a JSON file")
+    trace.add_argument("--context", metavar="FILE", help="a JSON object passed as the context")
+    trace.add_argument("--format", choices=("text", "json"), default="text")
+    trace.add_argument("--no-validate", dest="validate", action="store_false")
+    trace.set_defaults(run=_trace)
+
+
+def _trace(args: argparse.Namespace) -> int:
+    mapping = load(args.mapping)
+    source = _read_json(args.input, "input")
+    context = _read_json(args.context, "context") if args.context else None
+    traced = mapping.trace(source, context, validate=args.validate)
+    if args.format == "json":
+        data = trace_json(traced, mapping.spec.file)
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    else:
+        sys.stdout.write(render_trace(traced, mapping.spec.file))
+    return 1 if traced.error else 0
+
+
+def _add_schema(commands: Any) -> None:
+    schema = commands.add_parser("schema", help="print the mapping language's JSON Schema")
+    schema.set_defaults(run=_schema)
+
+
+def _schema(args: argparse.Namespace) -> int:
+    del args
+    sys.stdout.write(json.dumps(language_schema(), indent=2, ensure_ascii=False) + "\n")
+    return 0
 
 
 def _test(args: argparse.Namespace) -> int:
@@ -200,7 +297,7 @@ def _read_json(name: str, what: str) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise FulfillmapError(f"cannot read the {what} {label}: {exc}") from exc
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise FulfillmapError(
             f"the {what} {label} is not valid JSON: {exc.msg} "
@@ -208,6 +305,15 @@ def _read_json(name: str, what: str) -> Any:
         ) from None
     except ValueError as exc:
         raise FulfillmapError(f"the {what} {label} is not valid JSON: {exc}") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r} in one object (the last would win silently)")
+        result[key] = value
+    return result
 
 
 def _reject_constant(name: str) -> Any:

@@ -13,6 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .trace import FieldStep
 
 __all__ = ["FulfillmapError", "MappingError", "Problem", "SpecError"]
 
@@ -30,10 +34,12 @@ class Problem:
     column: int
     message: str
     spec_path: str = ""
+    severity: str = "error"  #: ``error`` makes the mapping invalid; ``warning`` does not
 
     def __str__(self) -> str:
         where = f" (at {self.spec_path})" if self.spec_path else ""
-        return f"{self.file}:{self.line}:{self.column}: {self.message}{where}"
+        label = "" if self.severity == "error" else f"{self.severity}: "
+        return f"{self.file}:{self.line}:{self.column}: {label}{self.message}{where}"
 
 
 class SpecError(FulfillmapError):
@@ -56,8 +62,16 @@ class MappingError(FulfillmapError):
     - ``location``: the mapping file and line that defines the field (``file.yaml:12:7``);
     - ``plugin``: the plugin that computed the field, if any;
     - ``rule``: the rule that failed, if any;
-    - ``reason``: the bare reason, without the location details.
+    - ``reason``: the bare reason, without the location details;
+    - ``trace``: the field steps up to the failure (``FieldStep``), recorded by re-running the
+      mapping with tracing once it has failed (never on success); empty when not recorded;
+    - ``data``: a truncated view of the input at ``data_path`` (``items[1]: {...}``), or "".
+
+    ``str(error)`` is one paragraph, for logs; ``details()`` adds the trace.
     """
+
+    trace: tuple[FieldStep, ...] = ()
+    data: str = ""
 
     def __init__(
         self,
@@ -100,8 +114,24 @@ class MappingError(FulfillmapError):
         tail = f" ({'; '.join(details)})" if details else ""
         return f"{head}: {self.reason}{tail}"
 
+    def details(self, *, last: int = 20) -> str:
+        """The message, then the ``last`` steps of the trace and the data where it failed."""
+        if not self.trace and not self.data:
+            return str(self)
+        from .render import render_steps  # the renderer needs the spec; errors come first
+
+        lines = [str(self)]
+        if self.trace:
+            earlier = len(self.trace) - last
+            more = f", after {earlier} earlier step(s)" if earlier > 0 else ""
+            lines.append(f"trace up to the failure (mapping file line:column{more}):")
+            lines += render_steps(self.trace[-last:])
+        if self.data:
+            lines.append(f"input at {self.data}")
+        return "\n".join(lines)
+
     def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild_mapping_error, (self.reason, self._fields()))
+        return (_rebuild_mapping_error, (self.reason, self._fields(), self.trace, self.data))
 
     def _fields(self) -> dict[str, str | None]:
         return {
@@ -115,5 +145,12 @@ class MappingError(FulfillmapError):
         }
 
 
-def _rebuild_mapping_error(reason: str, fields: dict[str, str | None]) -> MappingError:
-    return MappingError(reason, **fields)
+def _rebuild_mapping_error(
+    reason: str,
+    fields: dict[str, str | None],
+    trace: tuple[FieldStep, ...] = (),
+    data: str = "",
+) -> MappingError:
+    error = MappingError(reason, **fields)
+    error.trace, error.data = trace, data
+    return error

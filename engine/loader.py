@@ -7,6 +7,7 @@ values that JSON cannot hold (dates, binary) are problems, not silently accepted
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +18,29 @@ import yaml
 from .errors import Problem, SpecError
 
 try:  # libyaml is several times faster where it is installed
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _SafeLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
+_BOOL = "tag:yaml.org,2002:bool"
+
+
+class _Loader(_SafeLoader):
+    """YAML's safe subset with YAML 1.2 booleans: only true and false.
+
+    YAML 1.1 also reads yes/no/on/off as booleans, so ``on: result`` or ``value: no`` would
+    silently become ``True``/``False``; here they stay text.
+    """
+
+    yaml_implicit_resolvers = {  # noqa: RUF012 - PyYAML's own class-level table
+        first: [(tag, pattern) for tag, pattern in resolvers if tag != _BOOL]
+        for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
+_Loader.add_implicit_resolver(
+    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 __all__ = ["Document", "Mark", "SpecPath", "format_path", "parse_yaml"]
 

@@ -21,6 +21,7 @@ from .errors import MappingError
 from .expressions import compile_expression, type_name
 from .loader import parse_yaml
 from .registry import Registry, default_registry, registry_for
+from .render import excerpt
 from .resources import find_mapping
 from .rules import CompiledRule, Violation, compile_rules
 from .spec import Field, From, MappingSpec, Nested, Scope, build_spec, walk_fields
@@ -94,8 +95,16 @@ class CompiledMapping:
     def run(
         self, source: Any, context: Mapping[str, Any] | None = None, *, validate: bool = True
     ) -> Result:
-        """Like ``apply``, and also return the violations of ``warn`` rules."""
-        return self._run(self._build, source, context, validate)
+        """Like ``apply``, and also return the violations of ``warn`` rules.
+
+        A ``MappingError`` carries the trace up to the failure (``error.trace``, shown by
+        ``error.details()``): the mapping is run once more with tracing, on failure only.
+        """
+        try:
+            return self._run(self._build, source, context, validate)
+        except MappingError as error:
+            self._attach_trace(error, source, context, validate)
+            raise
 
     def _run(
         self,
@@ -117,11 +126,17 @@ class CompiledMapping:
             raise MappingError(
                 f"the context must be a JSON object, not {type_name(context)}", mapping=self.name
             )
+        elif not isinstance(context, dict):
+            context = dict(context)
         warnings = self._check_rules("source", source, [], recorder)
         try:
             body = build(source, source, context)
         except Failure as failure:
             raise self._error(failure) from failure.__cause__
+        except RecursionError:
+            raise MappingError(
+                "the input is nested too deeply to copy", mapping=self.name
+            ) from None
         warnings = self._check_rules("result", body, warnings, recorder)
         if validate:
             self.check(body)
@@ -193,6 +208,16 @@ class CompiledMapping:
         )
 
     # -- error reporting (never on the success path) ------------------------------------
+
+    def _attach_trace(
+        self, error: MappingError, source: Any, context: Mapping[str, Any] | None, validate: bool
+    ) -> None:
+        try:
+            traced = self.trace(source, context, validate=validate)
+        except Exception:  # the error being raised matters more than its trace
+            return
+        error.trace = traced.steps
+        error.data = excerpt(source, context, error.data_path)
 
     def _error(self, failure: Failure) -> MappingError:
         indices = iter(reversed(failure.indices))

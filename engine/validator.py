@@ -9,7 +9,7 @@ mapping names (they must load, and target field names must exist in the target s
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ from .loader import Document, SpecPath, format_path
 from .registry import Registry
 from .resources import language_schema, read_schema
 
-__all__ = ["Schemas", "schema_problems", "validate_document"]
+__all__ = ["Schemas", "resolve_local", "schema_problems", "validate_document"]
 
 _VALUE_SOURCES = ("from", "value", "plugin", "fields")
 
@@ -277,7 +277,7 @@ def _walk_target(
     schema: dict[str, Any],
     root: dict[str, Any],
 ) -> Iterator[Problem]:
-    schema = _resolve(schema, root)
+    schema = resolve_local(schema, root)
     properties = schema.get("properties", {})
     closed = schema.get("additionalProperties") is False and not schema.get("patternProperties")
     for name, field in fields.items():
@@ -288,13 +288,13 @@ def _walk_target(
                 yield document.problem((*path, name), message, key=True)
             continue
         if isinstance(field, dict) and isinstance(field.get("fields"), dict):
-            child = _resolve(properties[name], root)
+            child = resolve_local(properties[name], root)
             if "each" in field:
-                child = _resolve(child.get("items", {}), root)
+                child = resolve_local(child.get("items", {}), root)
             yield from _walk_target(document, field["fields"], (*path, name, "fields"), child, root)
 
 
-def _resolve(schema: Any, root: dict[str, Any]) -> dict[str, Any]:
+def resolve_local(schema: Any, root: Mapping[str, Any]) -> dict[str, Any]:
     """Follow local ``$ref`` pointers (``#/definitions/x``); other refs are left alone."""
     seen = 0
     while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and seen < 32:

@@ -564,3 +564,27 @@ def official_schema(openapi_spec: dict[str, Any]) -> Callable[[str], dict[str, A
         return cache[name]
 
     return get
+
+
+@pytest.fixture
+def write_mapping(tmp_path: Path) -> Callable[..., Path]:
+    """``write_mapping(body, source="cancelled-event", target="fulfillment-cancel-request")``
+    writes a mapping named ``m`` whose ``fields:``/``rules:`` are ``body`` (YAML text) and
+    whose schemas are the shipped ones named; returns its path."""
+
+    def write(
+        body: str,
+        source: str = "cancelled-event",
+        target: str = "fulfillment-cancel-request",
+        name: str = "m.yaml",
+    ) -> Path:
+        path = tmp_path / name
+        path.write_text(
+            "name: m\n"
+            f"source: {{name: Source, schema: 'fulfillmap:{source}.schema.json'}}\n"
+            f"target: {{name: Target, schema: 'fulfillmap:{target}.schema.json'}}\n" + body,
+            encoding="utf-8",
+        )
+        return path
+
+    return write

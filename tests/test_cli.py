@@ -1,0 +1,183 @@
+"""The fulfillmap command line: map and validate, their output and exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fulfillmap.cli import main
+from fulfillmap.registry import default_registry
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The installed console script, as a user runs it."""
+    script = shutil.which("fulfillmap", path=str(Path(sys.executable).parent))
+    assert script, "the fulfillmap console script is installed beside the interpreter"
+    return subprocess.run([script, *args], input=stdin, capture_output=True, text=True, check=False)
+
+
+def test_map_a_file_with_context() -> None:
+    done = run(
+        "map",
+        "order-to-fulfillment-order",
+        str(EXAMPLES / "order.json"),
+        "--context",
+        str(EXAMPLES / "order.context.json"),
+    )
+    assert done.returncode == 0, done.stderr
+    body = json.loads(done.stdout)
+    assert body["shippingChoice"] == {"id": "SG", "signatureRequiredType": "adult"}
+    assert done.stderr == ""
+
+
+def test_map_reads_standard_input(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO((EXAMPLES / "cancelled-event.json").read_text()))
+    assert main(["map", "cancelled-event-to-fulfillment", "-", "--compact"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        out
+        == '{"orderId": "278815640336", "items": [{"itemId": "183926760336", "cancelQuantity": 1}]}\n'
+    )
+
+
+def test_map_by_path(tmp_path: Path) -> None:
+    from importlib.resources import files
+
+    text = files("fulfillmap.mappings").joinpath("shipped-event-to-fulfillment.yaml").read_text()
+    (tmp_path / "mine.yaml").write_text(text)
+    done = run("map", str(tmp_path / "mine.yaml"), str(EXAMPLES / "shipped-event.json"))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["shipmentId"] == "29016544906"
+
+
+@pytest.mark.parametrize(
+    ("stdin", "message"),
+    [
+        (
+            "{",
+            "is not valid JSON: Expecting property name enclosed in double quotes at line 1 column 2",
+        ),
+        ("[1, 2]", "the input must be a JSON object"),
+        ('{"a": NaN}', "NaN is not a JSON number"),
+        ("", "is not valid JSON"),
+        ('{"data": {"object": {"items": []}}}', "field 'orderId': required value is absent"),
+    ],
+)
+def test_map_bad_input(stdin: str, message: str) -> None:
+    done = run("map", "cancelled-event-to-fulfillment", stdin=stdin)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.startswith("fulfillmap: error: ")
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    first, *trace = done.stderr.strip().splitlines()  # a MappingError's trace follows its message
+    assert message in first
+    assert all(line.startswith(("trace up to the failure", "  ", "input at ")) for line in trace)
+
+
+def test_map_invalid_result_and_no_validate(tmp_path: Path) -> None:
+    event = json.loads((EXAMPLES / "shipped-event.json").read_text())
+    event["data"]["object"]["items"][0]["quantity"] = 0
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(event))
+    done = run("map", "shipped-event-to-fulfillment", str(path))
+    assert done.returncode == 1
+    assert "items[0].quantity: 0 is less than the minimum of 1" in done.stderr
+    done = run("map", "shipped-event-to-fulfillment", str(path), "--no-validate")
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["items"][0]["quantity"] == 0
+
+
+def test_map_missing_files_and_unknown_mapping(tmp_path: Path) -> None:
+    done = run("map", "cancelled-event-to-fulfillment", str(tmp_path / "nope.json"))
+    assert (done.returncode, done.stdout) == (1, "")
+    assert "does not exist" in done.stderr
+    done = run("map", "nope", str(EXAMPLES / "order.json"))
+    assert done.returncode == 1
+    assert "no mapping named 'nope'" in done.stderr
+    done = run(
+        "map",
+        "order-to-fulfillment-order",
+        str(EXAMPLES / "order.json"),
+        "--context",
+        str(EXAMPLES / "order.json").replace("order.json", "missing.json"),
+    )
+    assert done.returncode == 1
+    assert "context file" in done.stderr
+
+
+def test_map_context_must_be_an_object(tmp_path: Path) -> None:
+    (tmp_path / "c.json").write_text("[]")
+    done = run(
+        "map",
+        "order-to-fulfillment-order",
+        str(EXAMPLES / "order.json"),
+        "--context",
+        str(tmp_path / "c.json"),
+    )
+    assert done.returncode == 1
+    assert "must be a JSON object" in done.stderr
+
+
+def test_validate_shipped_mappings() -> None:
+    done = run("validate")
+    assert done.returncode == 0, done.stdout
+    assert done.stdout.count(": ok") >= 3
+    assert "invalid" in done.stderr
+
+
+def test_validate_a_broken_file(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        "name: broken\nsource: {name: s, schema: 'fulfillmap:order.schema.json'}\n"
+        "target: {name: t, schema: 'fulfillmap:fulfillment-cancel-request.schema.json'}\n"
+        "fields:\n  orderId: {from: 'data.[', required: true}\n  items: {plugin: nope}\n  extra: {frm: x}\n"
+    )
+    done = run("validate", str(broken))
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    known = ", ".join(sorted(default_registry().fields))  # the example plugin's field too
+    assert known.startswith("duties-paid, ")
+    assert lines == [
+        f"{broken}:5:26: invalid JMESPath expression `data.[`: the expression ends too early "
+        "at character 7 (at fields.orderId.from)",
+        f"{broken}:6:19: unknown plugin field 'nope'; known: {known} (at fields.items.plugin)",
+        f"{broken}:7:10: give exactly one of from, value, plugin or fields (at fields.extra)",
+        f"{broken}:7:11: unknown key 'frm' (did you mean 'from'?); allowed: args, default, "
+        "description, each, fields, from, plugin, required, scope, value, where (at fields.extra.frm)",
+    ]
+
+
+def test_usage_errors_exit_2() -> None:
+    assert run().returncode == 2
+    assert run("map").returncode == 2
+    assert run("frobnicate").returncode == 2
+
+
+@pytest.mark.parametrize(
+    ("stdin", "message"),
+    [
+        (
+            '{"data": {"object": {"upstreamId": "1", "upstreamId": "2"}}}',
+            "duplicate key 'upstreamId'",
+        ),
+        (
+            '{"data": {"object": {"upstreamId": "1", "items": [{"upstreamId": "2", "cancelled": 1e400}]}}}',
+            "cannot be written as JSON",
+        ),
+    ],
+)
+def test_map_refuses_silent_data_loss(stdin: str, message: str) -> None:
+    done = run("map", "cancelled-event-to-fulfillment", "--no-validate", stdin=stdin)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert message in done.stderr

@@ -1,0 +1,188 @@
+"""The plugin system: the built-in plugin, third-party plugins, and plugin failures."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+from typing import Any
+
+import fulfillmap
+import pytest
+from fulfillmap.plugins import FieldInput, JMESPathFunction, builtin, hookimpl
+
+ORDER = "order-to-fulfillment-order"
+
+
+def order(**changes: Any) -> dict[str, Any]:
+    source: dict[str, Any] = {
+        "id": "1",
+        "createdTime": "2024-03-12T15:04:27Z",
+        "currency": "USD",
+        "shipTo": {"address": {"country": "US"}},
+        "shippingChoice": {"serviceLevel": "SG"},
+        "items": [
+            {"id": "2", "skuId": "sku", "quantity": 1, "amount": 1.0, "tax": {"amount": 0.0}}
+        ],
+    }
+    source.update(changes)
+    return source
+
+
+def test_builtins_are_registered_through_the_entry_point() -> None:
+    manager = fulfillmap.plugin_manager()
+    names = {name for name, _ in manager.list_name_plugin()}
+    assert "builtin" in names, "the built-in plugin comes from the 'fulfillmap' entry point"
+
+
+@pytest.mark.parametrize(
+    ("flag", "expected"),
+    [(True, {"id": "SG", "dutiesPaid": True}), (False, {"id": "SG"}), (None, {"id": "SG"})],
+)
+def test_duties_paid(flag: Any, expected: dict[str, Any]) -> None:
+    result = fulfillmap.load(ORDER).apply(order(importerOfRecordTax=flag))
+    assert result["shippingChoice"] == expected
+
+
+def test_duties_paid_rejects_a_non_boolean() -> None:
+    with pytest.raises(fulfillmap.MappingError) as caught:
+        fulfillmap.load(ORDER).apply(order(importerOfRecordTax="yes"))
+    error = caught.value
+    assert (error.plugin, error.field) == ("duties-paid", "shippingChoice.dutiesPaid")
+    assert "importerOfRecordTax must be true, false or null" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        ({"shippingQuote": {"id": "SG", "signatureRequiredType": "adult"}}, "adult"),
+        ({"shippingQuote": {"signatureRequiredType": "standard"}}, "standard"),
+        ({"shippingQuote": {"id": "SG"}}, None),
+        ({"shippingQuote": None}, None),
+        ({}, None),
+        (None, None),
+    ],
+)
+def test_signature_required_type(context: Any, expected: str | None) -> None:
+    result = fulfillmap.load(ORDER).apply(order(), context)
+    assert result["shippingChoice"].get("signatureRequiredType") == expected
+
+
+@pytest.mark.parametrize(
+    ("quote", "message"),
+    [
+        ({"id": "SG", "signatureRequiredType": "ADULT"}, "must be one of standard, adult"),
+        ({"id": "D1", "signatureRequiredType": "adult"}, "is not the quote the order uses"),
+        ("adult", "must be an object"),
+    ],
+)
+def test_signature_required_type_errors(quote: Any, message: str) -> None:
+    with pytest.raises(fulfillmap.MappingError) as caught:
+        fulfillmap.load(ORDER).apply(order(), {"shippingQuote": quote})
+    assert caught.value.plugin == "signature-required-type"
+    assert caught.value.field == "shippingChoice.signatureRequiredType"
+    assert message in str(caught.value)
+
+
+def test_builtin_functions_edge_cases() -> None:
+    assert builtin.to_id("abc") == "abc"
+    assert builtin.to_id(5.0) == "5"
+    assert builtin.to_integer(None) is None
+    for bad in (True, 1.5, float("inf"), "2", [1]):
+        with pytest.raises(ValueError, match="to_integer"):
+            builtin.to_integer(bad)
+    for bad in (False, 1.5, {}):
+        with pytest.raises(ValueError, match="to_id"):
+            builtin.to_id(bad)
+
+
+class GiftPlugin:
+    """A third-party plugin: a computed field and a JMESPath function."""
+
+    @hookimpl
+    def fulfillmap_fields(self) -> dict[str, Any]:
+        def gift(data: FieldInput) -> Any:
+            if data.args.get("explode"):
+                raise RuntimeError("boom")
+            return data.context.get("gifts", {}).get(data.current.get("id"))
+
+        return {"gift-message": gift}
+
+    @hookimpl
+    def fulfillmap_functions(self) -> list[JMESPathFunction]:
+        return [JMESPathFunction("twice", lambda value: value * 2, (("number",),))]
+
+
+def mapping_file(tmp_path: Path, fields: str) -> Path:
+    (tmp_path / "any.json").write_text("{}")
+    path = tmp_path / "gift.yaml"
+    path.write_text(
+        "name: gift\nsource: {name: s, schema: any.json}\ntarget: {name: t, schema: any.json}\n"
+        "fields:\n" + fields
+    )
+    return path
+
+
+def test_third_party_plugin(tmp_path: Path) -> None:
+    manager = fulfillmap.plugin_manager()
+    manager.register(GiftPlugin(), name="gift")
+    path = mapping_file(
+        tmp_path,
+        "  lines:\n    each: items\n    fields:\n      message: {plugin: gift-message}\n"
+        "      double: twice(n)\n",
+    )
+    mapping = fulfillmap.load(path, plugins=manager)
+    result = mapping.apply(
+        {"items": [{"id": "a", "n": 2}, {"id": "b", "n": 1}]}, {"gifts": {"a": "hi"}}
+    )
+    assert result == {"lines": [{"message": "hi", "double": 4}, {"double": 2}]}
+    with pytest.raises(fulfillmap.SpecError, match="unknown plugin field 'gift-message'"):
+        fulfillmap.load(path)
+
+
+def test_a_plugin_that_raises_is_named(tmp_path: Path) -> None:
+    manager = fulfillmap.plugin_manager()
+    manager.register(GiftPlugin(), name="gift")
+    path = mapping_file(tmp_path, "  m: {plugin: gift-message, args: {explode: true}}\n")
+    with pytest.raises(fulfillmap.MappingError) as caught:
+        fulfillmap.load(path, plugins=manager).apply({})
+    error = caught.value
+    assert (error.plugin, error.field) == ("gift-message", "m")
+    assert "plugin 'gift-message' failed: boom" in str(error)
+    assert isinstance(error.__cause__, RuntimeError)
+    clone = pickle.loads(pickle.dumps(error))
+    assert (str(clone), clone.plugin) == (str(error), error.plugin)
+
+
+def test_name_clashes_are_errors() -> None:
+    class Again:
+        @hookimpl
+        def fulfillmap_fields(self) -> dict[str, Any]:
+            return {"duties-paid": lambda data: None}
+
+    class Shadow:
+        @hookimpl
+        def fulfillmap_functions(self) -> list[JMESPathFunction]:
+            return [JMESPathFunction("length", len, (("any",),))]
+
+    for plugin, message in ((Again(), "both provide field 'duties-paid'"), (Shadow(), "redefines")):
+        manager = fulfillmap.plugin_manager()
+        manager.register(plugin)
+        with pytest.raises(fulfillmap.FulfillmapError, match=message):
+            fulfillmap.load(ORDER, plugins=manager)
+
+
+def test_hookspecs_are_the_whole_contract() -> None:
+    from fulfillmap.plugins import hookspecs
+
+    hooks = sorted(name for name in dir(hookspecs) if name.startswith("fulfillmap_"))
+    assert hooks == ["fulfillmap_fields", "fulfillmap_functions"]
+    manager = fulfillmap.plugin_manager(entry_points=False)
+    assert manager.get_plugins() == set()
+
+
+def test_example_context_file_is_an_object() -> None:
+    context = json.loads(
+        (Path(__file__).parent.parent / "examples" / "order.context.json").read_text()
+    )
+    assert isinstance(context["shippingQuote"], dict)

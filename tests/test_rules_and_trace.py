@@ -1,0 +1,140 @@
+"""Rules (checks on the source and the result) and tracing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import fulfillmap
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+MAPPING = """\
+name: counted
+source: {name: s, schema: any.json}
+target: {name: t, schema: any.json}
+fields:
+  lines:
+    each: items
+    where: "n > `0`"
+    fields:
+      id: {from: [id, legacyId], required: true}
+      n: n
+      note: {from: note, default: none}
+rules:
+  - name: counters-add-up
+    each: items
+    check: "sum([a, b]) == n"
+    message: a + b must equal n
+  - name: has-lines
+    check: "length(items) > `0`"
+    message: no lines
+    severity: warn
+  - name: positive
+    on: result
+    each: lines
+    check: "n > `1`"
+    message: small quantity
+    severity: warn
+"""
+
+
+@pytest.fixture
+def mapping(tmp_path: Path) -> fulfillmap.CompiledMapping:
+    (tmp_path / "any.json").write_text("{}")
+    (tmp_path / "m.yaml").write_text(MAPPING)
+    return fulfillmap.load(tmp_path / "m.yaml")
+
+
+def item(n: int, **extra: Any) -> dict[str, Any]:
+    return {"id": f"i{n}", "n": n, "a": n, "b": 0, **extra}
+
+
+def test_error_rule_stops_with_rule_and_data_path(mapping: fulfillmap.CompiledMapping) -> None:
+    with pytest.raises(fulfillmap.MappingError) as caught:
+        mapping.apply({"items": [item(1), item(2, b=5)]})
+    error = caught.value
+    assert error.rule == "counters-add-up"
+    assert error.data_path == "items[1]"
+    assert error.expression == "sum([a, b]) == n"
+    assert "a + b must equal n" in str(error)
+    assert error.location
+    assert error.location.endswith("m.yaml:13:5")
+
+
+def test_warn_rules_are_reported_and_the_body_produced(mapping: fulfillmap.CompiledMapping) -> None:
+    result = mapping.run({"items": [item(1), item(2)]})
+    assert result.body == {
+        "lines": [{"id": "i1", "n": 1, "note": "none"}, {"id": "i2", "n": 2, "note": "none"}]
+    }
+    assert [(w.rule, w.data_path, w.on) for w in result.warnings] == [
+        ("positive", "lines[0]", "result")
+    ]
+    assert str(result.warnings[0]) == "rule 'positive' (warn) at lines[0]: small quantity"
+    assert mapping.apply({"items": []}) == {"lines": []}
+    assert [w.rule for w in mapping.run({"items": []}).warnings] == ["has-lines"]
+
+
+def test_a_check_that_cannot_run_is_a_violation(mapping: fulfillmap.CompiledMapping) -> None:
+    with pytest.raises(fulfillmap.MappingError, match="the check failed to run"):
+        mapping.apply({"items": [{"id": "x", "n": 1, "a": "text", "b": 0}]})
+    with pytest.raises(fulfillmap.MappingError, match="expected an array, got text"):
+        mapping.apply({"items": "oops"})
+
+
+def test_trace_reports_reads_fallbacks_defaults_and_skips(
+    mapping: fulfillmap.CompiledMapping,
+) -> None:
+    trace = mapping.trace({"items": [{"legacyId": "L", "n": 0, "a": 0, "b": 0}, item(3)]})
+    assert trace.error is None
+    steps = {(step.target, step.outcome) for step in trace.steps}
+    assert ("lines", "skipped") in steps
+    by_target = {step.target: step for step in trace.steps if step.outcome != "skipped"}
+    first = by_target["lines[0].id"]
+    assert (first.value, first.expression, first.fallback) == ("i3", "id", 0)
+    assert first.attempts[0].reads == ("items[1].id",)
+    note = by_target["lines[0].note"]
+    assert (note.outcome, note.value) == ("default", "none")
+    assert trace.body == {"lines": [{"id": "i3", "n": 3, "note": "none"}]}
+
+
+def test_trace_of_a_failure_stops_at_the_failure(mapping: fulfillmap.CompiledMapping) -> None:
+    trace = mapping.trace({"items": [item(1), {"n": 2, "a": 2, "b": 0, "legacyId": None}]})
+    assert trace.body is None
+    assert trace.error is not None
+    assert trace.error.field == "lines[1].id"
+    failed = [step for step in trace.steps if step.outcome == "failed"]
+    assert len(failed) == 1
+    assert [(a.expression, a.reads, a.found) for a in failed[0].attempts] == [
+        ("id", ("items[1].id",), "missing"),
+        ("legacyId", ("items[1].legacyId",), "null"),
+    ]
+
+
+def test_trace_of_a_shipped_mapping() -> None:
+    order = json.loads((EXAMPLES / "order.json").read_text())
+    del order["shipTo"]["phone"]
+    order["billTo"]["phone"] = "555"
+    trace = fulfillmap.load("order-to-fulfillment-order").trace(order)
+    phone = next(step for step in trace.steps if step.target == "phone")
+    assert (phone.fallback, phone.expression, phone.value) == (1, "billTo.phone", "555")
+    duties = next(step for step in trace.steps if step.target == "shippingChoice.dutiesPaid")
+    assert (duties.outcome, duties.plugin) == ("omitted", "duties-paid")
+    assert trace.body == fulfillmap.load("order-to-fulfillment-order").apply(order)
+
+
+def test_order_mapping_warns_when_ids_needed_later_are_missing() -> None:
+    order = json.loads((EXAMPLES / "order.json").read_text())
+    mapping = fulfillmap.load("order-to-fulfillment-order")
+    assert mapping.run(order).warnings == ()
+    del order["id"]
+    order["items"][1]["id"] = None
+    result = mapping.run(order)
+    assert [(w.rule, w.data_path) for w in result.warnings] == [
+        ("order-has-id", ""),
+        ("lines-have-ids", "items[1]"),
+    ]
+    assert "upstreamId" not in result.body
+    assert "upstreamId" not in result.body["items"][1]
