@@ -22,6 +22,9 @@ demo: install
 	@$(BIN)/fulfillmap map shipped-event-to-fulfillment examples/shipped-event.json
 	@echo "== cancelled-event-to-fulfillment (examples/cancelled-event.json)"
 	@$(BIN)/fulfillmap map cancelled-event-to-fulfillment examples/cancelled-event.json
+	@echo "== fulfillmap handle (each lifecycle event -> the Action to take, one JSON line each)"
+	@for event in order-accepted pending backordered shipped cancelled; do \
+		$(BIN)/fulfillmap handle examples/$$event-event.json --context examples/order.context.json; done
 	@echo "== fulfillmap validate (the shipped mappings)"
 	@$(BIN)/fulfillmap validate
 

@@ -3,6 +3,7 @@
     >>> import fulfillmap
     >>> mapping = fulfillmap.load("order-to-fulfillment-order")
     >>> body = mapping.apply(order, {"shippingQuote": quote})   # doctest: +SKIP
+    >>> action = fulfillmap.Engine().handle(event)              # doctest: +SKIP
 
 The pipeline is load -> validate -> compile -> apply (modules ``loader``, ``validator``,
 ``spec``/``compiler`` and ``mapping``); plugins extend it through ``fulfillmap.plugins``.
@@ -10,7 +11,8 @@ The pipeline is load -> validate -> compile -> apply (modules ``loader``, ``vali
 
 from __future__ import annotations
 
-from .errors import FulfillmapError, MappingError, Problem, SpecError
+from .errors import EventError, FulfillmapError, MappingError, Problem, SpecError
+from .handler import Action, Engine
 from .mapping import CompiledMapping, Result, load
 from .registry import plugin_manager
 from .resources import shipped_mapping_names as shipped_mappings
@@ -18,8 +20,11 @@ from .rules import Violation
 from .trace import Attempt, FieldStep, RuleCheck, Trace
 
 __all__ = [
+    "Action",
     "Attempt",
     "CompiledMapping",
+    "Engine",
+    "EventError",
     "FieldStep",
     "FulfillmapError",
     "MappingError",

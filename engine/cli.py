@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import json
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 from .coverage import format_coverage, total_percent
-from .errors import FulfillmapError, MappingError, SpecError
+from .errors import EventError, FulfillmapError, MappingError, SpecError
 from .explain import to_json as explain_json
 from .explain import to_markdown, update_regions
+from .handler import Engine
 from .mapping import load
 from .render import render_trace, trace_json
 from .reports import REPORTERS, check_mapping
@@ -83,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_explain(commands)
     _add_trace(commands)
     _add_schema(commands)
+    _add_handle(commands)
     _add_test_command(commands)
     return parser
 
@@ -108,9 +113,7 @@ def _add_test_command(commands: Any) -> None:
 def _map(args: argparse.Namespace) -> int:
     mapping = load(args.mapping)
     source = _read_json(args.input, "input")
-    context = _read_json(args.context, "context") if args.context else None
-    if context is not None and not isinstance(context, dict):
-        raise FulfillmapError(f"the context ({args.context}) must be a JSON object")
+    context = _read_context(args.context)
     result = mapping.apply(source, context, validate=args.validate)
     sys.stdout.write(_dump(result, compact=args.compact) + "\n")
     return 0
@@ -199,7 +202,7 @@ def _add_trace(commands: Any) -> None:
 def _trace(args: argparse.Namespace) -> int:
     mapping = load(args.mapping)
     source = _read_json(args.input, "input")
-    context = _read_json(args.context, "context") if args.context else None
+    context = _read_context(args.context)
     traced = mapping.trace(source, context, validate=args.validate)
     if args.format == "json":
         data = trace_json(traced, mapping.spec.file)
@@ -288,6 +291,13 @@ def _test_summary(
     return 1 if failed or broken or below else 0
 
 
+def _read_context(name: str | None) -> dict[str, Any] | None:
+    context = _read_json(name, "context") if name else None
+    if context is not None and not isinstance(context, dict):
+        raise FulfillmapError(f"the context ({name}) must be a JSON object")
+    return context
+
+
 def _read_json(name: str, what: str) -> Any:
     label = "standard input" if name == "-" else name
     try:
@@ -296,15 +306,20 @@ def _read_json(name: str, what: str) -> Any:
         raise FulfillmapError(f"the {what} file {name} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise FulfillmapError(f"cannot read the {what} {label}: {exc}") from exc
+    return parse_json(text, f"the {what} {label}")
+
+
+def parse_json(text: str, what: str, *, one_line: bool = False) -> Any:
+    """Parse JSON text; a FulfillmapError says where ``what`` is invalid."""
     try:
         return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
+        where = "" if one_line else f"line {exc.lineno} "
         raise FulfillmapError(
-            f"the {what} {label} is not valid JSON: {exc.msg} "
-            f"at line {exc.lineno} column {exc.colno}"
+            f"{what} is not valid JSON: {exc.msg} at {where}column {exc.colno}"
         ) from None
     except ValueError as exc:
-        raise FulfillmapError(f"the {what} {label} is not valid JSON: {exc}") from None
+        raise FulfillmapError(f"{what} is not valid JSON: {exc}") from None
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -322,3 +337,192 @@ def _reject_constant(name: str) -> Any:
 
 def _fail(message: str, stream: TextIO | None = None) -> None:
     print(f"fulfillmap: error: {message}", file=stream or sys.stderr)
+
+
+# -- handle: webhook events -> actions ----------------------------------------------------
+
+
+def _add_handle(commands: Any) -> None:
+    handle = commands.add_parser(
+        "handle",
+        help="say what to do with webhook events: one JSON Action per event",
+        description=(
+            "Read one event (a JSON document), a JSON array of events, or many events (JSON "
+            "Lines: one per line) and print one JSON Action per event and line. In a batch, a "
+            "bad event is reported on standard error as 'LINE N: message' and the rest goes "
+            "on; the exit code is 1 if any event failed."
+        ),
+    )
+    handle.add_argument(
+        "input", metavar="INPUT", nargs="?", default="-", help="a file (default: standard input)"
+    )
+    handle.add_argument(
+        "--mappings",
+        metavar="DIR",
+        help="a directory of your own mappings (and routes.yaml) overriding the shipped ones",
+    )
+    handle.add_argument("--context", metavar="FILE", help="a JSON object passed to every mapping")
+    handle.set_defaults(run=_handle)
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """One event read from the input: ``label`` is ``LINE N``, ``EVENT N`` or ``""`` (the
+    whole input); ``error`` is set when the text could not be read as JSON."""
+
+    label: str
+    event: Any = None
+    error: str | None = None
+
+
+def _handle(args: argparse.Namespace) -> int:
+    engine = Engine(args.mappings)
+    context = _read_context(args.context)
+    with _open_binary(args.input) as stream:
+        progress = _Progress.start(args.input)
+        failed = 0
+        for item in _read_events(stream, progress):
+            message = item.error or _handle_one(engine, item.event, context)
+            if message is None:
+                continue
+            failed += 1
+            if not item.label:
+                raise FulfillmapError(message)
+            progress.clear()
+            print(f"{item.label}: {message}", file=sys.stderr)
+        progress.finish(failed)
+    return 1 if failed else 0
+
+
+def _handle_one(engine: Engine, event: Any, context: dict[str, Any] | None) -> str | None:
+    """Print the event's action; return why it failed instead, if it did."""
+    try:
+        action = engine.handle(event, context)
+    except EventError as exc:
+        return str(exc)
+    except MappingError as exc:
+        return f"the {event.get('type')} event {event.get('id')}: {exc}"
+    sys.stdout.write(json.dumps(action.to_json(), ensure_ascii=False) + "\n")
+    return None
+
+
+def _open_binary(name: str) -> IO[bytes]:
+    if name == "-":
+        return open(sys.stdin.fileno(), "rb", closefd=False)
+    try:
+        return open(name, "rb")
+    except FileNotFoundError:
+        raise FulfillmapError(f"the input file {name} does not exist") from None
+    except OSError as exc:
+        raise FulfillmapError(f"cannot read the input {name}: {exc.strerror or exc}") from exc
+
+
+def _read_events(stream: IO[bytes], progress: _Progress) -> Iterator[_Item]:
+    """The events of the input, streamed line by line when it is JSON Lines.
+
+    The input is JSON Lines when its first non-blank line is a JSON document by itself;
+    otherwise it is read whole, as one event or an array of events. (A bad first line of a
+    JSON Lines file is recognised by the second line being a document by itself.)
+    """
+    lines = _numbered_lines(stream, progress)
+    first = next(lines, None)
+    if first is None:
+        return
+    if _loads(first[1]) is not None:
+        yield from _json_lines(itertools.chain([first], lines))
+        return
+    rest = list(lines)
+    if rest and _loads(rest[0][1]) is not None and _loads(_joined(first, rest)) is None:
+        yield from _json_lines(itertools.chain([first], rest))
+        return
+    document = parse_json(_joined(first, rest), "the input")
+    if isinstance(document, list):
+        yield from (_Item(f"EVENT {n}", event) for n, event in enumerate(document, 1))
+    else:
+        yield _Item("", document)
+
+
+def _json_lines(lines: Iterator[tuple[int, str | None]]) -> Iterator[_Item]:
+    for number, text in lines:
+        if text is None:
+            yield _Item(f"LINE {number}", error="the line is not UTF-8 text")
+            continue
+        try:
+            yield _Item(f"LINE {number}", parse_json(text.strip(), "the line", one_line=True))
+        except FulfillmapError as exc:
+            yield _Item(f"LINE {number}", error=str(exc))
+
+
+def _numbered_lines(stream: IO[bytes], progress: _Progress) -> Iterator[tuple[int, str | None]]:
+    """Non-blank lines as text (None: not UTF-8), numbered from 1; blank lines are skipped."""
+    for number, raw in enumerate(stream, 1):
+        progress.advance(len(raw))
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            yield number, None
+            continue
+        if text.strip():
+            yield number, text
+
+
+def _joined(first: tuple[int, str | None], rest: list[tuple[int, str | None]]) -> str:
+    """The whole input as one text; blank lines come back so that error lines are right."""
+    parts: list[str] = []
+    expected = 1
+    for number, text in (first, *rest):
+        if text is None:
+            raise FulfillmapError(f"the input is not UTF-8 text (line {number})")
+        parts += ["\n" * (number - expected), text]
+        expected = number + 1
+    return "".join(parts)
+
+
+def _loads(text: str | None) -> Any:
+    """``text`` as a JSON document, or None when it is not one (or is JSON null)."""
+    if text is None:
+        return None
+    try:
+        return parse_json(text, "")
+    except FulfillmapError:
+        return None
+
+
+@dataclass
+class _Progress:
+    """A progress line on standard error, when it is a terminal and the input a file."""
+
+    total: int  #: bytes in the input; 0: no progress shown
+    done: int = 0
+    events: int = 0
+    shown_at: float = 0.0
+
+    @classmethod
+    def start(cls, name: str) -> _Progress:
+        if name == "-" or not sys.stderr.isatty():
+            return cls(0)
+        try:
+            return cls(Path(name).stat().st_size)
+        except OSError:
+            return cls(0)
+
+    def advance(self, size: int) -> None:
+        if not self.total:
+            return
+        self.done += size
+        self.events += 1
+        now = time.monotonic()
+        if now - self.shown_at >= 0.1:
+            self.shown_at = now
+            percent = 100 * self.done // self.total
+            sys.stderr.write(f"\rfulfillmap handle: {percent}% ({self.events} lines)")
+            sys.stderr.flush()
+
+    def clear(self) -> None:
+        if self.total and self.shown_at:
+            sys.stderr.write("\r\x1b[K")
+
+    def finish(self, failed: int) -> None:
+        if self.total:
+            self.clear()
+            print(f"fulfillmap handle: {self.events} lines, {failed} failed", file=sys.stderr)

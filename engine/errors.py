@@ -3,6 +3,7 @@
     FulfillmapError (ValueError)
      ├── SpecError        a mapping file (or a file it names) is invalid; all problems at once
      └── MappingError     applying a mapping to one input failed; says where and why
+          └── EventError  a webhook event's envelope is malformed (no type, no data.object)
 
 A ``SpecError`` is raised at load time, never while an event is being mapped. A
 ``MappingError`` names the mapping, the target field, the expression, the data path in the
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .trace import FieldStep
 
-__all__ = ["FulfillmapError", "MappingError", "Problem", "SpecError"]
+__all__ = ["EventError", "FulfillmapError", "MappingError", "Problem", "SpecError"]
 
 
 class FulfillmapError(ValueError):
@@ -131,7 +132,8 @@ class MappingError(FulfillmapError):
         return "\n".join(lines)
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild_mapping_error, (self.reason, self._fields(), self.trace, self.data))
+        fields = (self.reason, self._fields(), self.trace, self.data)
+        return (_rebuild_mapping_error, (type(self), *fields))
 
     def _fields(self) -> dict[str, str | None]:
         return {
@@ -146,11 +148,22 @@ class MappingError(FulfillmapError):
 
 
 def _rebuild_mapping_error(
+    cls: type[MappingError],
     reason: str,
     fields: dict[str, str | None],
     trace: tuple[FieldStep, ...] = (),
     data: str = "",
 ) -> MappingError:
-    error = MappingError(reason, **fields)
+    error = cls(reason, **fields)
     error.trace, error.data = trace, data
     return error
+
+
+class EventError(MappingError):
+    """A webhook event cannot be handled: its envelope is malformed, or the route chosen for
+    it cannot be evaluated. ``data_path`` says where in the event (``data.object``)."""
+
+    def _render(self) -> str:
+        where = f" (at {self.data_path})" if self.data_path else ""
+        route = f"; route defined at {self.location}" if self.location else ""
+        return f"{self.reason}{where}{route}"

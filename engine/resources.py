@@ -16,22 +16,26 @@ from .errors import FulfillmapError
 
 __all__ = [
     "PACKAGED_PREFIX",
+    "ROUTES_FILE",
     "TEST_SUFFIX",
     "MappingSource",
     "find_mapping",
     "is_mapping_path",
     "language_schema",
+    "read_file",
     "read_schema",
+    "routes_schema",
     "shipped_mapping_names",
+    "shipped_routes",
     "shipped_test_files",
 ]
 
 PACKAGED_PREFIX = "fulfillmap:"
+#: the routes file among the mappings (shipped, or in an integrator's directory)
+ROUTES_FILE = "routes.yaml"
 #: how a mapping test file's name ends (``order-to-fulfillment-order.fmtest.yaml``)
 TEST_SUFFIX = ".fmtest.yaml"
 _SUFFIXES = (".yaml", ".yml")
-#: YAML files shipped in ``fulfillmap.mappings`` that are not mappings
-_NOT_MAPPINGS = frozenset({"routes.yaml"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +54,7 @@ def shipped_mapping_names() -> list[str]:
         for entry in files("fulfillmap.mappings").iterdir()
         if entry.name.endswith(".yaml")
         and not entry.name.endswith(TEST_SUFFIX)
-        and entry.name not in _NOT_MAPPINGS
+        and entry.name != ROUTES_FILE
     )
 
 
@@ -68,29 +72,36 @@ def is_mapping_path(text: str) -> bool:
     return text.endswith(_SUFFIXES) or "/" in text or "\\" in text
 
 
+def shipped_routes() -> MappingSource:
+    """The routes file shipped with fulfillmap (event type -> mapping and action)."""
+    entry = files("fulfillmap.mappings").joinpath(ROUTES_FILE)
+    return MappingSource(_read_text(entry, ROUTES_FILE), _display(entry), None)
+
+
 def find_mapping(name_or_path: str | Path) -> MappingSource:
     """A shipped mapping by name (``order-to-fulfillment-order``), or a YAML file by path."""
     text = str(name_or_path)
     if isinstance(name_or_path, Path) or is_mapping_path(text):
-        return _read_file(Path(name_or_path))
+        return read_file(Path(name_or_path))
     if text in shipped_mapping_names():
         entry = files("fulfillmap.mappings").joinpath(f"{text}.yaml")
         return MappingSource(_read_text(entry, text), _display(entry), None)
     if Path(text).is_file():
-        return _read_file(Path(text))
+        return read_file(Path(text))
     raise FulfillmapError(
         f"no mapping named '{text}': the shipped mappings are "
         f"{', '.join(shipped_mapping_names())}; or give the path of a YAML file"
     )
 
 
-def _read_file(path: Path) -> MappingSource:
+def read_file(path: Path, what: str = "mapping file") -> MappingSource:
+    """A mapping file (or, with ``what="routes file"``, a routes file) from disk."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise FulfillmapError(f"mapping file {path} does not exist") from None
+        raise FulfillmapError(f"{what} {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise FulfillmapError(f"cannot read mapping file {path}: {exc}") from exc
+        raise FulfillmapError(f"cannot read {what} {path}: {exc}") from exc
     return MappingSource(text, str(path), path.parent)
 
 
@@ -156,3 +167,8 @@ def _parse_schema(text: str, name: str) -> dict[str, Any]:
 def language_schema() -> dict[str, Any]:
     """The JSON Schema of the mapping language itself."""
     return _packaged_schema("mapping.schema.json")
+
+
+def routes_schema() -> dict[str, Any]:
+    """The JSON Schema of routes files."""
+    return _packaged_schema("routes.schema.json")

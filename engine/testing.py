@@ -42,6 +42,7 @@ from .resources import (
     TEST_SUFFIX,
     MappingSource,
     is_mapping_path,
+    read_file,
     read_schema,
 )
 from .rules import Violation
@@ -150,14 +151,7 @@ class CaseResult:
 
 def load_cases(path: str | Path) -> CaseFile:
     """Read and check one test file; raise ``SpecError`` listing every problem in it."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FulfillmapError(f"test file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FulfillmapError(f"cannot read test file {path}: {exc}") from exc
-    return parse_cases(MappingSource(text, str(path), path.parent))
+    return parse_cases(read_file(Path(path), "test file"))
 
 
 def parse_cases(source: MappingSource) -> CaseFile:

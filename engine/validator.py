@@ -23,7 +23,13 @@ from .loader import Document, SpecPath, format_path
 from .registry import Registry
 from .resources import language_schema, read_schema
 
-__all__ = ["Schemas", "resolve_local", "schema_problems", "validate_document"]
+__all__ = [
+    "Schemas",
+    "expression_problems",
+    "resolve_local",
+    "schema_problems",
+    "validate_document",
+]
 
 _VALUE_SOURCES = ("from", "value", "plugin", "fields")
 
@@ -58,9 +64,8 @@ def _schema_problems(document: Document) -> Iterator[Problem]:
 
 
 def schema_problems(document: Document, schema: dict[str, Any]) -> Iterator[Problem]:
-    """Every way ``document`` breaks a draft-07 ``schema``, each at its file:line:col."""
-    validator = Draft7Validator(schema)
-    for error in validator.iter_errors(document.data):
+    """Every place ``document`` breaks ``schema``, explained at its file position."""
+    for error in Draft7Validator(schema).iter_errors(document.data):
         yield from _explain(document, error)
 
 
@@ -223,6 +228,15 @@ class _FieldChecker:
 
     def _problem(self, path: SpecPath, message: str, *, key: bool = False) -> None:
         self.found.append(self.document.problem(path, message, key=key))
+
+
+def expression_problems(
+    document: Document, registry: Registry, text: Any, path: SpecPath
+) -> list[Problem]:
+    """The problems of the expression at ``path`` (syntax, unknown functions, arity)."""
+    checker = _FieldChecker(document, registry)
+    checker._expression(text, path)
+    return checker.found
 
 
 def _parse_reason(exc: Exception) -> str:

@@ -5,6 +5,7 @@ Tests run with ``--import-mode=importlib``, so test modules cannot import this f
 reaches them through fixtures and through ``pytest_generate_tests``:
 
 * a test taking ``golden_case`` runs once per ``tests/golden/<mapping>/<case>.input.json``;
+* a test taking ``request_case`` runs once per golden case whose output is a Digital River request;
 * a test taking ``golden_error`` runs once per ``tests/golden/<mapping>/errors/<case>.input.json``;
 * the ``kit`` fixture gives the constants and helper functions below (see :class:`Kit`);
 * ``openapi_spec`` and ``official_schema`` give the official spec and its strict components.
@@ -35,11 +36,12 @@ SCHEMA_ID_BASE = "https://fulfillmap.dev/schemas/"
 
 @dataclass(frozen=True)
 class MappingSchemas:
-    """The schemas a mapping reads and writes, and the official component its output must match."""
+    """The schemas a mapping reads and writes, and the official component its output must match
+    (None: the output is not a Digital River request, e.g. a record or a notification)."""
 
     source: str
     target: str
-    official: str
+    official: str | None
 
 
 MAPPINGS: dict[str, MappingSchemas] = {
@@ -56,6 +58,15 @@ MAPPINGS: dict[str, MappingSchemas] = {
         "fulfillment-cancel-request.schema.json",
         "FulfillmentRequest",
     ),
+    "pending-event-to-record": MappingSchemas(
+        "pending-event.schema.json", "fulfillment-order-record.schema.json", None
+    ),
+    "backordered-event-to-notification": MappingSchemas(
+        "backordered-event.schema.json", "backorder-notification.schema.json", None
+    ),
+    "shipment-to-tracking": MappingSchemas(
+        "shipment.schema.json", "shipment-tracking.schema.json", None
+    ),
 }
 
 # Which source schema each example payload is an instance of, and where in the file it sits
@@ -66,8 +77,8 @@ EXAMPLES: dict[str, tuple[str, str] | None] = {
     "order-accepted-event.json": ("order.schema.json", "/data/object"),
     "shipped-event.json": ("shipped-event.schema.json", ""),
     "cancelled-event.json": ("cancelled-event.schema.json", ""),
-    "pending-event.json": None,
-    "backordered-event.json": None,
+    "pending-event.json": ("pending-event.schema.json", ""),
+    "backordered-event.json": ("backordered-event.schema.json", ""),
 }
 
 
@@ -133,7 +144,8 @@ class GoldenError:
     """``<mapping>/errors/<name>.input.json`` and its ``.error.json``.
 
     The error file holds ``field`` (target path), ``data_path`` (source path) and
-    ``message_contains`` (a generic substring of the message).
+    ``message_contains`` (a generic substring of the message), and ``rule`` when a rule of the
+    mapping is what rejects the input.
     """
 
     mapping: str
@@ -200,6 +212,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "golden_case" in metafunc.fixturenames:
         cases = golden_cases()
         metafunc.parametrize("golden_case", cases, ids=[case.id for case in cases])
+    if "request_case" in metafunc.fixturenames:  # cases whose output is a Digital River request
+        cases = [case for case in golden_cases() if case.schemas.official is not None]
+        metafunc.parametrize("request_case", cases, ids=[case.id for case in cases])
     if "golden_error" in metafunc.fixturenames:
         errors = golden_errors()
         metafunc.parametrize("golden_error", errors, ids=[error.id for error in errors])

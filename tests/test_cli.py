@@ -87,15 +87,15 @@ def test_map_bad_input(stdin: str, message: str) -> None:
 
 def test_map_invalid_result_and_no_validate(tmp_path: Path) -> None:
     event = json.loads((EXAMPLES / "shipped-event.json").read_text())
-    event["data"]["object"]["items"][0]["quantity"] = 0
+    event["data"]["object"]["trackingNumber"] = 794612345678
     path = tmp_path / "event.json"
     path.write_text(json.dumps(event))
     done = run("map", "shipped-event-to-fulfillment", str(path))
     assert done.returncode == 1
-    assert "items[0].quantity: 0 is less than the minimum of 1" in done.stderr
+    assert "trackingNumber: 794612345678 is not of type 'string'" in done.stderr
     done = run("map", "shipped-event-to-fulfillment", str(path), "--no-validate")
     assert done.returncode == 0
-    assert json.loads(done.stdout)["items"][0]["quantity"] == 0
+    assert json.loads(done.stdout)["trackingNumber"] == 794612345678
 
 
 def test_map_missing_files_and_unknown_mapping(tmp_path: Path) -> None:
@@ -172,7 +172,9 @@ def test_usage_errors_exit_2() -> None:
             "duplicate key 'upstreamId'",
         ),
         (
-            '{"data": {"object": {"upstreamId": "1", "items": [{"upstreamId": "2", "cancelled": 1e400}]}}}',
+            '{"data": {"object": {"upstreamId": "1", "items": [{"upstreamId": "2", '
+            '"quantity": 1e400, "pending": 0, "backordered": 0, "shipped": 0, '
+            '"cancelled": 1e400, "returned": 0}]}}}',
             "cannot be written as JSON",
         ),
     ],

@@ -27,11 +27,11 @@ def test_golden_output(golden_case: Any) -> None:
 
 
 def test_golden_output_is_valid_for_digital_river(
-    golden_case: Any, kit: Any, official_schema: Callable[[str], dict[str, Any]]
+    request_case: Any, kit: Any, official_schema: Callable[[str], dict[str, Any]]
 ) -> None:
-    mapping = fulfillmap.load(golden_case.mapping)
-    result = mapping.apply(golden_case.input(), golden_case.context())
-    validator = kit.strict_validator(official_schema(golden_case.schemas.official))
+    mapping = fulfillmap.load(request_case.mapping)
+    result = mapping.apply(request_case.input(), request_case.context())
+    validator = kit.strict_validator(official_schema(request_case.schemas.official))
     assert kit.error_messages(validator, result) == []
 
 
@@ -55,11 +55,23 @@ def test_golden_error(golden_error: Any) -> None:
         fulfillmap.load(golden_error.mapping).apply(golden_error.input())
     error = caught.value
     assert error.mapping == golden_error.mapping
-    assert error.field == expected["field"]
-    assert error.data_path == expected["data_path"]
+    if "rule" in expected:  # a rule checks the whole line: its path is the line's
+        assert error.rule == expected["rule"]
+        assert error.data_path is not None
+        assert expected["data_path"].startswith(f"{error.data_path}.")
+    else:
+        assert error.rule is None
+        assert error.field == expected["field"]
+        assert error.data_path == expected["data_path"]
     assert expected["message_contains"] in str(error)
     assert error.location
     assert ".yaml:" in error.location
+
+
+def test_every_shipped_mapping_has_golden_cases(kit: Any) -> None:
+    covered = {case.mapping for case in kit.golden_cases()}
+    assert covered == set(fulfillmap.shipped_mappings())
+    assert {error.mapping for error in kit.golden_errors()} == covered
 
 
 def _containers(value: Any) -> list[Any]:

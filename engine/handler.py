@@ -1,0 +1,345 @@
+"""Handling webhook events: envelope -> route -> mapping -> ``Action``.
+
+    >>> engine = fulfillmap.Engine()                 # shipped mappings and routes
+    >>> action = engine.handle(event)                # doctest: +SKIP
+    >>> action.action, action.method, action.path    # doctest: +SKIP
+    ('request', 'POST', '/fulfillments')
+
+An ``Engine`` is built once (every mapping and route is loaded and checked then) and is
+immutable: share it between threads. ``handle`` never performs the action; it says what to do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import jmespath
+import pluggy
+
+from .errors import EventError, FulfillmapError, MappingError, Problem, SpecError
+from .expressions import Expression, WrongType, compile_expression, is_true, type_name
+from .mapping import CompiledMapping, Result, load
+from .registry import default_registry, registry_for
+from .resources import ROUTES_FILE, shipped_mapping_names
+from .routing import Route, RouteTable, load_routes, shipped_route_table
+from .rules import Violation
+
+__all__ = ["ACTIONS", "Action", "Engine"]
+
+#: every value of ``Action.action``
+ACTIONS = ("request", "record", "notify", "ignore")
+_MAPPING_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """What to do with one event. ``to_json()`` gives the stable JSON form (see the README).
+
+    ``action`` is ``request`` (send ``body`` as ``method path`` to Digital River), ``record``
+    (persist ``body``), ``notify`` (send ``body`` to the customer) or ``ignore`` (``reason``
+    says why). ``idempotency_key`` identifies the effect, to drop duplicate deliveries (G11).
+    """
+
+    action: str
+    event_id: str
+    event_type: str
+    idempotency_key: str
+    mapping: str | None = None
+    method: str | None = None
+    path: str | None = None
+    body: dict[str, Any] | None = None
+    warnings: tuple[Violation, ...] = ()
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The action as JSON; every key is always there (null where it does not apply)."""
+        return {
+            "action": self.action,
+            "method": self.method,
+            "path": self.path,
+            "body": self.body,
+            "mapping": self.mapping,
+            "event": {"id": self.event_id, "type": self.event_type},
+            "idempotencyKey": self.idempotency_key,
+            "warnings": [_violation_json(warning) for warning in self.warnings],
+            "reason": self.reason,
+        }
+
+
+def _violation_json(violation: Violation) -> dict[str, Any]:
+    return {
+        "rule": violation.rule,
+        "severity": violation.severity,
+        "message": violation.message,
+        "dataPath": violation.data_path or None,
+        "location": violation.location,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledRoute:
+    route: Route
+    mapping: CompiledMapping | None
+    when: Expression | None
+    input: Expression | None
+    key: Expression | None
+
+
+@dataclass(frozen=True, eq=False)
+class Engine:
+    """Routes webhook events to mappings and says what to do with each.
+
+    ``Engine()`` uses the shipped mappings and routes and the installed plugins.
+    ``Engine(directory)`` adds an integrator's directory: its mapping files override shipped
+    mappings of the same ``name``, and its ``routes.yaml`` (if any) replaces the shipped
+    routes of every event type it lists. ``plugins`` is the plugin manager to use (default:
+    every installed plugin). Raises ``SpecError`` with every problem of every file.
+    """
+
+    directory: str | Path | None = None
+    plugins: pluggy.PluginManager | None = field(default=None, repr=False)
+    #: every mapping available, by name (the integrator's overriding the shipped ones)
+    mappings: Mapping[str, CompiledMapping] = field(init=False, repr=False)
+    #: the routes in effect
+    routes: RouteTable = field(init=False, repr=False)
+    _routes: Mapping[str, tuple[_CompiledRoute, ...]] = field(init=False, repr=False)
+    _options: jmespath.Options = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        registry = default_registry() if self.plugins is None else registry_for(self.plugins)
+        directory = None if self.directory is None else Path(self.directory)
+        mappings = _load_mappings(directory, self.plugins)
+        routes = shipped_route_table(registry, mappings)
+        if directory is not None and (directory / ROUTES_FILE).is_file():
+            own = load_routes(directory / ROUTES_FILE, registry, mappings)
+            routes = routes.overridden_by(own)
+        compiled = {
+            event_type: tuple(_compile(route, mappings) for route in routes[event_type])
+            for event_type in routes.routes
+        }
+        setter = object.__setattr__
+        setter(self, "mappings", MappingProxyType(mappings))
+        setter(self, "routes", routes)
+        setter(self, "_routes", MappingProxyType(compiled))
+        setter(self, "_options", registry.options)
+
+    def mapping(self, name: str) -> CompiledMapping:
+        """The mapping the engine uses under ``name`` (e.g. ``shipment-to-tracking``)."""
+        try:
+            return self.mappings[name]
+        except KeyError:
+            known = ", ".join(sorted(self.mappings))
+            raise FulfillmapError(f"no mapping named '{name}'; known: {known}") from None
+
+    def handle(self, event: Any, context: Mapping[str, Any] | None = None) -> Action:
+        """What to do with one webhook event (a parsed JSON object).
+
+        ``context`` is passed to the mapping (e.g. the persisted ``shippingQuote``). Event
+        types without a route give an ``ignore`` action. Raises ``EventError`` for a
+        malformed envelope and ``MappingError`` when the mapping or one of its rules fails;
+        data paths in both are paths in the event.
+        """
+        event_id, event_type = _envelope(event)
+        candidates = self._routes.get(event_type, ())
+        chosen = next((c for c in candidates if self._applies(c, event)), None)
+        if chosen is None:
+            reason = (
+                f"no route for event type '{event_type}' applies: every route's condition is false"
+                if candidates
+                else f"no route for event type '{event_type}'"
+            )
+            return Action("ignore", event_id, event_type, event_id, reason=reason)
+        route = chosen.route
+        if chosen.mapping is None:
+            reason = route.description or f"ignored by the route at {route.location}"
+            return Action("ignore", event_id, event_type, event_id, reason=reason)
+        result = self._run(chosen, chosen.mapping, event, context)
+        return Action(
+            route.action,
+            event_id,
+            event_type,
+            self._key(chosen, event, event_id),
+            mapping=chosen.mapping.name,
+            method=route.method,
+            path=route.path,
+            body=result.body,
+            warnings=result.warnings,
+        )
+
+    # -- one step each ------------------------------------------------------------------
+
+    def _applies(self, compiled: _CompiledRoute, event: dict[str, Any]) -> bool:
+        if compiled.when is None:
+            return True
+        return is_true(self._search(compiled, compiled.when, event, "condition"))
+
+    def _run(
+        self,
+        compiled: _CompiledRoute,
+        mapping: CompiledMapping,
+        event: dict[str, Any],
+        context: Mapping[str, Any] | None,
+    ) -> Result:
+        source = event
+        if compiled.input is not None:
+            source = self._search(compiled, compiled.input, event, "input")
+        prefix = ".".join(compiled.input.keys or ()) if compiled.input is not None else ""
+        try:
+            result = mapping.run(source, context)
+        except MappingError as exc:
+            if not (prefix and exc.data_path):
+                raise
+            raise _rebased(exc, prefix) from exc.__cause__
+        if not prefix:
+            return result
+        warnings = tuple(
+            dataclasses.replace(w, data_path=_join(prefix, w.data_path)) if w.on == "source" else w
+            for w in result.warnings
+        )
+        return Result(result.body, warnings)
+
+    def _key(self, compiled: _CompiledRoute, event: dict[str, Any], event_id: str) -> str:
+        if compiled.key is None:
+            return event_id
+        value = self._search(compiled, compiled.key, event, "idempotency key")
+        key = _as_id(value)
+        if key is None:
+            raise EventError(
+                f"the route's idempotency key `{compiled.key.text}` is {type_name(value)}, "
+                f"not an id",
+                location=str(compiled.route.location),
+            )
+        return key
+
+    def _search(
+        self, compiled: _CompiledRoute, expression: Expression, event: Any, what: str
+    ) -> Any:
+        try:
+            return expression.search(event, self._options)
+        except (WrongType, jmespath.exceptions.JMESPathError, ValueError, TypeError) as exc:
+            raise EventError(
+                f"the route's {what} `{expression.text}` cannot be evaluated: {exc}",
+                location=str(compiled.route.location),
+            ) from exc
+
+
+# -- building ---------------------------------------------------------------------------
+
+
+def _load_mappings(
+    directory: Path | None, plugins: pluggy.PluginManager | None
+) -> dict[str, CompiledMapping]:
+    """The integrator's mappings (if any), then every shipped mapping they do not override."""
+    mappings: dict[str, CompiledMapping] = {}
+    problems: list[Problem] = []
+    for path in _mapping_files(directory):
+        try:
+            mapping = load(path, plugins=plugins)
+        except SpecError as exc:
+            problems += exc.problems
+            continue
+        other = mappings.get(mapping.name)
+        if other is not None:
+            where = mapping.spec.location
+            message = f"another mapping is already named '{mapping.name}': {other.spec.file}"
+            problems.append(Problem(where.file, where.line, where.column, message, "name"))
+        mappings[mapping.name] = mapping
+    for name in shipped_mapping_names():
+        if name not in mappings:
+            try:
+                mappings[name] = load(name, plugins=plugins)
+            except SpecError as exc:
+                problems += exc.problems
+    if problems:
+        raise SpecError(problems)
+    return mappings
+
+
+def _mapping_files(directory: Path | None) -> list[Path]:
+    if directory is None:
+        return []
+    if not directory.is_dir():
+        raise FulfillmapError(f"the mapping directory {directory} does not exist")
+    return sorted(
+        path
+        for path in directory.iterdir()
+        if path.suffix in _MAPPING_SUFFIXES and path.name != ROUTES_FILE and path.is_file()
+    )
+
+
+def _compile(route: Route, mappings: Mapping[str, CompiledMapping]) -> _CompiledRoute:
+    def expression(text: str | None) -> Expression | None:
+        return None if text is None else compile_expression(text)
+
+    return _CompiledRoute(
+        route,
+        None if route.mapping is None else mappings[route.mapping],
+        expression(route.when),
+        expression(route.input),
+        expression(route.key),
+    )
+
+
+# -- the envelope ---------------------------------------------------------------------------
+
+
+def _envelope(event: Any) -> tuple[str, str]:
+    """The event's id and type; an EventError unless id, type and data.object are there (G16).
+
+    Everything else in the envelope is optional: the version key's spelling, webhookIds or
+    pendingWebhooks, previousAttributes, bare or ``evt_``-prefixed ids.
+    """
+    if not isinstance(event, dict):
+        raise EventError(f"malformed event: an event is a JSON object, not {type_name(event)}")
+    event_type = event.get("type")
+    if not isinstance(event_type, str) or not event_type:
+        raise EventError(_malformed("the event", event, "type", "text"), data_path="type")
+    event_id = _as_id(event.get("id"))
+    if event_id is None:
+        what = f"the {event_type} event"
+        raise EventError(_malformed(what, event, "id", "text"), data_path="id")
+    what = f"the {event_type} event {event_id}"
+    data = event.get("data")
+    if not isinstance(data, dict):
+        raise EventError(_malformed(what, event, "data", "an object"), data_path="data")
+    if not isinstance(data.get("object"), dict):
+        expected = "an object (the resource the event is about)"
+        reason = _malformed(what, data, "object", expected, label="data.object")
+        raise EventError(reason, data_path="data.object")
+    return event_id, event_type
+
+
+def _malformed(
+    what: str, parent: dict[str, Any], key: str, expected: str, *, label: str = ""
+) -> str:
+    label = label or key
+    if key not in parent:
+        return f"malformed event: {what} has no {label}; it must be {expected}"
+    found = type_name(parent[key])
+    return f"malformed event: {what} has {found} as {label}; it must be {expected}"
+
+
+def _as_id(value: Any) -> str | None:
+    """An id as text (ids may be numbers, G1); None when ``value`` is not an id."""
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _rebased(error: MappingError, prefix: str) -> MappingError:
+    """``error`` with its data path made a path in the event (``data.object.items[1]``)."""
+    fields = {**error._fields(), "data_path": _join(prefix, error.data_path)}
+    return MappingError(error.reason, **fields)
+
+
+def _join(prefix: str, path: str | None) -> str:
+    if not path:
+        return prefix
+    return f"{prefix}{path}" if path.startswith("[") else f"{prefix}.{path}"
