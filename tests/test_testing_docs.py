@@ -39,8 +39,15 @@ def first_yaml_block(section: str) -> str:
 
 
 @pytest.fixture
-def clone(pytester: pytest.Pytester) -> pytest.Pytester:
-    """A folder with what the walk-through uses from a clone: the mapping and the examples."""
+def clone(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """A folder with what the walk-through uses from a clone: the mapping and the examples.
+
+    pytest writes its summary lines in full on CI (``CI`` or ``BUILD_NUMBER`` set) and cut to
+    the terminal width elsewhere; the doc shows a terminal, so the runs here do not see CI.
+    """
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("BUILD_NUMBER", raising=False)
+    monkeypatch.setenv("COLUMNS", "80")
     (pytester.path / "mappings").mkdir()
     shutil.copy(REPO / "mappings" / "order-to-fulfillment-order.yaml", pytester.path / "mappings")
     shutil.copytree(REPO / "examples", pytester.path / "examples")
