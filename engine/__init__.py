@@ -17,7 +17,7 @@ from .mapping import CompiledMapping, Result, load
 from .registry import plugin_manager
 from .resources import shipped_mapping_names as shipped_mappings
 from .rules import Violation
-from .trace import Attempt, FieldStep, Trace
+from .trace import Attempt, FieldStep, RuleCheck, Trace
 
 __all__ = [
     "Action",
@@ -30,6 +30,7 @@ __all__ = [
     "MappingError",
     "Problem",
     "Result",
+    "RuleCheck",
     "SpecError",
     "Trace",
     "Violation",

@@ -6,23 +6,26 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TextIO
 
-from .errors import EventError, FulfillmapError, MappingError
+from .coverage import format_coverage, total_percent
+from .errors import EventError, FulfillmapError, MappingError, SpecError
 from .explain import to_json as explain_json
 from .explain import to_markdown, update_regions
 from .handler import Engine
 from .mapping import load
 from .render import render_trace, trace_json
 from .reports import REPORTERS, check_mapping
-from .resources import language_schema, shipped_mapping_names
+from .resources import language_schema, shipped_mapping_names, shipped_test_files
+from .testing import CaseFile, Session, find_case_files, load_cases, parse_cases
 
 __all__ = ["main"]
 
@@ -85,7 +88,26 @@ def _parser() -> argparse.ArgumentParser:
     _add_trace(commands)
     _add_schema(commands)
     _add_handle(commands)
+    _add_test_command(commands)
     return parser
+
+
+def _add_test_command(commands: Any) -> None:
+    test = commands.add_parser("test", help="run mapping test cases (*.fmtest.yaml)")
+    test.add_argument(
+        "paths", metavar="PATH", nargs="*", help="test files or folders (default: the shipped ones)"
+    )
+    test.add_argument("-v", "--verbose", action="store_true", help="list every case")
+    test.add_argument(
+        "--coverage", action="store_true", help="list the mapping branches no case exercised"
+    )
+    test.add_argument(
+        "--fail-under",
+        metavar="PERCENT",
+        type=_percent,
+        help="fail when the coverage is below PERCENT (100: every branch)",
+    )
+    test.set_defaults(run=_test)
 
 
 def _map(args: argparse.Namespace) -> int:
@@ -199,6 +221,74 @@ def _schema(args: argparse.Namespace) -> int:
     del args
     sys.stdout.write(json.dumps(language_schema(), indent=2, ensure_ascii=False) + "\n")
     return 0
+
+
+def _test(args: argparse.Namespace) -> int:
+    session, passed, failed, broken = Session(), 0, 0, 0
+    for case_file in _case_files(args.paths):
+        if isinstance(case_file, FulfillmapError):
+            broken += 1
+            print(_problems(case_file))
+            continue
+        try:
+            session.mapping(case_file.mapping)
+        except FulfillmapError as exc:
+            broken += 1
+            print(f"{case_file.file}: mapping {case_file.mapping} is invalid:\n{_problems(exc)}")
+            continue
+        for case in case_file.cases:
+            result = session.run(case)
+            passed, failed = passed + result.passed, failed + (not result.passed)
+            if not result.passed:
+                print(result.report())
+            elif args.verbose:
+                print(f"{case.location}: case '{case.name}' passed")
+    return _test_summary(args, session, passed, failed, broken)
+
+
+def _case_files(paths: list[str]) -> Iterator[CaseFile | FulfillmapError]:
+    """Each test file named (default: the shipped ones), or the error that it is broken."""
+    loaders: list[Callable[[], CaseFile]] = (
+        [functools.partial(load_cases, path) for path in find_case_files(paths)]
+        if paths
+        else [functools.partial(parse_cases, source) for source in shipped_test_files()]
+    )
+    for loader in loaders:
+        try:
+            yield loader()
+        except FulfillmapError as exc:
+            yield exc
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"expected a percentage from 0 to 100, not {text!r}")
+    return value
+
+
+def _problems(error: FulfillmapError) -> str:
+    if isinstance(error, SpecError):
+        return "\n".join(str(problem) for problem in error.problems)
+    return str(error)
+
+
+def _test_summary(
+    args: argparse.Namespace, session: Session, passed: int, failed: int, broken: int
+) -> int:
+    report = session.coverage.report()
+    below = args.fail_under is not None and total_percent(report) < args.fail_under
+    for line in format_coverage(report, details=args.coverage or below):
+        print(line)
+    sys.stdout.flush()
+    errors = f", {broken} file(s) with errors" if broken else ""
+    print(f"{passed} passed, {failed} failed{errors}", file=sys.stderr)
+    if below:
+        _fail(f"coverage {total_percent(report):g}% is below --fail-under {args.fail_under:g}%")
+    return 1 if failed or broken or below else 0
 
 
 def _read_context(name: str | None) -> dict[str, Any] | None:

@@ -6,7 +6,7 @@ load(name or path) -> parse_yaml -> validate_document -> build_spec -> compile_s
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +23,7 @@ from .registry import Registry, default_registry, registry_for
 from .render import excerpt
 from .resources import find_mapping
 from .rules import CompiledRule, Violation, compile_rules
-from .spec import Field, From, MappingSpec, Nested, Scope, build_spec
+from .spec import Field, From, MappingSpec, Nested, Scope, build_spec, walk_fields
 from .trace import Recorder, Trace
 from .validation import SchemaValidator
 from .validator import validate_document
@@ -80,7 +80,7 @@ class CompiledMapping:
         setter(self, "_build", compile_spec(self.spec, self.registry))
         setter(self, "_fast_build", _generate(self.spec, self.registry))
         setter(self, "_validator", SchemaValidator(self.target_schema))
-        setter(self, "_fields", {f.target_path: f for f in _walk(self.spec.fields)})
+        setter(self, "_fields", {f.target_path: f for f in walk_fields(self.spec.fields)})
 
     @property
     def name(self) -> str:
@@ -122,7 +122,12 @@ class CompiledMapping:
         return self._build(source, root, context)
 
     def _run(
-        self, build: Builder, source: Any, context: Mapping[str, Any] | None, validate: bool
+        self,
+        build: Builder,
+        source: Any,
+        context: Mapping[str, Any] | None,
+        validate: bool,
+        recorder: Recorder | None = None,
     ) -> Result:
         if not isinstance(source, dict):
             raise MappingError(
@@ -138,7 +143,7 @@ class CompiledMapping:
             )
         elif not isinstance(context, dict):
             context = dict(context)
-        warnings = self._check_rules("source", source, []) if self._rules else []
+        warnings = self._check_rules("source", source, [], recorder) if self._rules else []
         try:
             body = build(source, source, context)
         except Failure as failure:
@@ -148,7 +153,7 @@ class CompiledMapping:
                 "the input is nested too deeply to copy", mapping=self.name
             ) from None
         if self._rules:
-            warnings = self._check_rules("result", body, warnings)
+            warnings = self._check_rules("result", body, warnings, recorder)
         if validate:
             self.check(body)
         return Result(body, tuple(warnings))
@@ -167,17 +172,23 @@ class CompiledMapping:
         error: MappingError | None = None
         warnings: tuple[Violation, ...] = ()
         try:
-            result = self._run(build, source, context, validate)
+            result = self._run(build, source, context, validate, recorder)
             body, warnings = result.body, result.warnings
         except MappingError as exc:
             error = exc
-        return Trace(self.name, tuple(recorder.steps), warnings, body, error)
+        steps, rules = tuple(recorder.steps), tuple(recorder.rules)
+        return Trace(self.name, steps, warnings, body, error, rules)
 
-    def _check_rules(self, on: str, document: Any, warnings: list[Violation]) -> list[Violation]:
+    def _check_rules(
+        self, on: str, document: Any, warnings: list[Violation], recorder: Recorder | None
+    ) -> list[Violation]:
         for rule in self._rules:
-            if rule.rule.on != on or rule.passes(document):
-                continue
-            for violation in rule.violations(document):
+            if rule.rule.on != on or (recorder is None and rule.passes(document)):
+                continue  # the fast verdict; a trace records every rule's violations
+            violations = list(rule.violations(document))
+            if recorder is not None:
+                recorder.checked(rule.rule, violations)
+            for violation in violations:
                 if violation.severity != "error":
                     warnings.append(violation)
                     continue
@@ -274,13 +285,6 @@ class CompiledMapping:
                     source.append(rest.pop(0))
             fields = kind.fields
         return _format_path(source) or None
-
-
-def _walk(fields: tuple[Field, ...]) -> Iterator[Field]:
-    for spec_field in fields:
-        yield spec_field
-        if isinstance(spec_field.kind, Nested):
-            yield from _walk(spec_field.kind.fields)
 
 
 def _expression_of(spec_field: Field | None) -> str | None:

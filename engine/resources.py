@@ -17,19 +17,24 @@ from .errors import FulfillmapError
 __all__ = [
     "PACKAGED_PREFIX",
     "ROUTES_FILE",
+    "TEST_SUFFIX",
     "MappingSource",
     "find_mapping",
+    "is_mapping_path",
     "language_schema",
     "read_file",
     "read_schema",
     "routes_schema",
     "shipped_mapping_names",
     "shipped_routes",
+    "shipped_test_files",
 ]
 
 PACKAGED_PREFIX = "fulfillmap:"
 #: the routes file among the mappings (shipped, or in an integrator's directory)
 ROUTES_FILE = "routes.yaml"
+#: how a mapping test file's name ends (``order-to-fulfillment-order.fmtest.yaml``)
+TEST_SUFFIX = ".fmtest.yaml"
 _SUFFIXES = (".yaml", ".yml")
 
 
@@ -43,12 +48,28 @@ class MappingSource:
 
 
 def shipped_mapping_names() -> list[str]:
-    """The names of the mappings shipped with fulfillmap, sorted."""
+    """The names of the mappings shipped with fulfillmap, sorted (not their test files)."""
     return sorted(
         entry.name.removesuffix(".yaml")
         for entry in files("fulfillmap.mappings").iterdir()
-        if entry.name.endswith(".yaml") and entry.name != ROUTES_FILE
+        if entry.name.endswith(".yaml")
+        and not entry.name.endswith(TEST_SUFFIX)
+        and entry.name != ROUTES_FILE
     )
+
+
+def shipped_test_files() -> list[MappingSource]:
+    """The shipped mappings' own test files (``*.fmtest.yaml``), sorted by name."""
+    entries = sorted(
+        (e for e in files("fulfillmap.mappings").iterdir() if e.name.endswith(TEST_SUFFIX)),
+        key=lambda entry: entry.name,
+    )
+    return [_packaged_source(entry, entry.name) for entry in entries]
+
+
+def is_mapping_path(text: str) -> bool:
+    """Whether a mapping reference is a file path rather than a shipped mapping's name."""
+    return text.endswith(_SUFFIXES) or "/" in text or "\\" in text
 
 
 def shipped_routes() -> MappingSource:
@@ -60,7 +81,7 @@ def shipped_routes() -> MappingSource:
 def find_mapping(name_or_path: str | Path) -> MappingSource:
     """A shipped mapping by name (``order-to-fulfillment-order``), or a YAML file by path."""
     text = str(name_or_path)
-    if isinstance(name_or_path, Path) or text.endswith(_SUFFIXES) or "/" in text or "\\" in text:
+    if isinstance(name_or_path, Path) or is_mapping_path(text):
         return read_file(Path(name_or_path))
     if text in shipped_mapping_names():
         entry = files("fulfillmap.mappings").joinpath(f"{text}.yaml")
@@ -82,6 +103,13 @@ def read_file(path: Path, what: str = "mapping file") -> MappingSource:
     except (OSError, UnicodeDecodeError) as exc:
         raise FulfillmapError(f"cannot read {what} {path}: {exc}") from exc
     return MappingSource(text, str(path), path.parent)
+
+
+def _packaged_source(entry: Traversable, name: str) -> MappingSource:
+    """A shipped file, with its folder when it is a real one (an unzipped install)."""
+    path = Path(str(entry))
+    folder = path.resolve().parent if path.exists() else None
+    return MappingSource(_read_text(entry, name), _display(entry), folder)
 
 
 def _read_text(entry: Traversable, name: str) -> str:

@@ -5,6 +5,7 @@ Nothing here evaluates anything; ``compiler`` turns these nodes into a runnable 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -24,6 +25,7 @@ __all__ = [
     "Rule",
     "Scope",
     "build_spec",
+    "walk_fields",
 ]
 
 
@@ -132,6 +134,14 @@ class MappingSpec:
     file: str
     location: Location
     rules: tuple[Rule, ...] = ()
+
+
+def walk_fields(fields: tuple[Field, ...]) -> Iterator[Field]:
+    """Every field, depth first in file order: each one, then its nested fields."""
+    for spec_field in fields:
+        yield spec_field
+        if isinstance(spec_field.kind, Nested):
+            yield from walk_fields(spec_field.kind.fields)
 
 
 def build_spec(document: Document) -> MappingSpec:

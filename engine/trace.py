@@ -20,8 +20,9 @@ from .spec import Computed, Constant, Field, From, Nested, Scope
 if TYPE_CHECKING:
     from .errors import MappingError
     from .rules import Violation
+    from .spec import Rule
 
-__all__ = ["Attempt", "FieldStep", "Recorder", "Trace"]
+__all__ = ["Attempt", "FieldStep", "Recorder", "RuleCheck", "Trace"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +54,27 @@ class FieldStep:
 
 
 @dataclass(frozen=True, slots=True)
+class RuleCheck:
+    """One rule evaluated on one document, and where it was not true (if anywhere)."""
+
+    rule: Rule
+    violations: tuple[Violation, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.violations
+
+
+@dataclass(frozen=True, slots=True)
 class Trace:
     """The trace of one run: field steps in evaluation order, rule results, the outcome."""
 
     mapping: str
     steps: tuple[FieldStep, ...]
-    violations: tuple[Violation, ...]
+    violations: tuple[Violation, ...]  #: of ``warn`` rules
     body: dict[str, Any] | None
     error: MappingError | None
+    rules: tuple[RuleCheck, ...] = ()  #: every rule evaluated, in order, passed or not
 
 
 class Recorder:
@@ -69,6 +83,7 @@ class Recorder:
     def __init__(self, options: jmespath.Options) -> None:
         self.options = options
         self.steps: list[FieldStep] = []
+        self.rules: list[RuleCheck] = []
         self._frames: list[tuple[list[str | int], int, Scope]] = []
         self._raw: tuple[Field, Any, Any] | None = None
 
@@ -82,6 +97,10 @@ class Recorder:
 
     def leave(self) -> None:
         self._frames.pop()
+
+    def checked(self, rule: Rule, violations: list[Violation]) -> None:
+        """A rule was evaluated (a failed ``error`` rule is recorded before it stops the run)."""
+        self.rules.append(RuleCheck(rule, tuple(violations)))
 
     def skipped(self, field: Field, source_index: int, where: str) -> None:
         """An element was left out by the array field's ``where`` filter."""

@@ -96,6 +96,10 @@ def _explain(document: Document, error: ValidationError) -> Iterator[Problem]:
             yield document.problem((*path, key), message, key=True)
     elif error.validator == "required":
         yield document.problem(path, f"missing key: {error.message.split(' is ')[0]}")
+    elif error.validator == "minProperties" and isinstance(error.schema, dict):
+        keys = sorted(error.schema.get("properties", {}))
+        message = f"give at least one of {', '.join(keys)}" if keys else error.message
+        yield document.problem(path, message)
     elif error.validator == "not" and error.instance is None:
         yield document.problem(path, "null is not allowed here")
     else:

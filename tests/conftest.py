@@ -5,6 +5,7 @@ Tests run with ``--import-mode=importlib``, so test modules cannot import this f
 reaches them through fixtures and through ``pytest_generate_tests``:
 
 * a test taking ``golden_case`` runs once per ``tests/golden/<mapping>/<case>.input.json``;
+* a test taking ``request_case`` runs once per golden case whose output is a Digital River request;
 * a test taking ``golden_error`` runs once per ``tests/golden/<mapping>/errors/<case>.input.json``;
 * the ``kit`` fixture gives the constants and helper functions below (see :class:`Kit`);
 * ``openapi_spec`` and ``official_schema`` give the official spec and its strict components.
@@ -211,6 +212,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "golden_case" in metafunc.fixturenames:
         cases = golden_cases()
         metafunc.parametrize("golden_case", cases, ids=[case.id for case in cases])
+    if "request_case" in metafunc.fixturenames:  # cases whose output is a Digital River request
+        cases = [case for case in golden_cases() if case.schemas.official is not None]
+        metafunc.parametrize("request_case", cases, ids=[case.id for case in cases])
     if "golden_error" in metafunc.fixturenames:
         errors = golden_errors()
         metafunc.parametrize("golden_error", errors, ids=[error.id for error in errors])

@@ -82,6 +82,24 @@ def test_a_non_editable_install_loads_every_shipped_mapping(wheel: Path, tmp_pat
     assert "order-to-fulfillment-order" in done.stdout
 
 
+def test_a_non_editable_install_runs_its_own_mapping_tests(wheel: Path, tmp_path: Path) -> None:
+    target = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(target)
+    env_path = [str(target), *[p for p in sys.path if p and "site-packages" in p]]
+    script = (
+        f"import sys; sys.path[:0] = {env_path!r}\n"
+        "from fulfillmap.cli import main\n"
+        "sys.exit(main(['test', '-v', '--fail-under', '100']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert str(target) in done.stdout  # the installed cases ran, not the clone's
+    assert done.stderr.endswith(" passed, 0 failed\n")
+    assert " 0 passed" not in done.stderr
+
+
 def test_the_readme_mapping_example_is_valid_and_works(tmp_path: Path) -> None:
     import json
     import re
