@@ -47,11 +47,13 @@ def generate(spec: MappingSpec, registry: Registry) -> FastBuilder:
     writer.emit.line("current = root")
     writer.emit.dicts.update(("root", "current", "context"))
     source_rules = [rule for rule in spec.rules if rule.on == "source"]
+    result_rules = [rule for rule in spec.rules if rule.on == "result"]
     paths = _plain_paths(spec.fields, "current") + _rule_paths(source_rules, "current")
     writer.hoist(_shared_prefixes(paths), True)
-    writer.rules(source_rules, "current")
+    writer.fuse(spec.fields, source_rules, result_rules)
+    writer.rules([rule for rule in source_rules if rule not in writer.fused], "current")
     result = writer.object(spec.fields, "current", current_is_dict=True)
-    writer.rules([rule for rule in spec.rules if rule.on == "result"], result)
+    writer.rules([rule for rule in result_rules if rule not in writer.fused], result)
     writer.emit.line(f"return {result}")
     filename = f"<fulfillmap mapping {spec.name!r}>"
     builder: FastBuilder = writer.emit.compile("build", "root, context", filename)
@@ -86,6 +88,10 @@ class _Writer:
         self.registry = registry
         #: (data local, keys) -> the local holding that path prefix's value
         self.prefixes: dict[tuple[str, tuple[str, ...]], str] = {}
+        #: per top-level array field: the rules checked in its loop, on each source element
+        #: (a source rule over the same array) and on each built one (a result rule over it)
+        self.element_rules: dict[str, tuple[list[Rule], list[Rule]]] = {}
+        self.fused: list[Rule] = []
         functions = registry.options.custom_functions or jmespath.functions.Functions()
         self.emit = Emitter(functions, registry.functions)
         self.emit.namespace.update(
@@ -139,7 +145,11 @@ class _Writer:
         if kind.each is None:
             value = self.object(kind.fields, data, current_is_dict=dict_data)
         else:
-            value = self.array(kind, kind.each, data, dict_data)
+            before, after = self.element_rules.get(field.target_path, ([], []))
+            value = self.array(kind, kind.each, data, dict_data, before, after)
+        if kind.each is None and _never_empty(kind.fields):
+            emit.line(f"{out}[{key}] = {value}")  # it holds a required value, or a constant
+            return
         # absent: None, or an empty object for a nested one
         empty_object = isinstance(kind, Nested) and kind.each is None
         test = value if empty_object else f"{value} is not None"
@@ -203,6 +213,8 @@ class _Writer:
             emit.line(f"{out} = {parsed}.search({data}, {options})")
             return
         emit.line(f"{out} = {result}")
+        if result in emit.booleans:
+            emit.booleans.add(out)
 
     def path(self, keys: tuple[str, ...], text: str, data: str, dict_data: bool, out: str) -> None:
         """A plain path: direct lookups; None when a key is missing or null."""
@@ -237,8 +249,17 @@ class _Writer:
         emit.line(f"{out} = {function}(_FieldInput(root, {current}, context, {args}, {path}))")
         return out
 
-    def array(self, kind: Nested, each: str, data: str, dict_data: bool) -> str:
-        """``each``: one object per element (that passes ``where``), or None when absent."""
+    def array(
+        self,
+        kind: Nested,
+        each: str,
+        data: str,
+        dict_data: bool,
+        before: list[Rule] | None = None,
+        after: list[Rule] | None = None,
+    ) -> str:
+        """``each``: one object per element (that passes ``where``), or None when absent.
+        ``before``/``after``: rules checked on each source element / each built object."""
         emit = self.emit
         elements, out, element = emit.temp("a"), emit.temp("v"), emit.temp("e")
         self.value(each, data, dict_data, elements)
@@ -249,6 +270,9 @@ class _Writer:
             with emit.block(f"for {element} in {elements}:"):
                 emit.line(f"if {element}.__class__ is not dict: raise SlowPath")
                 emit.dicts.add(element)
+                for rule in before or ():
+                    emit.line(f"# rule {rule.name}")
+                    self.check(rule.check, element, True)
                 if kind.where is not None:
                     test = emit.temp("w")
                     self.value(kind.where, element, True, test)
@@ -256,10 +280,34 @@ class _Writer:
                 outer = dict(self.prefixes)  # prefixes hoisted in the loop stay in it
                 item = self.object(kind.fields, element, current_is_dict=True)
                 self.prefixes = outer
+                for rule in after or ():
+                    emit.line(f"# rule {rule.name}")
+                    self.check(rule.check, item, True)
                 emit.line(f"{out}.append({item})")
         return out
 
     # -- rules --------------------------------------------------------------------------
+
+    def fuse(self, fields: tuple[Field, ...], source: list[Rule], result: list[Rule]) -> None:
+        """Check rules over a top-level array field's elements inside that field's loop.
+
+        Any rule that does not hold hands the whole mapping over to the reference, which
+        checks the rules first; so where a check runs on the fast path does not matter, only
+        that every one runs on every element."""
+        for field in fields:
+            kind = field.kind
+            if (
+                not isinstance(kind, Nested)
+                or kind.each is None
+                or field.scope is not Scope.CURRENT
+            ):
+                continue
+            keys = compile_expression(kind.each).keys
+            before = [rule for rule in source if rule.each is not None and _keys(rule.each) == keys]
+            after = [rule for rule in result if rule.each == field.name]
+            if keys is not None and (before or after):
+                self.element_rules[field.target_path] = (before, after)
+                self.fused += before + after
 
     def rules(self, rules: list[Rule], document: str) -> None:
         """Emit every rule's check on ``document``: any check that does not hold raises
@@ -282,7 +330,10 @@ class _Writer:
     def check(self, text: str, data: str, dict_data: bool) -> None:
         verdict = self.emit.temp("r")
         self.value(text, data, dict_data, verdict)
-        self.emit.line(f"if not {verdict} and _false({verdict}): raise SlowPath")
+        if verdict in self.emit.booleans:
+            self.emit.line(f"if not {verdict}: raise SlowPath")
+        else:
+            self.emit.line(f"if not {verdict} and _false({verdict}): raise SlowPath")
 
 
 def _plain_paths(fields: tuple[Field, ...], current: str) -> list[tuple[str, tuple[str, ...]]]:
@@ -301,6 +352,18 @@ def _plain_paths(fields: tuple[Field, ...], current: str) -> list[tuple[str, tup
             if keys is not None:
                 found.append((data, keys))
     return found
+
+
+def _never_empty(fields: tuple[Field, ...]) -> bool:
+    """Does an object of these fields always hold one (on the fast path, which hands a
+    missing required value over)?"""
+    return any(
+        field.required or field.has_default or isinstance(field.kind, Constant) for field in fields
+    )
+
+
+def _keys(text: str) -> tuple[str, ...] | None:
+    return compile_expression(text).keys
 
 
 def _rule_paths(rules: list[Rule], document: str) -> list[tuple[str, tuple[str, ...]]]:

@@ -151,6 +151,8 @@ class Emitter:
         self.plugins = plugins  #: name -> JMESPathFunction (simple signatures are inlined)
         #: locals that hold a dict whenever the emitted code reads them (lookups need no check)
         self.dicts: set[str] = set()
+        #: locals that always hold True or False (comparisons)
+        self.booleans: set[str] = set()
         self.lines: list[str] = []
         self._depth = 1
         self._count = 0
@@ -263,6 +265,7 @@ class Emitter:
             simple = self._simple_equality(left, right, operation)
             if simple is not None:
                 self.line(f"{out} = {simple}")
+                self.booleans.add(out)
                 return out
             negation = "not " if operation == "ne" else ""
             numbers = f"{left}.__class__ in _NUMBERS and {right}.__class__ in _NUMBERS"
