@@ -23,7 +23,7 @@ from .explain import to_markdown, update_regions
 from .handler import Engine
 from .mapping import load
 from .render import render_trace, trace_json
-from .reports import REPORTERS, check_mapping
+from .reports import REPORTERS, check_file, expand_targets
 from .resources import language_schema, shipped_mapping_names, shipped_test_files
 from .testing import CaseFile, Session, find_case_files, load_cases, parse_cases
 
@@ -77,7 +77,11 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("validate", help="check mapping files; print every problem")
     check.add_argument(
-        "paths", metavar="PATH", nargs="*", help="mapping files (default: the shipped mappings)"
+        "paths",
+        metavar="PATH",
+        nargs="*",
+        help="mapping, routes.yaml and *.fmtest.yaml files, or folders of them "
+        "(default: the shipped mappings)",
     )
     check.add_argument(
         "--format", choices=("text", "json", "github"), default="text", help="output format"
@@ -129,15 +133,15 @@ def _dump(result: Any, *, compact: bool) -> str:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    targets: list[str] = args.paths or shipped_mapping_names()
-    reports = [check_mapping(target) for target in targets]
+    targets: list[str] = expand_targets(args.paths) if args.paths else shipped_mapping_names()
+    reports = [check_file(target) for target in targets]
     sys.stdout.write(REPORTERS[args.format](reports))
     sys.stdout.flush()
     errors = sum(report.errors for report in reports)
     warnings = sum(report.warnings for report in reports)
     invalid = sum(1 for report in reports if not report.valid(strict=args.strict))
     print(
-        f"{len(targets)} mapping(s) checked, {invalid} invalid "
+        f"{len(targets)} file(s) checked, {invalid} invalid "
         f"({errors} error(s), {warnings} warning(s))",
         file=sys.stderr,
     )

@@ -1,18 +1,24 @@
-"""Validation reports for ``fulfillmap validate``: load and lint each mapping, then print
-the problems as text, JSON or GitHub Actions annotations (``::error file=F,line=L,...::``).
+"""Validation reports for ``fulfillmap validate``: check each file (a mapping, loaded and
+linted; a routes file; a mapping test file), then print the problems as text, JSON or GitHub
+Actions annotations (``::error file=F,line=L,...::``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from .errors import FulfillmapError, Problem, SpecError
 from .lint import lint
 from .mapping import load
+from .registry import default_registry
+from .resources import ROUTES_FILE, TEST_SUFFIX, shipped_mapping_names
 
-__all__ = ["REPORTERS", "MappingReport", "check_mapping"]
+__all__ = ["REPORTERS", "MappingReport", "check_file", "check_mapping", "expand_targets"]
+
+_YAML = ("*.yaml", "*.yml")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +42,30 @@ class MappingReport:
         return not self.problems if strict else not self.errors
 
 
+def expand_targets(targets: Sequence[str]) -> list[str]:
+    """The files to check: each file named, and every YAML file in each folder named."""
+    found: list[str] = []
+    for target in targets:
+        folder = Path(target)
+        if folder.is_dir():
+            found += sorted(str(path) for pattern in _YAML for path in folder.glob(pattern))
+        else:
+            found.append(target)
+    return found
+
+
+def check_file(target: str) -> MappingReport:
+    """Check one file by its kind: a mapping test file (``*.fmtest.yaml``), a routes file
+    (``routes.yaml``) or a mapping (a shipped name or a path)."""
+    if target.endswith(TEST_SUFFIX):
+        from .testing import load_cases  # the test runner's reader, only when needed
+
+        return _checked(target, lambda: load_cases(target))
+    if Path(target).name == ROUTES_FILE:
+        return _checked(target, lambda: _load_routes(Path(target)))
+    return check_mapping(target)
+
+
 def check_mapping(target: str) -> MappingReport:
     """Load ``target`` (a name or a path) and lint it; every problem found, in file order."""
     try:
@@ -46,6 +76,34 @@ def check_mapping(target: str) -> MappingReport:
     except FulfillmapError as exc:
         return MappingReport(target, target, (Problem(target, 1, 1, str(exc)),))
     return MappingReport(target, mapping.spec.file, tuple(lint(mapping)))
+
+
+def _checked(target: str, read: Callable[[], object]) -> MappingReport:
+    try:
+        read()
+    except SpecError as exc:
+        return MappingReport(target, target, exc.problems)
+    except FulfillmapError as exc:
+        return MappingReport(target, target, (Problem(target, 1, 1, str(exc)),))
+    return MappingReport(target, target, ())
+
+
+def _load_routes(path: Path) -> None:
+    """Check a routes file; its routes may use the shipped mappings and those beside it."""
+    from .routing import load_routes
+
+    load_routes(path, default_registry(), {*shipped_mapping_names(), *_names_beside(path)})
+
+
+def _names_beside(path: Path) -> Iterator[str]:
+    for pattern in _YAML:
+        for file in path.parent.glob(pattern):
+            if file.name == ROUTES_FILE or file.name.endswith(TEST_SUFFIX):
+                continue
+            try:
+                yield load(file).name
+            except FulfillmapError:  # its own problems are its own report's
+                yield file.name.rsplit(".", 1)[0]
 
 
 def text_report(reports: Sequence[MappingReport]) -> str:

@@ -183,3 +183,33 @@ def test_map_refuses_silent_data_loss(stdin: str, message: str) -> None:
     done = run("map", "cancelled-event-to-fulfillment", "--no-validate", stdin=stdin)
     assert (done.returncode, done.stdout) == (1, "")
     assert message in done.stderr
+
+
+def test_validate_a_folder_checks_mappings_routes_and_test_files(tmp_path: Path) -> None:
+    from importlib.resources import files
+
+    shipped = files("fulfillmap.mappings")
+    (tmp_path / "mine.yaml").write_text(
+        shipped.joinpath("cancelled-event-to-fulfillment.yaml")
+        .read_text()
+        .replace("name: cancelled-event-to-fulfillment", "name: my-cancel")
+    )
+    (tmp_path / "routes.yaml").write_text(
+        "routes:\n"
+        "  fulfillment_order.cancelled:\n"
+        "    mapping: my-cancel\n"
+        "    request: POST /fulfillments\n"
+        "  fulfillment_order.shipped:\n"
+        "    mapping: no-such-mapping\n"
+        "    request: POST /fulfillments\n"
+    )
+    (tmp_path / "mine.fmtest.yaml").write_text("mapping: my-cancel\ncases: []\nextra: 1\n")
+    done = run("validate", str(tmp_path))
+    assert done.returncode == 1
+    out = done.stdout
+    assert f"{tmp_path / 'mine.yaml'}: ok" in out
+    assert f"{tmp_path / 'routes.yaml'}:6:" in out
+    assert "no-such-mapping" in out
+    assert f"{tmp_path / 'mine.fmtest.yaml'}:" in out
+    assert "extra" in out
+    assert "3 file(s) checked, 2 invalid" in done.stderr

@@ -206,7 +206,7 @@ def test_validate_text_reports_warnings_without_failing(
         "source schema does not define (did you mean 'upstreamId'?) (at fields.orderId)\n"
         f"{path}: ok (1 warning(s))\n"
     )
-    assert captured.err == "1 mapping(s) checked, 0 invalid (0 error(s), 1 warning(s))\n"
+    assert captured.err == "1 file(s) checked, 0 invalid (0 error(s), 1 warning(s))\n"
 
 
 def test_validate_strict_fails_on_warnings(
