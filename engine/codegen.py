@@ -6,12 +6,14 @@ Python statements (``jmespath_translate``), nested objects and ``each`` loops be
 code. Target keys appear as ``repr`` literals; every constant, plugin function and untranslated
 expression is bound in the function's namespace. Nothing from the data ever becomes source.
 
-The generated builder only knows the happy path. Wherever the reference evaluator
-(``compiler.compile_spec``) would fail (a required value absent, a step into a non-object, an
-expression or a plugin that raises) the generated code raises ``SlowPath`` or lets the
-exception through, and ``CompiledMapping`` runs the reference evaluator, which raises the
-detailed error. Results are the reference's by construction of the tests, which compare the
-two on every golden input and on generated variants.
+The generated builder only knows the happy path, rules included: it checks the mapping's
+rules inline and succeeds only when every rule holds. Wherever the reference evaluator
+(``compiler.compile_spec`` and ``rules``) would fail or report (a required value absent, a step
+into a non-object, an element that is not an object, an expression or a plugin that raises, a
+rule that does not hold, even a ``warn`` one) the generated code raises ``SlowPath`` or lets the
+exception through, and ``CompiledMapping`` runs the reference evaluator, which gives the
+detailed error or the warnings. Results are the reference's by construction of the tests,
+which compare the two on every golden input and on generated variants.
 """
 
 from __future__ import annotations
@@ -24,10 +26,10 @@ import jmespath.functions
 from fulfillmap.plugins.hookspecs import FieldInput
 
 from .compiler import copy_value
-from .expressions import MISSING, compile_expression
+from .expressions import compile_expression
 from .jmespath_translate import Emitter, Unsupported
 from .registry import Registry
-from .spec import Computed, Constant, Field, From, MappingSpec, Nested, Scope
+from .spec import Computed, Constant, Field, From, MappingSpec, Nested, Rule, Scope
 
 __all__ = ["FastBuilder", "SlowPath", "generate"]
 
@@ -43,7 +45,15 @@ def generate(spec: MappingSpec, registry: Registry) -> FastBuilder:
     """The generated builder of ``spec`` (its source is in ``builder.__source__``)."""
     writer = _Writer(registry)
     writer.emit.line("current = root")
-    result = writer.object(spec.fields, "current", root_is_current=True)
+    writer.emit.dicts.update(("root", "current", "context"))
+    source_rules = [rule for rule in spec.rules if rule.on == "source"]
+    result_rules = [rule for rule in spec.rules if rule.on == "result"]
+    paths = _plain_paths(spec.fields, "current") + _rule_paths(source_rules, "current")
+    writer.hoist(_shared_prefixes(paths), True)
+    writer.fuse(spec.fields, source_rules, result_rules)
+    writer.rules([rule for rule in source_rules if rule not in writer.fused], "current")
+    result = writer.object(spec.fields, "current", current_is_dict=True)
+    writer.rules([rule for rule in result_rules if rule not in writer.fused], result)
     writer.emit.line(f"return {result}")
     filename = f"<fulfillmap mapping {spec.name!r}>"
     builder: FastBuilder = writer.emit.compile("build", "root, context", filename)
@@ -52,8 +62,23 @@ def generate(spec: MappingSpec, registry: Registry) -> FastBuilder:
     return builder
 
 
-def _absent(value: Any) -> Any:
-    return None if value is MISSING else value
+_EMPTY: Mapping[str, Any] = {}
+
+
+def _required(value: Any) -> Any:
+    """A required value that is not plain text, number or boolean: absent is the reference
+    evaluator's case (its error); a container is copied."""
+    if value is None:
+        raise SlowPath
+    return copy_value(value)
+
+
+def _step(value: Any) -> Mapping[str, Any]:
+    """A step of a path through ``value`` that is not a dict: through null nothing is found
+    (an empty dict stands in); anything else is the reference evaluator's case."""
+    if value is None:
+        return _EMPTY
+    raise SlowPath
 
 
 class _Writer:
@@ -63,58 +88,68 @@ class _Writer:
         self.registry = registry
         #: (data local, keys) -> the local holding that path prefix's value
         self.prefixes: dict[tuple[str, tuple[str, ...]], str] = {}
+        #: per top-level array field: the rules checked in its loop, on each source element
+        #: (a source rule over the same array) and on each built one (a result rule over it)
+        self.element_rules: dict[str, tuple[list[Rule], list[Rule]]] = {}
+        self.fused: list[Rule] = []
         functions = registry.options.custom_functions or jmespath.functions.Functions()
         self.emit = Emitter(functions, registry.functions)
         self.emit.namespace.update(
-            _get=dict.get,
-            _absent=_absent,
+            _step=_step,
             _copy=copy_value,
-            _SCALARS=frozenset({str, int, float, bool, type(None)}),
+            _PLAIN=frozenset({str, int, float, bool}),
+            _required=_required,
             _FieldInput=FieldInput,
             SlowPath=SlowPath,
         )
 
-    def object(self, fields: tuple[Field, ...], current: str, *, root_is_current: bool) -> str:
+    def object(self, fields: tuple[Field, ...], current: str, *, current_is_dict: bool) -> str:
         """Emit an object built from ``fields``; return the local holding it."""
-        self.hoist(_shared_prefixes(_plain_paths(fields, current)), root_is_current)
+        self.hoist(_shared_prefixes(_plain_paths(fields, current)), current_is_dict)
         out = self.emit.temp("o")
         self.emit.line(f"{out} = {{}}")
+        self.emit.dicts.add(out)
         for field in fields:
-            self.field(field, out, current, known_dict=root_is_current)
+            self.field(field, out, current, known_dict=current_is_dict)
         return out
 
-    def hoist(self, prefixes: list[tuple[str, tuple[str, ...]]], root_is_current: bool) -> None:
+    def hoist(self, prefixes: list[tuple[str, tuple[str, ...]]], current_is_dict: bool) -> None:
         """Look up, once, the path prefixes that several fields share (``data.object``).
-        A prefix that is missing, null or not an object is None here: the fields' own
-        lookups then fail over to the exact lookup."""
+        A missing or null prefix is an empty dict here (nothing is found through it)."""
         for data, keys in prefixes:
             if (data, keys) in self.prefixes:
                 continue
-            dict_data = data == "root" or root_is_current
-            local, lookup = self.emit.temp("p"), self.lookup(keys, data, dict_data)
-            with self.emit.block("try:"):
-                self.emit.line(f"{local} = {lookup}")
-            with self.emit.block("except TypeError:"):
-                self.emit.line(f"{local} = None")
+            local = self.emit.temp("p")
+            self.lookup(keys, data, data == "root" or current_is_dict, local)
+            self.emit.line(f"if {local}.__class__ is not dict: {local} = _step({local})")
             self.prefixes[data, keys] = local
+            self.emit.dicts.add(local)
 
     def field(self, field: Field, out: str, current: str, *, known_dict: bool) -> None:
         emit, key = self.emit, repr(field.name)
         emit.line(f"# {field.target_path}")
         data = {Scope.CURRENT: current, Scope.ROOT: "root", Scope.CONTEXT: "context"}[field.scope]
-        dict_data = data == "root" or (known_dict and field.scope is Scope.CURRENT)
+        dict_data = data != current or known_dict
         kind = field.kind
         if isinstance(kind, Constant):
             emit.line(f"{out}[{key}] = {self.constant(kind.value)}")
             return
-        if isinstance(kind, From):
-            value = self.from_(kind, data, dict_data)
-        elif isinstance(kind, Computed):
-            value = self.computed(field, kind, current)
-        elif kind.each is None:
-            value = self.object(kind.fields, data, root_is_current=dict_data)
+        if isinstance(kind, From | Computed):
+            value = (
+                self.from_(kind, data, dict_data)
+                if isinstance(kind, From)
+                else self.computed(field, kind, current)
+            )
+            self.store(field, value, out)
+            return
+        if kind.each is None:
+            value = self.object(kind.fields, data, current_is_dict=dict_data)
         else:
-            value = self.array(kind, kind.each, data, dict_data)
+            before, after = self.element_rules.get(field.target_path, ([], []))
+            value = self.array(kind, kind.each, data, dict_data, before, after)
+        if kind.each is None and _never_empty(kind.fields):
+            emit.line(f"{out}[{key}] = {value}")  # it holds a required value, or a constant
+            return
         # absent: None, or an empty object for a nested one
         empty_object = isinstance(kind, Nested) and kind.each is None
         test = value if empty_object else f"{value} is not None"
@@ -128,6 +163,23 @@ class _Writer:
             emit.line(f"{out}[{key}] = {value}")
         else:
             emit.line(f"if {test}: {out}[{key}] = {value}")
+
+    def store(self, field: Field, value: str, out: str) -> None:
+        """Store a value read from the input or given by a plugin: text, numbers and
+        booleans as they are, containers copied (without nulls), None as absent. One class
+        test in the common case."""
+        emit, key = self.emit, repr(field.name)
+        if field.required:
+            emit.line(f"if {value}.__class__ not in _PLAIN: {value} = _required({value})")
+            emit.line(f"{out}[{key}] = {value}")
+        elif field.has_default:
+            default = self.constant(field.default)
+            with emit.block(f"if {value}.__class__ not in _PLAIN:"):
+                emit.line(f"{value} = {default} if {value} is None else _copy({value})")
+            emit.line(f"{out}[{key}] = {value}")
+        else:
+            emit.line(f"if {value}.__class__ in _PLAIN: {out}[{key}] = {value}")
+            emit.line(f"elif {value} is not None: {out}[{key}] = _copy({value})")
 
     def constant(self, value: Any) -> str:
         """An expression giving a fresh copy of ``value`` (containers are copied each time)."""
@@ -145,7 +197,6 @@ class _Writer:
                 continue
             with self.emit.block(f"if {out} is None:"):
                 self.value(text, data, dict_data, out)
-        self.emit.line(f"if {out}.__class__ not in _SCALARS: {out} = _copy({out})")
         return out
 
     def value(self, text: str, data: str, dict_data: bool, out: str) -> None:
@@ -162,33 +213,33 @@ class _Writer:
             emit.line(f"{out} = {parsed}.search({data}, {options})")
             return
         emit.line(f"{out} = {result}")
+        if result in emit.booleans:
+            emit.booleans.add(out)
 
     def path(self, keys: tuple[str, ...], text: str, data: str, dict_data: bool, out: str) -> None:
-        """A plain path: direct lookups. A missing key gives None; a step into anything but
-        an object or null goes to the exact lookup, which raises ``WrongType``."""
-        emit, lookup = self.emit, self.lookup(keys, data, dict_data)
-        if len(keys) == 1 and dict_data:
-            emit.line(f"{out} = {lookup}")
-            return
-        exact = emit.constant(compile_expression(text).lookup, "lookup")
-        with emit.block("try:"):
-            emit.line(f"{out} = {lookup}")
-        with emit.block("except TypeError:"):  # a missing or null step, or the wrong type
-            emit.line(f"{out} = _absent({exact}({data}))")
+        """A plain path: direct lookups; None when a key is missing or null."""
+        del text  # the lookup needs only the keys
+        self.lookup(keys, data, dict_data, out)
 
-    def lookup(self, keys: tuple[str, ...], data: str, dict_data: bool) -> str:
-        """The chain of ``dict.get`` calls for a plain path, from its longest hoisted prefix.
-        It raises ``TypeError`` at a step into anything but a dict."""
-        start = data
+    def lookup(self, keys: tuple[str, ...], data: str, dict_data: bool, out: str) -> None:
+        """Emit ``out = `` the value at ``keys`` from ``data``, starting from the longest
+        hoisted prefix. Steps through null find nothing; a step into anything else but a
+        dict raises ``SlowPath`` (the reference evaluator raises ``WrongType`` there)."""
+        emit, start = self.emit, data
         for length in range(len(keys) - 1, 0, -1):
             hoisted = self.prefixes.get((data, keys[:length]))
             if hoisted is not None:
-                start, keys, dict_data = hoisted, keys[length:], False
+                start, keys, dict_data = hoisted, keys[length:], True
                 break
-        lookup = f"{start}.get({keys[0]!r})" if dict_data else f"_get({start}, {keys[0]!r})"
-        for key in keys[1:]:
-            lookup = f"_get({lookup}, {key!r})"
-        return lookup
+        if not dict_data:
+            emit.line(f"{out} = {start}")
+            emit.line(f"if {out}.__class__ is not dict: {out} = _step({out})")
+            start = out
+        for key in keys[:-1]:
+            emit.line(f"{out} = {start}.get({key!r})")
+            emit.line(f"if {out}.__class__ is not dict: {out} = _step({out})")
+            start = out
+        emit.line(f"{out} = {start}.get({keys[-1]!r})")
 
     def computed(self, field: Field, kind: Computed, current: str) -> str:
         emit, out = self.emit, self.emit.temp("v")
@@ -196,28 +247,93 @@ class _Writer:
         args = emit.constant(dict(kind.args), "args")
         path = repr(field.target_path)
         emit.line(f"{out} = {function}(_FieldInput(root, {current}, context, {args}, {path}))")
-        emit.line(f"if {out}.__class__ not in _SCALARS: {out} = _copy({out})")
         return out
 
-    def array(self, kind: Nested, each: str, data: str, dict_data: bool) -> str:
-        """``each``: one object per element (that passes ``where``), or None when absent."""
+    def array(
+        self,
+        kind: Nested,
+        each: str,
+        data: str,
+        dict_data: bool,
+        before: list[Rule] | None = None,
+        after: list[Rule] | None = None,
+    ) -> str:
+        """``each``: one object per element (that passes ``where``), or None when absent.
+        ``before``/``after``: rules checked on each source element / each built object."""
         emit = self.emit
         elements, out, element = emit.temp("a"), emit.temp("v"), emit.temp("e")
         self.value(each, data, dict_data, elements)
         emit.line(f"{out} = None")
         with emit.block(f"if {elements} is not None:"):
-            emit.line(f"if not isinstance({elements}, list): raise SlowPath")
+            emit.line(f"if {elements}.__class__ is not list: raise SlowPath")
             emit.line(f"{out} = []")
             with emit.block(f"for {element} in {elements}:"):
+                emit.line(f"if {element}.__class__ is not dict: raise SlowPath")
+                emit.dicts.add(element)
+                for rule in before or ():
+                    emit.line(f"# rule {rule.name}")
+                    self.check(rule.check, element, True)
                 if kind.where is not None:
                     test = emit.temp("w")
-                    self.value(kind.where, element, False, test)
-                    emit.line(f"if {test} is not True and _false({test}): continue")
+                    self.value(kind.where, element, True, test)
+                    emit.line(f"if not {test} and _false({test}): continue")
                 outer = dict(self.prefixes)  # prefixes hoisted in the loop stay in it
-                item = self.object(kind.fields, element, root_is_current=False)
+                item = self.object(kind.fields, element, current_is_dict=True)
                 self.prefixes = outer
+                for rule in after or ():
+                    emit.line(f"# rule {rule.name}")
+                    self.check(rule.check, item, True)
                 emit.line(f"{out}.append({item})")
         return out
+
+    # -- rules --------------------------------------------------------------------------
+
+    def fuse(self, fields: tuple[Field, ...], source: list[Rule], result: list[Rule]) -> None:
+        """Check rules over a top-level array field's elements inside that field's loop.
+
+        Any rule that does not hold hands the whole mapping over to the reference, which
+        checks the rules first; so where a check runs on the fast path does not matter, only
+        that every one runs on every element."""
+        for field in fields:
+            kind = field.kind
+            if (
+                not isinstance(kind, Nested)
+                or kind.each is None
+                or field.scope is not Scope.CURRENT
+            ):
+                continue
+            keys = compile_expression(kind.each).keys
+            before = [rule for rule in source if rule.each is not None and _keys(rule.each) == keys]
+            after = [rule for rule in result if rule.each == field.name]
+            if keys is not None and (before or after):
+                self.element_rules[field.target_path] = (before, after)
+                self.fused += before + after
+
+    def rules(self, rules: list[Rule], document: str) -> None:
+        """Emit every rule's check on ``document``: any check that does not hold raises
+        ``SlowPath``, and the reference then reports the violation (error or warning)."""
+        emit = self.emit
+        for rule in rules:
+            emit.line(f"# rule {rule.name}")
+            if rule.each is None:
+                self.check(rule.check, document, True)
+                continue
+            elements, element = emit.temp("a"), emit.temp("e")
+            self.value(rule.each, document, True, elements)
+            with emit.block(f"if {elements} is not None:"):
+                emit.line(f"if {elements}.__class__ is not list: raise SlowPath")
+                with emit.block(f"for {element} in {elements}:"):
+                    emit.line(f"if {element}.__class__ is not dict: raise SlowPath")
+                    emit.dicts.add(element)
+                    self.check(rule.check, element, True)
+
+    def check(self, text: str, data: str, dict_data: bool) -> None:
+        verdict = self.emit.temp("r")
+        self.value(text, data, dict_data, verdict)
+        if verdict in self.emit.booleans:
+            self.emit.line(f"if not {verdict}: raise SlowPath")
+        else:
+            self.emit.line(f"if not {verdict} and _false({verdict}): raise SlowPath")
 
 
 def _plain_paths(fields: tuple[Field, ...], current: str) -> list[tuple[str, tuple[str, ...]]]:
@@ -235,6 +351,28 @@ def _plain_paths(fields: tuple[Field, ...], current: str) -> list[tuple[str, tup
             keys = compile_expression(text).keys
             if keys is not None:
                 found.append((data, keys))
+    return found
+
+
+def _never_empty(fields: tuple[Field, ...]) -> bool:
+    """Does an object of these fields always hold one (on the fast path, which hands a
+    missing required value over)?"""
+    return any(
+        field.required or field.has_default or isinstance(field.kind, Constant) for field in fields
+    )
+
+
+def _keys(text: str) -> tuple[str, ...] | None:
+    return compile_expression(text).keys
+
+
+def _rule_paths(rules: list[Rule], document: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(document, keys) of the plain paths rules read from the document itself."""
+    found: list[tuple[str, tuple[str, ...]]] = []
+    for rule in rules:
+        keys = compile_expression(rule.each if rule.each is not None else rule.check).keys
+        if keys is not None:
+            found.append((document, keys))
     return found
 
 

@@ -84,12 +84,22 @@ def compile_spec(
     return _object_builder(spec.fields, _Compiler(registry, recorder))
 
 
+#: values copied as they are (immutable); anything else goes through ``copy_value``
+SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None)})
+
+
 def copy_value(value: Any) -> Any:
-    """A deep copy of a JSON value with every null-valued key dropped, at any depth."""
+    """A deep copy of a JSON value with every null-valued key dropped, at any depth.
+
+    Tuples (which a plugin may return) become lists, as JSON has only arrays."""
     if isinstance(value, dict):
-        return {key: copy_value(item) for key, item in value.items() if item is not None}
-    if isinstance(value, list):
-        return [copy_value(item) for item in value]
+        return {
+            key: item if item.__class__ in SCALARS else copy_value(item)
+            for key, item in value.items()
+            if item is not None
+        }
+    if isinstance(value, list | tuple):
+        return [item if item.__class__ in SCALARS else copy_value(item) for item in value]
     return value
 
 

@@ -49,6 +49,11 @@ _TYPE_NAMES = {
     "number": ("float", "int", "long"),
 }
 
+#: the builtin classes behind those names
+_CLASSES: Mapping[str, type] = {
+    cls.__name__: cls for cls in (bool, list, dict, type(None), str, float, int)
+}
+
 
 class Unsupported(Exception):
     """The expression uses something the translator leaves to jmespath's interpreter."""
@@ -144,6 +149,10 @@ class Emitter:
         self.namespace: dict[str, Any] = dict(_HELPERS)
         self.namespace["_call"] = functions.call_function
         self.plugins = plugins  #: name -> JMESPathFunction (simple signatures are inlined)
+        #: locals that hold a dict whenever the emitted code reads them (lookups need no check)
+        self.dicts: set[str] = set()
+        #: locals that always hold True or False (comparisons)
+        self.booleans: set[str] = set()
         self.lines: list[str] = []
         self._depth = 1
         self._count = 0
@@ -214,6 +223,9 @@ class Emitter:
 
     def _node_field(self, node: Node, value: str) -> str:
         key, out = repr(node["value"]), self.temp()
+        if value in self.dicts:
+            self.line(f"{out} = {value}.get({key})")
+            return out
         self.line(
             f"{out} = {value}.get({key}) if {value}.__class__ is dict else _field({value}, {key})"
         )
@@ -250,6 +262,11 @@ class Emitter:
         right = self._emit(node["children"][1], value)
         out = self.temp()
         if operation in ("eq", "ne"):
+            simple = self._simple_equality(left, right, operation)
+            if simple is not None:
+                self.line(f"{out} = {simple}")
+                self.booleans.add(out)
+                return out
             negation = "not " if operation == "ne" else ""
             numbers = f"{left}.__class__ in _NUMBERS and {right}.__class__ in _NUMBERS"
             self.line(
@@ -270,6 +287,17 @@ class Emitter:
         )
         return out
 
+    def _simple_equality(self, left: str, right: str, operation: str) -> str | None:
+        """``==``/``!=`` against a null or text literal: plain Python (nothing else equals
+        null, and text equals only the same text, so JMESPath's number rules never apply)."""
+        for side, other in ((left, right), (right, left)):
+            literal = self.namespace.get(side, MISSING) if side.startswith("_L") else MISSING
+            if literal is None:
+                return f"{other} is None" if operation == "eq" else f"{other} is not None"
+            if literal.__class__ is str:
+                return f"{other} == {side}" if operation == "eq" else f"{other} != {side}"
+        return None
+
     def _number(self, name: str) -> bool:
         """Is local ``name`` a literal int or float (so needs no type check)?"""
         constant = self.namespace.get(name, MISSING) if name.startswith("_L") else MISSING
@@ -285,7 +313,7 @@ class Emitter:
         out = self.temp()
         left = self._emit(node["children"][0], value)
         self.line(f"{out} = {left}")
-        test = f"{out} is not True and _false({out})"  # True needs no call
+        test = f"not {out} and _false({out})"  # what Python finds true, JMESPath does too
         with self._nested(f"if not ({test}):" if stop_when_false else f"if {test}:"):
             right = self._emit(node["children"][1], value)
             self.line(f"{out} = {right}")
@@ -298,6 +326,14 @@ class Emitter:
 
     def _node_function_expression(self, node: Node, value: str) -> str:
         name: str = node["value"]
+        if name == "sum" and _listed(node, value, self.dicts) and name not in self.plugins:
+            # sum([a, b, c]) of an object's fields: 0 + a + b + c when all are numbers
+            items = [self._emit(child, value) for child in node["children"][0]["children"]]
+            numbers = " and ".join(f"{item}.__class__ in _NUMBERS" for item in items)
+            listed = f"_call('sum', [[{', '.join(items)}]])"
+            out = self.temp()
+            self.line(f"{out} = {' + '.join(['0', *items])} if {numbers} else {listed}")
+            return out
         args = [self._emit(child, value) for child in node["children"]]
         out = self.temp()
         plugin = self.plugins.get(name)
@@ -332,7 +368,10 @@ class Emitter:
         if any(kind not in _TYPE_NAMES for kind in types):
             return None
         names = frozenset(name for kind in types for name in _TYPE_NAMES.get(kind, ()))
-        return f"type({arg}).__name__ in {self.constant(names, 'types')}"
+        # exactly these classes pass at once; anything else (a subclass, a class of another
+        # name) goes to jmespath's own check, which decides as it always does
+        classes = frozenset(_CLASSES[name] for name in names if name in _CLASSES)
+        return f"{arg}.__class__ in {self.constant(classes, 'types')}"
 
     def _node_projection(self, node: Node, value: str) -> str:
         return self._project(node, self._emit(node["children"][0], value), None)
@@ -357,7 +396,7 @@ class Emitter:
             with self._nested(f"for {element} in {base}:"):
                 if condition is not None:
                     test = self._emit(condition, element)
-                    self.line(f"if {test} is not True and _false({test}): continue")
+                    self.line(f"if not {test} and _false({test}): continue")
                 item = self._emit(body, element)
                 self.line(f"if {item} is not None: {out}.append({item})")
         return out
@@ -387,6 +426,17 @@ class Emitter:
             ]
             self.line(f"{out} = {{{', '.join(pairs)}}}")
         return out
+
+
+def _listed(node: Node, value: str, dicts: set[str]) -> bool:
+    """Is the function's one argument a list written out (``[a, b]``) over a known dict?"""
+    children = node["children"]
+    return (
+        len(children) == 1
+        and children[0]["type"] == "multi_select_list"
+        and bool(children[0]["children"])
+        and value in dicts
+    )
 
 
 def compile_jmespath(

@@ -95,7 +95,12 @@ class CompiledMapping:
         Absent optional fields are omitted; the result is validated against the target
         schema unless ``validate=False``. Raises ``MappingError`` saying where and why.
         """
-        return self.run(source, context, validate=validate).body
+        body = self._fast(source, context)
+        if body is None:
+            return self._reference(source, context, validate).body
+        if validate:
+            self._validate(body, source, context)
+        return body
 
     def run(
         self, source: Any, context: Mapping[str, Any] | None = None, *, validate: bool = True
@@ -105,21 +110,41 @@ class CompiledMapping:
         A ``MappingError`` carries the trace up to the failure (``error.trace``, shown by
         ``error.details()``): the mapping is run once more with tracing, on failure only.
         """
+        body = self._fast(source, context)
+        if body is None:
+            return self._reference(source, context, validate)
+        if validate:
+            self._validate(body, source, context)
+        return Result(body)
+
+    def _fast(self, source: Any, context: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        """The generated builder's result, or None where it leaves the case to the reference
+        evaluator: an error, a rule that does not hold, an unusual input type."""
+        build = self._fast_build
+        if build is None or source.__class__ is not dict:
+            return None
+        if context is None:
+            context = {}
+        elif context.__class__ is not dict:
+            return None
         try:
-            return self._run(self._fast, source, context, validate)
+            return build(source, context)
+        except Exception:  # the reference evaluator explains, or warns
+            return None
+
+    def _reference(self, source: Any, context: Mapping[str, Any] | None, validate: bool) -> Result:
+        try:
+            return self._run(self._build, source, context, validate)
         except MappingError as error:
             self._attach_trace(error, source, context, validate)
             raise
 
-    def _fast(self, source: Any, root: Any, context: Mapping[str, Any]) -> dict[str, Any]:
-        """The generated builder's body; where it stops (any error), the reference
-        evaluator's body or ``Failure``, which says what went wrong."""
-        if self._fast_build is not None:
-            try:
-                return self._fast_build(source, context)
-            except Exception:  # the reference evaluator below explains
-                pass
-        return self._build(source, root, context)
+    def _validate(self, body: Any, source: Any, context: Mapping[str, Any] | None) -> None:
+        try:
+            self.check(body)
+        except MappingError as error:
+            self._attach_trace(error, source, context, True)
+            raise
 
     def _run(
         self,

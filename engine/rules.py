@@ -13,7 +13,7 @@ from typing import Any
 import jmespath
 import jmespath.functions
 
-from .expressions import MISSING, Expression, compile_expression, is_true, type_name
+from .expressions import MISSING, Expression, WrongType, compile_expression, is_true, type_name
 from .jmespath_translate import Unsupported, compile_jmespath
 from .spec import Rule
 
@@ -76,7 +76,12 @@ class CompiledRule:
             yield from self._check(document, "")
             return
         prefix = self.rule.each or ""
-        elements = self._search(self.each, document)
+        try:
+            elements = self._search(self.each, document)
+        except WrongType as exc:  # e.g. `data: false` where data.object.items is read
+            where = ".".join(exc.keys)
+            yield self._violation(where, f"expected an object, got {type_name(exc.value)}")
+            return
         if elements is None:
             return
         if not isinstance(elements, list):

@@ -41,7 +41,7 @@ def signature_required_type(data: FieldInput) -> str | None:
     quote = data.context.get("shippingQuote")
     if quote is None:
         return None
-    if not isinstance(quote, Mapping):
+    if quote.__class__ is not dict and not isinstance(quote, Mapping):
         raise ValueError(f"context.shippingQuote must be an object, not {type(quote).__name__}")
     _check_quote_is_chosen(quote, data.root)
     value = quote.get("signatureRequiredType")
@@ -65,7 +65,9 @@ def _check_quote_is_chosen(quote: Mapping[str, Any], order: Any) -> None:
 
 
 def _get(obj: Any, key: str) -> Any:
-    return obj.get(key) if isinstance(obj, Mapping) else None
+    if obj.__class__ is dict or isinstance(obj, Mapping):  # the common case without the ABC
+        return obj.get(key)
+    return None
 
 
 def upper(value: str | None) -> str | None:
@@ -92,8 +94,8 @@ def to_id(value: Any) -> str | None:
 
 def to_integer(value: Any) -> int | None:
     """A whole number as an integer: ``2.0`` -> ``2``; null unchanged; ``2.5`` is an error."""
-    if value is None:
-        return None
+    if value.__class__ is int or value is None:
+        return value
     if not isinstance(value, bool) and _is_integral(value):
         return int(value)
     raise ValueError(f"to_integer() takes a whole number, not {value!r}")

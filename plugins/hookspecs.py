@@ -13,8 +13,9 @@ Hooks are called with keyword arguments only and every implementation's result i
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, NamedTuple, Protocol
 
 import pluggy
 
@@ -30,9 +31,8 @@ __all__ = [
 hookspec = pluggy.HookspecMarker("fulfillmap")
 
 
-@dataclass(frozen=True, slots=True)
-class FieldInput:
-    """What a computed field sees."""
+class FieldInput(NamedTuple):
+    """What a computed field sees (immutable; built for every call, so kept light)."""
 
     #: the whole source document (an order, an event)
     root: Any
@@ -41,7 +41,7 @@ class FieldInput:
     #: the context passed to ``apply`` (read-only by convention; an empty dict when none)
     context: Mapping[str, Any]
     #: the field's ``args`` from the mapping file
-    args: Mapping[str, Any] = field(default_factory=dict)
+    args: Mapping[str, Any] = MappingProxyType({})
     #: the target field being computed, e.g. ``shippingChoice.dutiesPaid``
     target_path: str = ""
 

@@ -138,3 +138,13 @@ def test_order_mapping_warns_when_ids_needed_later_are_missing() -> None:
     ]
     assert "upstreamId" not in result.body
     assert "upstreamId" not in result.body["items"][1]
+
+
+def test_a_rule_over_an_array_behind_a_non_object_is_a_mapping_error() -> None:
+    mapping = fulfillmap.load("cancelled-event-to-fulfillment")
+    event = {"id": "e", "type": "fulfillment_order.cancelled", "data": False}
+    with pytest.raises(fulfillmap.MappingError) as caught:
+        mapping.apply(event)
+    assert caught.value.rule == "line-counters-add-up"
+    assert caught.value.data_path == "data"
+    assert "expected an object, got a boolean" in str(caught.value)
