@@ -14,13 +14,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, TextIO
+from typing import IO, Any, TextIO, cast
 
 from .coverage import format_coverage, total_percent
 from .errors import EventError, FulfillmapError, MappingError, SpecError
 from .explain import to_json as explain_json
 from .explain import to_markdown, update_regions
-from .handler import Engine
+from .handler import Action, Engine
+from .jsonio import dump_line, parse_json, parse_line
 from .mapping import load
 from .render import render_trace, trace_json
 from .reports import REPORTERS, check_file, expand_targets
@@ -313,32 +314,6 @@ def _read_json(name: str, what: str) -> Any:
     return parse_json(text, f"the {what} {label}")
 
 
-def parse_json(text: str, what: str, *, one_line: bool = False) -> Any:
-    """Parse JSON text; a FulfillmapError says where ``what`` is invalid."""
-    try:
-        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
-    except json.JSONDecodeError as exc:
-        where = "" if one_line else f"line {exc.lineno} "
-        raise FulfillmapError(
-            f"{what} is not valid JSON: {exc.msg} at {where}column {exc.colno}"
-        ) from None
-    except ValueError as exc:
-        raise FulfillmapError(f"{what} is not valid JSON: {exc}") from None
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate key {key!r} in one object (the last would win silently)")
-        result[key] = value
-    return result
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def _fail(message: str, stream: TextIO | None = None) -> None:
     print(f"fulfillmap: error: {message}", file=stream or sys.stderr)
 
@@ -382,11 +357,12 @@ class _Item:
 def _handle(args: argparse.Namespace) -> int:
     engine = Engine(args.mappings)
     context = _read_context(args.context)
+    write = _binary_stdout()
     with _open_binary(args.input) as stream:
         progress = _Progress.start(args.input)
         failed = 0
         for item in _read_events(stream, progress):
-            message = item.error or _handle_one(engine, item.event, context)
+            message = item.error or _handle_one(engine, item.event, context, write)
             if message is None:
                 continue
             failed += 1
@@ -394,20 +370,42 @@ def _handle(args: argparse.Namespace) -> int:
                 raise FulfillmapError(message)
             progress.clear()
             print(f"{item.label}: {message}", file=sys.stderr)
+        sys.stdout.flush()
         progress.finish(failed)
     return 1 if failed else 0
 
 
-def _handle_one(engine: Engine, event: Any, context: dict[str, Any] | None) -> str | None:
-    """Print the event's action; return why it failed instead, if it did."""
+def _handle_one(
+    engine: Engine, event: Any, context: dict[str, Any] | None, write: Callable[[bytes], Any]
+) -> str | None:
+    """Write the event's action as a JSON line; return why it failed instead, if it did."""
     try:
         action = engine.handle(event, context)
+        line = dump_line(action.to_json(), nulls=_nulls(action))
     except EventError as exc:
         return str(exc)
-    except MappingError as exc:
+    except FulfillmapError as exc:  # a MappingError, or a NaN the line cannot hold
         return f"the {event.get('type')} event {event.get('id')}: {exc}"
-    sys.stdout.write(json.dumps(action.to_json(), ensure_ascii=False) + "\n")
+    write(line)
     return None
+
+
+def _nulls(action: Action) -> int:
+    """How many None values ``action.to_json()`` holds outside the body (see dump_line)."""
+    top = (action.method, action.path, action.body, action.mapping, action.reason)
+    nulls = sum(value is None for value in top)
+    for warning in action.warnings:
+        nulls += (not warning.data_path) + (warning.location is None)
+    return nulls
+
+
+def _binary_stdout() -> Callable[[bytes], Any]:
+    """A buffered writer of bytes to standard output (``sys.stdout.flush()`` writes it out)."""
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is not None:
+        return cast("Callable[[bytes], Any]", buffer.write)
+    return lambda data: sys.stdout.write(data.decode("utf-8", "surrogatepass"))
 
 
 def _open_binary(name: str) -> IO[bytes]:
@@ -452,7 +450,7 @@ def _json_lines(lines: Iterator[tuple[int, str | None]]) -> Iterator[_Item]:
             yield _Item(f"LINE {number}", error="the line is not UTF-8 text")
             continue
         try:
-            yield _Item(f"LINE {number}", parse_json(text.strip(), "the line", one_line=True))
+            yield _Item(f"LINE {number}", parse_line(text))
         except FulfillmapError as exc:
             yield _Item(f"LINE {number}", error=str(exc))
 

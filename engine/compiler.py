@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jmespath
 from fulfillmap.plugins.hookspecs import FieldInput
@@ -25,7 +25,9 @@ from .expressions import (
 )
 from .registry import Registry
 from .spec import Computed, Constant, Field, From, MappingSpec, Nested, Scope
-from .trace import Recorder
+
+if TYPE_CHECKING:
+    from .trace import Recorder
 
 __all__ = ["Builder", "Failure", "compile_spec"]
 

@@ -20,16 +20,16 @@ from .expressions import compile_expression, type_name
 from .jmespath_translate import Unsupported
 from .loader import parse_yaml
 from .registry import Registry, default_registry, registry_for
-from .render import excerpt
 from .resources import find_mapping
 from .rules import CompiledRule, Violation, compile_rules
 from .spec import Field, From, MappingSpec, Nested, Scope, build_spec, walk_fields
-from .trace import Recorder, Trace
 from .validation import SchemaValidator
 from .validator import validate_document
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
+
+    from .trace import Recorder, Trace
 
 __all__ = ["CompiledMapping", "Result", "load"]
 
@@ -191,6 +191,8 @@ class CompiledMapping:
         Never raises ``MappingError``: a failure is returned as ``Trace.error``, with the
         steps recorded up to it. Slower than ``run``; meant for people, not pipelines.
         """
+        from .trace import Recorder, Trace  # tracing is for people: imported when used
+
         recorder = Recorder(self.registry.options)
         build = compile_spec(self.spec, self.registry, recorder)
         body: dict[str, Any] | None = None
@@ -258,6 +260,8 @@ class CompiledMapping:
             traced = self.trace(source, context, validate=validate)
         except Exception:  # the error being raised matters more than its trace
             return
+        from .render import excerpt
+
         error.trace = traced.steps
         error.data = excerpt(source, context, error.data_path)
 

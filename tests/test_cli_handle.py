@@ -221,3 +221,35 @@ def test_standard_input_streams_without_progress() -> None:
     assert [json.loads(line)["event"]["type"] for line in done.stdout.splitlines()] == [
         json.loads(_compact(name))["type"] for name in EVENTS
     ]
+
+
+def test_actions_are_compact_json_lines_as_json_writes_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(_compact(name) for name in EVENTS) + "\n", encoding="utf-8")
+    assert main(["handle", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        json.dumps(json.loads(line), ensure_ascii=False, separators=(",", ":")) for line in lines
+    ]
+    assert len(lines) == len(EVENTS)
+
+
+def test_json_lines_keep_the_json_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    order = json.loads(_compact("order-accepted-event"))
+    repeated = json.dumps(order, separators=(",", ":")).replace('{"id":', '{"id":"x","id":', 1)
+    huge = json.dumps(order).replace('"quantity": 1', '"quantity": 1e400', 1)
+    assert huge != json.dumps(order)
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join([repeated, huge, _compact("pending-event")]) + "\n", "utf-8")
+    code, actions, err = _run(capsys, str(path))
+    assert code == 1
+    assert [a["action"] for a in actions] == ["record"]
+    errors = err.splitlines()
+    assert errors[0] == (
+        "LINE 1: the line is not valid JSON: duplicate key 'id' in one object "
+        "(the last would win silently)"
+    )
+    assert errors[1].startswith("LINE 2: the order.accepted event ")
+    assert "inf" in errors[1].lower()

@@ -1,0 +1,146 @@
+"""``fulfillmap.jsonio``: the orjson fast paths give exactly what the json module gives."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import struct
+from typing import Any
+
+import pytest
+from fulfillmap.errors import FulfillmapError
+from fulfillmap.jsonio import dump_line, parse_json, parse_line
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+def _outcome(parse: Any, text: str) -> str:
+    """The value (types told apart: 1 vs 1.0, -0.0) or the error message."""
+    try:
+        return repr(parse(text))
+    except FulfillmapError as exc:
+        return f"error: {exc}"
+
+
+def _same_as_json(text: str) -> str:
+    expected = _outcome(lambda t: parse_json(t.strip(), "the line", one_line=True), text)
+    assert _outcome(parse_line, text) == expected
+    return expected
+
+
+@pytest.mark.parametrize(
+    ("text", "outcome"),
+    [
+        ('{"a":1,"a":2}', "duplicate key 'a'"),
+        ('{"a": 1, "b": {"c": 1, "c": 1}}', "duplicate key 'c'"),
+        ('{"a":1,"a" :2}', "duplicate key 'a'"),
+        ('{"a" :1,"a":2}', "duplicate key 'a'"),
+        ('{"a":1,"\\u0061":2}', "duplicate key 'a'"),
+        ('{"a":1,"a":2,"x":"\\u0022:"}', "duplicate key 'a'"),
+        ('{"a":"\\":","a":1}', "duplicate key 'a'"),
+        ('{"a": NaN}', "NaN is not a JSON number"),
+        ('{"a": -Infinity}', "-Infinity is not a JSON number"),
+        ('{"a": 18446744073709551616}', "18446744073709551616"),
+        ('{"a": -9223372036854775809}', "-9223372036854775809"),
+        ('{"a": 18446744073709551615}', "18446744073709551615"),
+        ('{"a": 1e400}', "inf"),
+        ('{"a": 1e16, "b": 1.0, "c": -0.0, "d": 2.5e-05}', "'a': 1e+16, 'b': 1.0, 'c': -0.0"),
+        ('{"a": "\\ud800"}', "\\ud800"),
+        ('{"a": "é €", "b": "\\u00e9"}', "é €"),
+        ('\ufeff{"a": 1}', "BOM"),
+        ('{"a": 1}\r\n', "{'a': 1}"),
+        ('{"a": 1} x', "Extra data"),
+        ('{"a": [1, 2,]}', "error: the line is not valid JSON"),
+        ('"just text"', "'just text'"),
+        ("[]", "[]"),
+        ("{bad", "error: the line is not valid JSON: Expecting property name"),
+    ],
+)
+def test_parse_line_agrees_with_json(text: str, outcome: str) -> None:
+    assert outcome in _same_as_json(text)
+
+
+_KEYS = st.sampled_from(["a", "b", "id", "é", 'q"', "k:", "sp ace", "\\"])
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8)
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def _with_repeated_key(text: str) -> str:
+    """``text`` with its first object's first key given twice, when it has one."""
+    start = text.find('{"')
+    if start < 0:
+        return text
+    end = text.find('":', start) + 2
+    key = text[start + 1 : end]
+    return f"{text[: start + 1]}{key}0,{text[start + 1 :]}" if end > 1 else text
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    _VALUES,
+    st.sampled_from([(",", ":"), (", ", ": "), (",", " : "), (" ,", ":\t")]),
+    st.booleans(),
+    st.booleans(),
+)
+def test_parse_line_agrees_on_generated_lines(
+    value: Any, separators: tuple[str, str], ascii_only: bool, repeat: bool
+) -> None:
+    text = json.dumps(value, separators=separators, ensure_ascii=ascii_only)
+    _same_as_json(_with_repeated_key(text) if repeat else text)
+
+
+def _stdlib_line(value: Any) -> bytes:
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return text.encode("utf-8", "surrogatepass") + b"\n"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"b": 1, "a": [1.0, -0.0, 1e16, 1e-5, 2.5e-05, 1e-07, 0.0001, 5e-324, 1e308]},
+        {"s": "".join(chr(i) for i in range(128)) + "\u2028\ufeff😀é"},
+        {"big": 2**64, "small": -(2**63) - 1, "fits": 2**64 - 1},
+        {"lone": "\ud800"},
+        {"id": "evt_e381a2ff-7d42-4b05-91d5-e711443c3521", "note": "1e-5,", "n": None},
+        ["0.00001", 3, True, None],
+        1e-7,
+    ],
+)
+def test_dump_line_writes_what_json_writes(value: Any) -> None:
+    nulls = json.dumps(value).count("null")
+    assert dump_line(value, nulls=nulls) == _stdlib_line(value)
+
+
+def test_dump_line_agrees_on_random_floats() -> None:
+    generator = random.Random(7)
+    values = [
+        struct.unpack("d", generator.getrandbits(64).to_bytes(8, "little"))[0] for _ in range(3000)
+    ]
+    values += [generator.uniform(-1, 1) * 10 ** generator.randint(-12, 20) for _ in range(3000)]
+    finite = [value for value in values if math.isfinite(value)]
+    assert dump_line({"values": finite}) == _stdlib_line({"values": finite})
+
+
+@pytest.mark.parametrize("number", [math.nan, math.inf, -math.inf])
+def test_dump_line_refuses_what_json_cannot_hold(number: float) -> None:
+    for nulls in (0, 1):  # one real None next to it does not let the NaN through
+        with pytest.raises(FulfillmapError, match="cannot be written as JSON"):
+            dump_line({"a": None, "b": [number]}, nulls=nulls)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_VALUES)
+def test_dump_line_agrees_on_generated_values(value: Any) -> None:
+    nulls = json.dumps(value).count("null")
+    assert dump_line(value, nulls=nulls) == _stdlib_line(value)
