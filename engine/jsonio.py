@@ -38,8 +38,10 @@ __all__ = ["dump_line", "parse_json", "parse_line"]
 _SPACED_KEY = re.compile(r'"\s+:')
 #: orjson's text of a float of 1e16 or more
 _BIG_FLOAT = re.compile(rb"e\+")
-#: orjson's text of a float below 1e-4, which json writes otherwise
-_SMALL_FLOAT = re.compile(rb"[0-9]e-[0-9]+(?:[,}\]]|\Z)")
+#: the exponent of orjson's text of a float below 1e-4 (json writes those otherwise), once
+#: a digit stands before it; searched from the ``e`` (text such as ids has many digits)
+_SMALL_EXPONENT = re.compile(rb"e-[0-9]+(?:[,}\]]|\Z)")
+_DIGITS = frozenset(b"0123456789")
 
 
 def parse_json(text: str, what: str, *, one_line: bool = False) -> Any:
@@ -92,7 +94,12 @@ def dump_line(value: Any, *, nulls: int = 0) -> bytes:
 
 def _small_float(text: bytes) -> bool:
     """Whether orjson's ``text`` may hold a float below 1e-4 (json writes those otherwise)."""
-    return b"0.0000" in text or (b"e-" in text and _SMALL_FLOAT.search(text) is not None)
+    if b"0.0000" in text:
+        return True
+    return b"e-" in text and any(
+        found.start() and text[found.start() - 1] in _DIGITS
+        for found in _SMALL_EXPONENT.finditer(text)
+    )
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
