@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,25 +63,39 @@ class Result:
 
 @dataclass(frozen=True, eq=False)
 class CompiledMapping:
-    """A mapping ready to apply. Immutable and safe to share between threads."""
+    """A mapping ready to apply. Immutable and safe to share between threads.
+
+    Loading checks everything; the evaluators themselves (the generated builder, the
+    reference closures, the compiled rules, the target-schema validator) are built on first
+    use, so that a service which loads many mappings pays only for those it applies.
+    """
 
     spec: MappingSpec
     source_schema: Mapping[str, Any] = field(repr=False)
     target_schema: Mapping[str, Any] = field(repr=False)
     registry: Registry = field(repr=False)
-    _build: Builder = field(init=False, repr=False)
-    _fast_build: FastBuilder | None = field(init=False, repr=False)
-    _validator: SchemaValidator = field(init=False, repr=False)
-    _fields: Mapping[str, Field] = field(init=False, repr=False)
-    _rules: tuple[CompiledRule, ...] = field(init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        setter = object.__setattr__
-        setter(self, "_rules", compile_rules(self.spec.rules, self.registry.options))
-        setter(self, "_build", compile_spec(self.spec, self.registry))
-        setter(self, "_fast_build", _generate(self.spec, self.registry))
-        setter(self, "_validator", SchemaValidator(self.target_schema))
-        setter(self, "_fields", {f.target_path: f for f in walk_fields(self.spec.fields)})
+    @cached_property
+    def _rules(self) -> tuple[CompiledRule, ...]:
+        return compile_rules(self.spec.rules, self.registry.options)
+
+    @cached_property
+    def _build(self) -> Builder:
+        """The reference evaluator (closures): errors, warnings and traces come from it."""
+        return compile_spec(self.spec, self.registry)
+
+    @cached_property
+    def _fast_build(self) -> FastBuilder | None:
+        """The generated builder: the happy path, rules included."""
+        return _generate(self.spec, self.registry)
+
+    @cached_property
+    def _validator(self) -> SchemaValidator:
+        return SchemaValidator(self.target_schema)
+
+    @cached_property
+    def _fields(self) -> Mapping[str, Field]:
+        return {f.target_path: f for f in walk_fields(self.spec.fields)}
 
     @property
     def name(self) -> str:
