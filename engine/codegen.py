@@ -328,12 +328,19 @@ class _Writer:
                     self.check(rule.check, element, True)
 
     def check(self, text: str, data: str, dict_data: bool) -> None:
-        verdict = self.emit.temp("r")
+        emit, verdict = self.emit, self.emit.temp("r")
         self.value(text, data, dict_data, verdict)
-        if verdict in self.emit.booleans:
-            self.emit.line(f"if not {verdict}: raise SlowPath")
+        if verdict not in emit.booleans:
+            emit.line(f"if not {verdict} and _false({verdict}): raise SlowPath")
+            return
+        # `tN = <comparison>` then `rM = tN`: test the comparison itself
+        indent, (*_, compared, copied) = emit.indent(), emit.lines
+        local, _, expression = compared.strip().partition(" = ")
+        if copied.strip() == f"{verdict} = {local}" and compared.startswith(f"{indent}{local} ="):
+            del emit.lines[-2:]
+            emit.line(f"if not ({expression}): raise SlowPath")
         else:
-            self.emit.line(f"if not {verdict} and _false({verdict}): raise SlowPath")
+            emit.line(f"if not {verdict}: raise SlowPath")
 
 
 def _plain_paths(fields: tuple[Field, ...], current: str) -> list[tuple[str, tuple[str, ...]]]:

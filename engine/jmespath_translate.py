@@ -160,7 +160,11 @@ class Emitter:
     # -- writing ------------------------------------------------------------------------
 
     def line(self, text: str) -> None:
-        self.lines.append("    " * self._depth + text)
+        self.lines.append(self.indent() + text)
+
+    def indent(self) -> str:
+        """The indentation of the next line."""
+        return "    " * self._depth
 
     @contextmanager
     def block(self, header: str) -> Iterator[None]:
