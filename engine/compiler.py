@@ -238,7 +238,9 @@ class _Compiler:
                 return expression.parsed.search(data, options)
             except Exception as exc:
                 reason = f"cannot evaluate the expression: {exc}"
-                raise Failure(reason, field, expression=expression.text) from exc
+                reads = read_paths(expression)
+                path = list(reads[0]) if len(reads) == 1 else []
+                raise Failure(reason, field, expression=expression.text, data_path=path) from exc
 
         return evaluate
 
@@ -277,6 +279,8 @@ def _explain_from(field: Field, kind: From, data: Any) -> Failure:
         state = _state(keys, data)
         states.append(f"{'.'.join(keys)} is {state}" if state else f"`{text}` is null")
     reason = f"required value is absent: {', '.join(states)}"
+    if data is None:
+        reason += " (the object it is read from is itself null)"
     return Failure(reason, field, expression=", ".join(kind.expressions), data_path=path)
 
 

@@ -265,3 +265,19 @@ def test_absurdly_deep_input_is_a_mapping_error(write: Write) -> None:
     mapping = write("copy: x\n")
     with pytest.raises(fulfillmap.MappingError, match="nested too deeply"):
         mapping.apply({"x": deep})
+
+
+def test_a_null_element_is_named_as_such(write: Write) -> None:
+    mapping = write("lines:\n  each: items\n  fields:\n    id: {from: id, required: true}\n")
+    with pytest.raises(fulfillmap.MappingError) as caught:
+        mapping.apply({"items": [None]})
+    assert caught.value.data_path == "items[0].id"
+    assert "id is null (the object it is read from is itself null)" in str(caught.value)
+
+
+def test_an_expression_that_fails_names_the_path_it_reads(write: Write) -> None:
+    mapping = write("lines:\n  each: items\n  fields:\n    q: to_integer(quantity)\n")
+    with pytest.raises(fulfillmap.MappingError) as caught:
+        mapping.apply({"items": [{"quantity": 1}, {"quantity": "2"}]})
+    assert caught.value.data_path == "items[1].quantity"
+    assert caught.value.field == "lines[1].q"
