@@ -22,7 +22,7 @@ from .explain import to_json as explain_json
 from .explain import to_markdown, update_regions
 from .handler import Action, Engine
 from .jsonio import dump_line, parse_json, parse_line
-from .mapping import load
+from .mapping import CompiledMapping, load
 from .render import render_trace, trace_json
 from .reports import REPORTERS, check_file, expand_targets
 from .resources import language_schema, shipped_mapping_names, shipped_test_files
@@ -116,9 +116,7 @@ def _add_test_command(commands: Any) -> None:
 
 
 def _map(args: argparse.Namespace) -> int:
-    mapping = load(args.mapping)
-    source = _read_json(args.input, "input")
-    context = _read_context(args.context)
+    mapping, source, context = _mapping_and_input(args)
     result = mapping.apply(source, context, validate=args.validate)
     sys.stdout.write(_dump(result, compact=args.compact) + "\n")
     return 0
@@ -205,9 +203,7 @@ def _add_trace(commands: Any) -> None:
 
 
 def _trace(args: argparse.Namespace) -> int:
-    mapping = load(args.mapping)
-    source = _read_json(args.input, "input")
-    context = _read_context(args.context)
+    mapping, source, context = _mapping_and_input(args)
     traced = mapping.trace(source, context, validate=args.validate)
     if args.format == "json":
         data = trace_json(traced, mapping.spec.file)
@@ -294,6 +290,14 @@ def _test_summary(
     if below:
         _fail(f"coverage {total_percent(report):g}% is below --fail-under {args.fail_under:g}%")
     return 1 if failed or broken or below else 0
+
+
+def _mapping_and_input(
+    args: argparse.Namespace,
+) -> tuple[CompiledMapping, Any, dict[str, Any] | None]:
+    """``map`` and ``trace``: the mapping (loaded first: a bad one fails before any reading),
+    the input document and the context."""
+    return load(args.mapping), _read_json(args.input, "input"), _read_context(args.context)
 
 
 def _read_context(name: str | None) -> dict[str, Any] | None:
