@@ -38,7 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except MappingError as exc:
-        _fail(exc.details())  # the one-paragraph message, then the trace up to the failure
+        # one paragraph, as tools that call fulfillmap expect; with --verbose, the trace up
+        # to the failure and the data there follow it
+        _fail(exc.details() if getattr(args, "verbose", False) else str(exc))
         return 1
     except FulfillmapError as exc:
         _fail(str(exc))
@@ -74,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
         help="do not validate the result against the target schema",
     )
     run.add_argument("--compact", action="store_true", help="print the JSON on one line")
+    run.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="on failure, also print the trace up to it and the input there",
+    )
     run.set_defaults(run=_map)
 
     check = commands.add_parser("validate", help="check mapping files; print every problem")

@@ -80,9 +80,7 @@ def test_map_bad_input(stdin: str, message: str) -> None:
     assert done.stderr.startswith("fulfillmap: error: ")
     assert message in done.stderr
     assert "Traceback" not in done.stderr
-    first, *trace = done.stderr.strip().splitlines()  # a MappingError's trace follows its message
-    assert message in first
-    assert all(line.startswith(("trace up to the failure", "  ", "input at ")) for line in trace)
+    assert len(done.stderr.strip().splitlines()) == 1, "one paragraph (the trace: --verbose)"
 
 
 def test_map_invalid_result_and_no_validate(tmp_path: Path) -> None:

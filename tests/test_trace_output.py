@@ -232,10 +232,15 @@ def test_a_trace_that_fails_does_not_hide_the_error(monkeypatch: pytest.MonkeyPa
     assert caught.value.trace == ()
 
 
-def test_cli_map_prints_the_message_then_the_trace_on_stderr(
+def test_cli_map_prints_one_paragraph_and_the_trace_with_verbose(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["map", "order-to-fulfillment-order", str(MISSING_TAX)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert len(captured.err.splitlines()) == 1
+    assert captured.err.startswith("fulfillmap: error: mapping 'order-to-fulfillment-order'")
+    assert main(["map", "--verbose", "order-to-fulfillment-order", str(MISSING_TAX)]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
     lines = captured.err.splitlines()
