@@ -170,9 +170,9 @@ def test_usage_errors_exit_2() -> None:
             "duplicate key 'upstreamId'",
         ),
         (
-            '{"data": {"object": {"upstreamId": "1", "items": [{"upstreamId": "2", '
-            '"quantity": 1e400, "pending": 0, "backordered": 0, "shipped": 0, '
-            '"cancelled": 1e400, "returned": 0}]}}}',
+            '{"data": {"object": {"upstreamId": 1e400, "items": [{"upstreamId": "2", '
+            '"quantity": 1, "pending": 0, "backordered": 0, "shipped": 0, '
+            '"cancelled": 1, "returned": 0}]}}}',
             "cannot be written as JSON",
         ),
     ],
