@@ -51,7 +51,8 @@ def validate_document(document: Document, registry: Registry) -> Schemas:
     problems += _FieldChecker(document, registry).problems()
     schemas, schema_problems = _endpoint_schemas(document)
     problems += schema_problems
-    if schemas is not None and not problems:
+    data = document.data
+    if schemas is not None and isinstance(data, dict) and isinstance(data.get("fields"), dict):
         problems += _target_field_problems(document, schemas.target)
     if problems:
         raise SpecError(problems)

@@ -210,3 +210,12 @@ def test_shipped_mappings_start_with_the_schema_modeline() -> None:
     for name in fulfillmap.shipped_mappings():
         first = files("fulfillmap.mappings").joinpath(f"{name}.yaml").read_text().splitlines()[0]
         assert first == "# yaml-language-server: $schema=../schemas/mapping.schema.json"
+
+
+def test_unknown_target_fields_are_reported_with_other_problems(tmp_path: Path) -> None:
+    target = {"type": "object", "additionalProperties": False, "properties": {"orderId": {}}}
+    found = problems(
+        tmp_path, HEAD + "fields:\n  orderID: x\n  other: {plugin: nope}\n", target=target
+    )
+    assert any(f.startswith("5:3: the target schema has no field 'orderID'") for f in found), found
+    assert any("unknown plugin field 'nope'" in f for f in found), found
