@@ -150,6 +150,7 @@ def test_validate_a_broken_file(tmp_path: Path) -> None:
         f"{broken}:5:26: invalid JMESPath expression `data.[`: the expression ends too early "
         "at character 7 (at fields.orderId.from)",
         f"{broken}:6:19: unknown plugin field 'nope'; known: {known} (at fields.items.plugin)",
+        f"{broken}:7:3: the target schema has no field 'extra' (at fields.extra)",
         f"{broken}:7:10: give exactly one of from, value, plugin or fields (at fields.extra)",
         f"{broken}:7:11: unknown key 'frm' (did you mean 'from'?); allowed: args, default, "
         "description, each, fields, from, plugin, required, scope, value, where (at fields.extra.frm)",
