@@ -101,11 +101,36 @@ def _claim(owners: dict[str, str], what: str, plugin: str) -> None:
     owners[what] = plugin
 
 
+class _Functions(jmespath.functions.Functions):
+    """JMESPath's functions with a ``Decimal`` taken as the number it is.
+
+    Integrators parse amounts with ``parse_float=Decimal`` (G3); jmespath's type checks know
+    only ``int`` and ``float``, so ``sum()`` over Decimal counters would be a type error.
+    """
+
+    def _get_allowed_pytypes(self, types: Any) -> tuple[list[str], list[Any]]:
+        allowed, subtypes = cast("Any", super())._get_allowed_pytypes(types)
+        return _with_decimal(allowed), [_with_decimal(names) for names in subtypes]
+
+    def _convert_to_jmespath_type(self, pyobject: str) -> str:
+        if pyobject == "Decimal":
+            return "number"
+        return str(cast("Any", super())._convert_to_jmespath_type(pyobject))
+
+    @jmespath.functions.signature({"types": []})
+    def _func_type(self, arg: Any) -> str:
+        return self._convert_to_jmespath_type(type(arg).__name__)
+
+
+def _with_decimal(names: Any) -> list[str]:
+    return [*names, "Decimal"] if "float" in names else list(names)
+
+
 def _function_table(functions: Any) -> jmespath.functions.Functions:
     """A jmespath ``Functions`` instance that also knows the plugins' functions."""
     methods = {f"_func_{function.name}": _method(function) for function in functions}
-    cls = type("PluginFunctions", (jmespath.functions.Functions,), methods)
-    return cls()  # type: ignore[no-any-return]
+    cls = type("PluginFunctions", (_Functions,), methods)
+    return cast("jmespath.functions.Functions", cls())
 
 
 def _method(function: JMESPathFunction) -> Any:
