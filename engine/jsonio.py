@@ -45,9 +45,16 @@ _DIGITS = frozenset(b"0123456789")
 
 
 def parse_json(text: str, what: str, *, one_line: bool = False) -> Any:
-    """Parse JSON text; a FulfillmapError says where ``what`` is invalid."""
+    """Parse JSON text; a FulfillmapError says where ``what`` is invalid.
+
+    A leading byte order mark is ignored (RFC 8259 allows it; Windows tools write one).
+    """
     try:
-        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+        return json.loads(
+            text.removeprefix("\ufeff"),
+            parse_constant=_reject_constant,
+            object_pairs_hook=_unique_keys,
+        )
     except json.JSONDecodeError as exc:
         where = "" if one_line else f"line {exc.lineno} "
         raise FulfillmapError(
@@ -55,6 +62,8 @@ def parse_json(text: str, what: str, *, one_line: bool = False) -> Any:
         ) from None
     except ValueError as exc:
         raise FulfillmapError(f"{what} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise FulfillmapError(f"{what} is nested too deeply to read") from None
 
 
 def parse_line(text: str, what: str = "the line") -> Any:

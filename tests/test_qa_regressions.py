@@ -47,3 +47,60 @@ def test_jmespath_functions_take_decimals(tmp_path: Path) -> None:
     }
     with pytest.raises(fulfillmap.MappingError, match=r"sum\(\), invalid type"):
         mapping.apply({"amounts": [1, "2"]})
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    from fulfillmap.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("command", ["map", "handle"])
+def test_absurdly_deep_json_is_an_error_not_a_traceback(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    argv = [command, "shipped-event-to-fulfillment"] if command == "map" else [command]
+    code, out, err = _cli(capsys, *argv, str(path))
+    assert (code, out) == (1, "")
+    what = f"the input {path}" if command == "map" else "the input"
+    assert err == f"fulfillmap: error: {what} is nested too deeply to read\n"
+
+
+def test_a_deep_json_line_is_reported_and_the_rest_handled(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = json.dumps(_example("shipped-event"))
+    path = tmp_path / "events.jsonl"
+    deep = '{"a":' * 50_000 + "1" + "}" * 50_000
+    path.write_text(f"{event}\n{deep}\n{event}\n")
+    code, out, err = _cli(capsys, "handle", str(path))
+    assert code == 1
+    assert len(out.splitlines()) == 2
+    assert err == "LINE 2: the line is nested too deeply to read\n"
+
+
+@pytest.mark.parametrize("command", ["map", "handle"])
+def test_a_byte_order_mark_is_ignored(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "event.json"
+    path.write_bytes(b"\xef\xbb\xbf" + (EXAMPLES / "shipped-event.json").read_bytes())
+    argv = [command, "shipped-event-to-fulfillment"] if command == "map" else [command]
+    code, out, err = _cli(capsys, *argv, str(path))
+    assert (code, err) == (0, "")
+    assert "29016544906" in out
+
+
+def test_a_byte_order_mark_before_json_lines_is_ignored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = [json.dumps(_example(name)) for name in ("shipped-event", "cancelled-event")]
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode() + b"\n")
+    code, out, err = _cli(capsys, "handle", str(path))
+    assert (code, err) == (0, "")
+    assert len(out.splitlines()) == 2
