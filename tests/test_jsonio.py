@@ -48,7 +48,7 @@ def _same_as_json(text: str) -> str:
         ('{"a": 1e16, "b": 1.0, "c": -0.0, "d": 2.5e-05}', "'a': 1e+16, 'b': 1.0, 'c': -0.0"),
         ('{"a": "\\ud800"}', "\\ud800"),
         ('{"a": "é €", "b": "\\u00e9"}', "é €"),
-        ('\ufeff{"a": 1}', "BOM"),
+        ('\ufeff{"a": 1}', "{'a': 1}"),  # a byte order mark is ignored (RFC 8259)
         ('{"a": 1}\r\n', "{'a': 1}"),
         ('{"a": 1} x', "Extra data"),
         ('{"a": [1, 2,]}', "error: the line is not valid JSON"),
