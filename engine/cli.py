@@ -442,8 +442,13 @@ def _read_events(stream: IO[bytes], progress: _Progress) -> Iterator[_Item]:
     first = next(lines, None)
     if first is None:
         return
-    if _loads(first[1]) is not None:
-        yield from _json_lines(itertools.chain([first], lines))
+    document = _loads(first[1])
+    if document is not None:
+        second = next(lines, None)
+        if second is None and isinstance(document, list):  # an array on one line (jq -c)
+            yield from _events_of(document)
+            return
+        yield from _json_lines(itertools.chain([first], [second] if second else [], lines))
         return
     rest = list(lines)
     if rest and _loads(rest[0][1]) is not None and _loads(_joined(first, rest)) is None:
@@ -451,9 +456,13 @@ def _read_events(stream: IO[bytes], progress: _Progress) -> Iterator[_Item]:
         return
     document = parse_json(_joined(first, rest), "the input")
     if isinstance(document, list):
-        yield from (_Item(f"EVENT {n}", event) for n, event in enumerate(document, 1))
+        yield from _events_of(document)
     else:
         yield _Item("", document)
+
+
+def _events_of(array: list[Any]) -> Iterator[_Item]:
+    return (_Item(f"EVENT {n}", event) for n, event in enumerate(array, 1))
 
 
 def _json_lines(lines: Iterator[tuple[int, str | None]]) -> Iterator[_Item]:

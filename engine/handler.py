@@ -320,7 +320,7 @@ def _malformed(
     label = label or key
     if key not in parent:
         return f"malformed event: {what} has no {label}; it must be {expected}"
-    found = type_name(parent[key])
+    found = "empty text" if parent[key] == "" else type_name(parent[key])
     return f"malformed event: {what} has {found} as {label}; it must be {expected}"
 
 

@@ -207,7 +207,7 @@ def test_numeric_event_id_becomes_text(engine: Engine) -> None:
         ([], None, "an event is a JSON object, not an array"),
         ({"id": "e", "data": {"object": {}}}, "type", "the event has no type"),
         ({"id": "e", "type": 7, "data": {"object": {}}}, "type", "has a number as type"),
-        ({"id": "e", "type": "", "data": {"object": {}}}, "type", "has text as type"),
+        ({"id": "e", "type": "", "data": {"object": {}}}, "type", "has empty text as type"),
         ({"type": "a.b", "data": {"object": {}}}, "id", "the a.b event has no id"),
         ({"id": True, "type": "a.b", "data": {"object": {}}}, "id", "a boolean as id"),
         ({"id": "e", "type": "a.b"}, "data", "the a.b event e has no data"),

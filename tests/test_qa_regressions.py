@@ -104,3 +104,26 @@ def test_a_byte_order_mark_before_json_lines_is_ignored(
     code, out, err = _cli(capsys, "handle", str(path))
     assert (code, err) == (0, "")
     assert len(out.splitlines()) == 2
+
+
+def test_a_json_array_of_events_on_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``jq -c`` writes an array of events on one line: its events are handled one by one."""
+    events = [_example("shipped-event"), _example("cancelled-event"), None]
+    path = tmp_path / "events.json"
+    path.write_text(json.dumps(events) + "\n", encoding="utf-8")
+    code, out, err = _cli(capsys, "handle", str(path))
+    assert code == 1
+    assert [json.loads(line)["mapping"] for line in out.splitlines()] == [
+        "shipped-event-to-fulfillment",
+        "cancelled-event-to-fulfillment",
+    ]
+    assert err == "EVENT 3: malformed event: an event is a JSON object, not null\n"
+
+
+@pytest.mark.parametrize("key", ["id", "type"])
+def test_an_empty_id_or_type_is_called_empty(key: str) -> None:
+    event = {**_example("shipped-event"), key: ""}
+    with pytest.raises(fulfillmap.EventError, match=f"has empty text as {key}; it must be text"):
+        Engine().handle(event)
