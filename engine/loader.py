@@ -125,13 +125,22 @@ class _Builder:
         self.marks: dict[SpecPath, Mark] = {}
         self.key_marks: dict[SpecPath, Mark] = {}
         self.problems: list[Problem] = []
+        #: the collection nodes being built: an alias to one of them would recurse forever
+        self._open: set[int] = set()
 
     def build(self, node: yaml.Node, path: SpecPath) -> Any:
         self.marks[path] = _mark(node)
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
+        if isinstance(node, yaml.CollectionNode):
+            if id(node) in self._open:
+                self._problem(node, "a YAML alias refers to a node that contains it")
+                return None
+            self._open.add(id(node))
+            try:
+                if isinstance(node, yaml.MappingNode):
+                    return self._mapping(node, path)
+                return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
+            finally:
+                self._open.discard(id(node))
         value = self.loader.construct_object(node, deep=True)
         if isinstance(value, datetime.date | bytes):
             self._problem(node, f"{node.value!r} is not a JSON value; quote it to make it text")

@@ -127,3 +127,17 @@ def test_an_empty_id_or_type_is_called_empty(key: str) -> None:
     event = {**_example("shipped-event"), key: ""}
     with pytest.raises(fulfillmap.EventError, match=f"has empty text as {key}; it must be text"):
         Engine().handle(event)
+
+
+def test_a_recursive_yaml_alias_is_a_spec_error(tmp_path: Path) -> None:
+    (tmp_path / "any.json").write_text("{}")
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        "name: m\nsource: {name: s, schema: any.json}\ntarget: {name: t, schema: any.json}\n"
+        "fields:\n  a: &x {fields: {b: *x}}\n"
+    )
+    with pytest.raises(fulfillmap.SpecError) as caught:
+        fulfillmap.load(path)
+    assert f"{path}:5:6: a YAML alias refers to a node that contains it" in [
+        str(problem) for problem in caught.value.problems
+    ]
