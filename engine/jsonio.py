@@ -10,12 +10,14 @@ beyond 64 bits as floats, and writes small floats (``1e-07``) and NaN differentl
 path is taken only where it provably gives what ``json`` gives, and ``json`` decides every
 other case (and words every error):
 
-- ``parse_line`` gives orjson a line without a backslash (so no ``"`` inside a string) and
-  without whitespace between a key and its colon (so every key ends with ``":``). In such a
-  line each ``":`` ends one key, and in orjson's output of the value each ``":`` ends one
-  distinct key: the counts are equal exactly when no key is repeated. The output has no
-  ``e+`` unless the value holds a float of 1e16 or more, which is what orjson makes of an
-  integer beyond 64 bits. (orjson refuses 1e400, which json reads as infinity.)
+- ``parse_line`` gives orjson a line without a backslash, so without escapes: every text in it
+  (keys and values) is written the same way in orjson's compact output of the value. The
+  colons inside those texts are then the same in both; the others separate a key from its
+  value. A repeated key that orjson drops takes its colon (and those of its dropped value)
+  with it, so the line and the output hold as many colons exactly when no key repeats, white
+  space wherever it stands. The output has no ``e+`` unless the value holds a float of 1e16
+  or more, which is what orjson makes of an integer beyond 64 bits. (orjson refuses 1e400,
+  which json reads as infinity.)
 - ``dump_line`` keeps orjson's text unless it holds ``0.0000`` or ``e-`` (orjson writes
   floats below 1e-4 unlike ``repr``), more ``null`` than the caller counted None values
   (orjson writes NaN and infinity as null) or orjson refuses the value (an integer beyond
@@ -34,8 +36,6 @@ from .errors import FulfillmapError
 
 __all__ = ["dump_line", "parse_json", "parse_line"]
 
-#: a key with whitespace before its colon (in a line without backslashes)
-_SPACED_KEY = re.compile(r'"\s+:')
 #: orjson's text of a float of 1e16 or more
 _BIG_FLOAT = re.compile(rb"e\+")
 #: the exponent of orjson's text of a float below 1e-4 (json writes those otherwise), once
@@ -68,14 +68,14 @@ def parse_json(text: str, what: str, *, one_line: bool = False) -> Any:
 
 def parse_line(text: str, what: str = "the line") -> Any:
     """One JSON Lines line, as ``parse_json(text, what, one_line=True)`` reads it."""
-    if "\\" not in text and _SPACED_KEY.search(text) is None:
+    if "\\" not in text:
         try:
             value = orjson.loads(text)
         except orjson.JSONDecodeError:
             pass  # json says why, or reads what orjson refuses
         else:
             again = orjson.dumps(value)
-            if text.count('":') == again.count(b'":') and _BIG_FLOAT.search(again) is None:
+            if text.count(":") == again.count(b":") and _BIG_FLOAT.search(again) is None:
                 return value
     return parse_json(text.strip(), what, one_line=True)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
 _BOOL = "tag:yaml.org,2002:bool"
+_MERGE = "tag:yaml.org,2002:merge"
 
 
 class _Loader(_SafeLoader):
@@ -127,6 +127,8 @@ class _Builder:
         self.problems: list[Problem] = []
         #: the collection nodes being built: an alias to one of them would recurse forever
         self._open: set[int] = set()
+        self._merged: set[Mark] = set()  #: marks of keys merged in with <<
+        self._flattened: dict[int, int] = {}  #: mapping node -> how many pairs were merged in
 
     def build(self, node: yaml.Node, path: SpecPath) -> Any:
         self.marks[path] = _mark(node)
@@ -147,25 +149,28 @@ class _Builder:
         return value
 
     def _mapping(self, node: yaml.MappingNode, path: SpecPath) -> dict[str, Any]:
-        self.loader.flatten_mapping(node)  # YAML merge keys (<<)
+        merged = self._flattened.get(id(node))
+        if merged is None:  # the first visit (an alias visits the same node again)
+            own = sum(1 for key_node, _ in node.value if key_node.tag != _MERGE)
+            self.loader.flatten_mapping(node)  # YAML merge keys (<<): their pairs come first
+            merged = self._flattened[id(node)] = len(node.value) - own
         result: dict[str, Any] = {}
-        for key_node, value_node in self._pairs(node):
+        for index, (key_node, value_node) in enumerate(node.value):
             key = self.loader.construct_object(key_node, deep=True)
             if not isinstance(key, str):
                 self._problem(key_node, f"keys must be text, not {key!r}; quote the key")
                 continue
             child = (*path, key)
-            if key in result:
+            if key in result and index >= merged and self.key_marks[child] not in self._merged:
                 first = self.key_marks[child].line
                 self._problem(key_node, f"duplicate key '{key}' (first defined on line {first})")
                 continue
-            self.key_marks[child] = _mark(key_node)
+            # a key of the mapping itself overrides one merged in with <<, as YAML says
+            self.key_marks[child] = mark = _mark(key_node)
+            if index < merged:
+                self._merged.add(mark)
             result[key] = self.build(value_node, child)
         return result
-
-    @staticmethod
-    def _pairs(node: yaml.MappingNode) -> Iterator[tuple[yaml.Node, yaml.Node]]:
-        yield from node.value
 
     def _problem(self, node: yaml.Node, message: str) -> None:
         mark = _mark(node)

@@ -144,3 +144,18 @@ def test_dump_line_refuses_what_json_cannot_hold(number: float) -> None:
 def test_dump_line_agrees_on_generated_values(value: Any) -> None:
     nulls = json.dumps(value).count("null")
     assert dump_line(value, nulls=nulls) == _stdlib_line(value)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"a" :1, "b":2, "b":3}',  # a spaced key next to a repeated one
+        '{"a":"x:y","a":"z"}',  # colons inside the dropped value
+        '{"a":"z","a":"x:y"}',  # colons inside the kept value
+        '{"u:v":1,"u:v":2}',  # colons inside the key
+        '{"o":{"k":1},"o":{"k":1}}',  # a repeated key whose values are equal
+    ],
+)
+def test_parse_line_finds_every_repeated_key(line: str) -> None:
+    with pytest.raises(FulfillmapError, match="duplicate key"):
+        parse_line(line)

@@ -219,3 +219,27 @@ def test_unknown_target_fields_are_reported_with_other_problems(tmp_path: Path) 
     )
     assert any(f.startswith("5:3: the target schema has no field 'orderID'") for f in found), found
     assert any("unknown plugin field 'nope'" in f for f in found), found
+
+
+def test_merge_keys_are_overridden_by_the_mappings_own_keys(tmp_path: Path) -> None:
+    (tmp_path / "any.json").write_text("{}")
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        "name: merged\nsource: {name: s, schema: any.json}\ntarget: {name: t, schema: any.json}\n"
+        "fields:\n"
+        "  a: &required {from: x, required: true}\n"
+        "  b: &b\n    <<: *required\n    from: y\n"
+        "  c: *b\n"
+    )
+    mapping = fulfillmap.load(path)
+    assert mapping.apply({"x": 1, "y": 2}) == {"a": 1, "b": 2, "c": 2}
+    with pytest.raises(fulfillmap.MappingError) as caught:
+        mapping.apply({"x": 1})
+    assert caught.value.field == "b"
+
+
+def test_a_key_twice_beside_a_merge_is_still_a_duplicate(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path, HEAD + "fields:\n  a: &r {from: x}\n  b:\n    <<: *r\n    from: y\n    from: z\n"
+    )
+    assert any("duplicate key 'from' (first defined on line 8)" in f for f in found), found
