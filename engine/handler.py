@@ -25,7 +25,7 @@ from .errors import EventError, FulfillmapError, MappingError, Problem, SpecErro
 from .expressions import Expression, WrongType, compile_expression, is_true, type_name
 from .mapping import CompiledMapping, Result, load
 from .registry import default_registry, registry_for
-from .resources import ROUTES_FILE, shipped_mapping_names
+from .resources import ROUTES_FILE, TEST_SUFFIX, shipped_mapping_names
 from .routing import Route, RouteTable, load_routes, shipped_route_table
 from .rules import Violation
 
@@ -268,7 +268,10 @@ def _mapping_files(directory: Path | None) -> list[Path]:
     return sorted(
         path
         for path in directory.iterdir()
-        if path.suffix in _MAPPING_SUFFIXES and path.name != ROUTES_FILE and path.is_file()
+        if path.suffix in _MAPPING_SUFFIXES
+        and path.name != ROUTES_FILE
+        and not path.name.endswith(TEST_SUFFIX)  # the mappings' test files may sit beside them
+        and path.is_file()
     )
 
 

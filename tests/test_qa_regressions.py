@@ -141,3 +141,13 @@ def test_a_recursive_yaml_alias_is_a_spec_error(tmp_path: Path) -> None:
     assert f"{path}:5:6: a YAML alias refers to a node that contains it" in [
         str(problem) for problem in caught.value.problems
     ]
+
+
+def test_engine_directory_may_hold_the_mappings_test_files(tmp_path: Path) -> None:
+    """``validate`` checks a folder of mappings, routes.yaml and *.fmtest.yaml; the engine
+    built from that folder takes only the mappings."""
+    shipped = Path(fulfillmap.__file__).parent / "mappings"
+    for name in ("shipment-to-tracking.yaml", "shipment-to-tracking.fmtest.yaml"):
+        (tmp_path / name).write_text((shipped / name).read_text(encoding="utf-8"))
+    engine = Engine(tmp_path)
+    assert engine.mapping("shipment-to-tracking").spec.file.startswith(str(tmp_path))
