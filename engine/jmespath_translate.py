@@ -358,6 +358,9 @@ class Emitter:
             return out
         function = self.constant(plugin.function, "fn")
         direct = f"{function}({', '.join(args)})"
+        if plugin.unchanged and len(args) == 1:  # the values it returns as they are: no call
+            kept = self.constant(frozenset(plugin.unchanged), "kept")
+            direct = f"{args[0]} if {args[0]}.__class__ in {kept} else {direct}"
         checked = [check for check in checks if check]
         if not checked:
             self.line(f"{out} = {direct}")

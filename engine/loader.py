@@ -104,6 +104,13 @@ def parse_yaml(text: str, file: str, directory: Path | None = None) -> Document:
         raise SpecError([Problem(file, line, column, f"invalid YAML: {reason}")]) from exc
     except yaml.YAMLError as exc:
         raise SpecError([Problem(file, 1, 1, f"invalid YAML: {exc}")]) from exc
+    except _TooLarge as exc:
+        mark = _mark(exc.node)
+        reason = (
+            f"the document holds more than {MAX_NODES:,} values once its aliases are "
+            "expanded; a mapping needs far fewer (aliases of aliases?)"
+        )
+        raise SpecError([Problem(file, mark.line, mark.column, reason)]) from None
     finally:
         loader.dispose()
     if node is None:
@@ -114,6 +121,17 @@ def parse_yaml(text: str, file: str, directory: Path | None = None) -> Document:
 def _mark(node: yaml.Node) -> Mark:
     style = node.style if isinstance(node, yaml.ScalarNode) else None
     return Mark(node.start_mark.line + 1, node.start_mark.column + 1, style)
+
+
+#: how many values a document may hold once its aliases are expanded: far more than any mapping
+#: needs, far fewer than a "billion laughs" of nested aliases would make
+MAX_NODES = 200_000
+
+
+class _TooLarge(Exception):
+    def __init__(self, node: yaml.Node) -> None:
+        super().__init__()
+        self.node = node
 
 
 class _Builder:
@@ -127,10 +145,14 @@ class _Builder:
         self.problems: list[Problem] = []
         #: the collection nodes being built: an alias to one of them would recurse forever
         self._open: set[int] = set()
+        self._count = 0  #: nodes built so far, aliases expanded
         self._merged: set[Mark] = set()  #: marks of keys merged in with <<
         self._flattened: dict[int, int] = {}  #: mapping node -> how many pairs were merged in
 
     def build(self, node: yaml.Node, path: SpecPath) -> Any:
+        self._count += 1
+        if self._count > MAX_NODES:  # aliases of aliases can expand without end
+            raise _TooLarge(node)
         self.marks[path] = _mark(node)
         if isinstance(node, yaml.CollectionNode):
             if id(node) in self._open:

@@ -14,6 +14,7 @@ from .hookspecs import FieldFunction, FieldInput, JMESPathFunction
 __all__ = ["duties_paid", "signature_required_type"]
 
 SIGNATURE_TYPES = ("standard", "adult")
+NONE = type(None)
 
 
 def duties_paid(data: FieldInput) -> bool | None:
@@ -125,6 +126,8 @@ def fulfillmap_functions() -> Sequence[JMESPathFunction]:
     return (
         JMESPathFunction("upper", upper, (text,), "Upper-case text; null stays null."),
         JMESPathFunction("lower", lower, (text,), "Lower-case text; null stays null."),
-        JMESPathFunction("to_id", to_id, (("any",),), "An identifier as text (G1)."),
-        JMESPathFunction("to_integer", to_integer, (("any",),), "A whole number as an integer."),
+        JMESPathFunction("to_id", to_id, (("any",),), "An identifier as text (G1).", (str, NONE)),
+        JMESPathFunction(
+            "to_integer", to_integer, (("any",),), "A whole number as an integer.", (int, NONE)
+        ),
     )

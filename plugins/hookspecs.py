@@ -63,12 +63,16 @@ class JMESPathFunction:
 
     ``signature`` gives, per argument, the JMESPath types it accepts: ``"string"``,
     ``"number"``, ``"boolean"``, ``"array"``, ``"object"``, ``"null"`` or ``"any"``.
+    ``unchanged`` (optional, for a one-argument function) lists the exact Python classes it
+    returns as they are (``to_id`` returns text and None unchanged): compiled mappings then
+    skip the call for them.
     """
 
     name: str
     function: Callable[..., Any]
     signature: tuple[tuple[str, ...], ...]
     description: str = ""
+    unchanged: tuple[type, ...] = ()
 
 
 @hookspec

@@ -243,3 +243,12 @@ def test_a_key_twice_beside_a_merge_is_still_a_duplicate(tmp_path: Path) -> None
         tmp_path, HEAD + "fields:\n  a: &r {from: x}\n  b:\n    <<: *r\n    from: y\n    from: z\n"
     )
     assert any("duplicate key 'from' (first defined on line 8)" in f for f in found), found
+
+
+def test_aliases_that_expand_without_end_are_refused(tmp_path: Path) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 8)]
+    path = tmp_path / "laughs.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(fulfillmap.SpecError, match="more than 200,000 values"):
+        fulfillmap.load(path)
