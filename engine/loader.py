@@ -105,12 +105,12 @@ def parse_yaml(text: str, file: str, directory: Path | None = None) -> Document:
     except yaml.YAMLError as exc:
         raise SpecError([Problem(file, 1, 1, f"invalid YAML: {exc}")]) from exc
     except _TooLarge as exc:
-        mark = _mark(exc.node)
+        where = _mark(exc.node)
         reason = (
             f"the document holds more than {MAX_NODES:,} values once its aliases are "
             "expanded; a mapping needs far fewer (aliases of aliases?)"
         )
-        raise SpecError([Problem(file, mark.line, mark.column, reason)]) from None
+        raise SpecError([Problem(file, where.line, where.column, reason)]) from None
     finally:
         loader.dispose()
     if node is None:
