@@ -443,7 +443,7 @@ def _read_events(stream: IO[bytes], progress: _Progress) -> Iterator[_Item]:
     if first is None:
         return
     document = _loads(first[1])
-    if document is not None:
+    if document is not _NOT_JSON:
         second = next(lines, None)
         if second is None and isinstance(document, list):  # an array on one line (jq -c)
             yield from _events_of(document)
@@ -451,7 +451,7 @@ def _read_events(stream: IO[bytes], progress: _Progress) -> Iterator[_Item]:
         yield from _json_lines(itertools.chain([first], [second] if second else [], lines))
         return
     rest = list(lines)
-    if rest and _loads(rest[0][1]) is not None and _loads(_joined(first, rest)) is None:
+    if rest and _loads(rest[0][1]) is not _NOT_JSON and _loads(_joined(first, rest)) is _NOT_JSON:
         yield from _json_lines(itertools.chain([first], rest))
         return
     document = parse_json(_joined(first, rest), "the input")
@@ -501,14 +501,17 @@ def _joined(first: tuple[int, str | None], rest: list[tuple[int, str | None]]) -
     return "".join(parts)
 
 
+_NOT_JSON = object()  #: what ``_loads`` gives for text that is not a JSON document
+
+
 def _loads(text: str | None) -> Any:
-    """``text`` as a JSON document, or None when it is not one (or is JSON null)."""
+    """``text`` as a JSON document (null included), or ``_NOT_JSON``."""
     if text is None:
-        return None
+        return _NOT_JSON
     try:
         return parse_json(text, "")
     except FulfillmapError:
-        return None
+        return _NOT_JSON
 
 
 @dataclass

@@ -253,3 +253,16 @@ def test_json_lines_keep_the_json_rules(tmp_path: Path, capsys: pytest.CaptureFi
     )
     assert errors[1].startswith("LINE 2: the order.accepted event ")
     assert "inf" in errors[1].lower()
+
+
+def test_json_lines_of_nulls_are_bad_lines_not_one_bad_document(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "nulls.jsonl"
+    path.write_text("null\nnull\n")
+    code, actions, err = _run(capsys, "handle", str(path))
+    assert (code, actions) == (1, [])
+    assert err.splitlines() == [
+        "LINE 1: malformed event: an event is a JSON object, not null",
+        "LINE 2: malformed event: an event is a JSON object, not null",
+    ]
