@@ -260,7 +260,7 @@ def test_json_lines_of_nulls_are_bad_lines_not_one_bad_document(
 ) -> None:
     path = tmp_path / "nulls.jsonl"
     path.write_text("null\nnull\n")
-    code, actions, err = _run(capsys, "handle", str(path))
+    code, actions, err = _run(capsys, str(path))
     assert (code, actions) == (1, [])
     assert err.splitlines() == [
         "LINE 1: malformed event: an event is a JSON object, not null",
