@@ -14,19 +14,20 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, TextIO, cast
+from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
-from .coverage import format_coverage, total_percent
 from .errors import EventError, FulfillmapError, MappingError, SpecError
-from .explain import to_json as explain_json
-from .explain import to_markdown, update_regions
-from .handler import Action, Engine
 from .jsonio import dump_line, parse_json, parse_line
-from .mapping import CompiledMapping, load
-from .render import render_trace, trace_json
-from .reports import REPORTERS, check_file, expand_targets
+from .mapping import load
 from .resources import language_schema, shipped_mapping_names, shipped_test_files
-from .testing import CaseFile, Session, find_case_files, load_cases, parse_cases
+
+if TYPE_CHECKING:
+    from .handler import Action, Engine
+    from .mapping import CompiledMapping
+    from .testing import CaseFile, Session
+
+# Each command imports what only it needs (reports, explain, render, testing, the handler) when
+# it runs: `fulfillmap handle` and `map` then start without the tooling's imports (jsonschema).
 
 __all__ = ["main"]
 
@@ -140,6 +141,8 @@ def _dump(result: Any, *, compact: bool) -> str:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from .reports import REPORTERS, check_file, expand_targets
+
     targets: list[str] = expand_targets(args.paths) if args.paths else shipped_mapping_names()
     reports = [check_file(target) for target in targets]
     sys.stdout.write(REPORTERS[args.format](reports))
@@ -171,19 +174,23 @@ def _add_explain(commands: Any) -> None:
 
 
 def _explain(args: argparse.Namespace) -> int:
+    from .explain import to_json, to_markdown
+
     if args.update_readme:
         return _update_readme(Path(args.update_readme), check=args.check)
     if not args.mapping:
         raise FulfillmapError("give a MAPPING to explain, or --update-readme FILE")
     spec = load(args.mapping).spec
     if args.format == "json":
-        sys.stdout.write(json.dumps(explain_json(spec), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(to_json(spec), indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(to_markdown(spec))
     return 0
 
 
 def _update_readme(path: Path, *, check: bool) -> int:
+    from .explain import to_markdown, update_regions
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -211,6 +218,8 @@ def _add_trace(commands: Any) -> None:
 
 
 def _trace(args: argparse.Namespace) -> int:
+    from .render import render_trace, trace_json
+
     mapping, source, context = _mapping_and_input(args)
     traced = mapping.trace(source, context, validate=args.validate)
     if args.format == "json":
@@ -233,6 +242,8 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
+    from .testing import Session
+
     session, passed, failed, broken = Session(), 0, 0, 0
     for case_file in _case_files(args.paths):
         if isinstance(case_file, FulfillmapError):
@@ -257,6 +268,8 @@ def _test(args: argparse.Namespace) -> int:
 
 def _case_files(paths: list[str]) -> Iterator[CaseFile | FulfillmapError]:
     """Each test file named (default: the shipped ones), or the error that it is broken."""
+    from .testing import find_case_files, load_cases, parse_cases
+
     loaders: list[Callable[[], CaseFile]] = (
         [functools.partial(load_cases, path) for path in find_case_files(paths)]
         if paths
@@ -288,6 +301,8 @@ def _problems(error: FulfillmapError) -> str:
 def _test_summary(
     args: argparse.Namespace, session: Session, passed: int, failed: int, broken: int
 ) -> int:
+    from .coverage import format_coverage, total_percent
+
     report = session.coverage.report()
     below = args.fail_under is not None and total_percent(report) < args.fail_under
     for line in format_coverage(report, details=args.coverage or below):
@@ -367,6 +382,8 @@ class _Item:
 
 
 def _handle(args: argparse.Namespace) -> int:
+    from .handler import Engine
+
     engine = Engine(args.mappings)
     context = _read_context(args.context)
     write = _binary_stdout()
