@@ -6,15 +6,13 @@ result. Violations name the rule, the message, the data path and the mapping fil
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import jmespath
-import jmespath.functions
 
 from .expressions import MISSING, Expression, WrongType, compile_expression, is_true, type_name
-from .jmespath_translate import Unsupported, compile_jmespath
 from .spec import Rule
 
 __all__ = ["CompiledRule", "Violation", "compile_rules"]
@@ -45,30 +43,6 @@ class CompiledRule:
     check: Expression
     each: Expression | None
     options: jmespath.Options
-    #: the check translated to Python (``jmespath_translate``), None where it is not
-    fast_check: Callable[[Any], Any] | None = None
-
-    def passes(self, document: Any) -> bool:
-        """The fast verdict: True when the check holds everywhere. False means "look
-        closer": ``violations`` then gives the reference verdict and its messages."""
-        check = self.fast_check
-        if check is None:
-            return False
-        try:
-            if self.each is None:
-                return is_true(check(document))
-            elements = self._search(self.each, document)
-            if elements is None:
-                return True
-            if not isinstance(elements, list):
-                return False
-            for element in elements:
-                verdict = check(element)
-                if verdict is not True and not is_true(verdict):
-                    return False
-            return True
-        except Exception:  # the check cannot run: violations() says why
-            return False
 
     def violations(self, document: Any) -> Iterator[Violation]:
         """Every place in ``document`` where the rule's check is not true."""
@@ -121,15 +95,6 @@ def compile_rules(rules: tuple[Rule, ...], options: jmespath.Options) -> tuple[C
             compile_expression(rule.check),
             compile_expression(rule.each) if rule.each is not None else None,
             options,
-            _translate(rule.check, options),
         )
         for rule in rules
     )
-
-
-def _translate(text: str, options: jmespath.Options) -> Callable[[Any], Any] | None:
-    functions = options.custom_functions or jmespath.functions.Functions()
-    try:
-        return compile_jmespath(text, functions)
-    except Unsupported:
-        return None
