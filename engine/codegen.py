@@ -203,7 +203,7 @@ class _Writer:
         """Emit ``out = `` the expression's value, None when missing or null."""
         emit, expression = self.emit, compile_expression(text)
         if expression.keys is not None:
-            self.path(expression.keys, text, data, dict_data, out)
+            self.lookup(expression.keys, data, dict_data, out)
             return
         assert expression.parsed is not None
         try:
@@ -215,11 +215,6 @@ class _Writer:
         emit.line(f"{out} = {result}")
         if result in emit.booleans:
             emit.booleans.add(out)
-
-    def path(self, keys: tuple[str, ...], text: str, data: str, dict_data: bool, out: str) -> None:
-        """A plain path: direct lookups; None when a key is missing or null."""
-        del text  # the lookup needs only the keys
-        self.lookup(keys, data, dict_data, out)
 
     def lookup(self, keys: tuple[str, ...], data: str, dict_data: bool, out: str) -> None:
         """Emit ``out = `` the value at ``keys`` from ``data``, starting from the longest

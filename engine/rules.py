@@ -12,7 +12,7 @@ from typing import Any
 
 import jmespath
 
-from .expressions import MISSING, Expression, WrongType, compile_expression, is_true, type_name
+from .expressions import Expression, WrongType, compile_expression, is_true, type_name
 from .spec import Rule
 
 __all__ = ["CompiledRule", "Violation", "compile_rules"]
@@ -51,7 +51,7 @@ class CompiledRule:
             return
         prefix = self.rule.each or ""
         try:
-            elements = self._search(self.each, document)
+            elements = self.each.search(document, self.options)
         except WrongType as exc:  # e.g. `data: false` where data.object.items is read
             where = ".".join(exc.keys)
             yield self._violation(where, f"expected an object, got {type_name(exc.value)}")
@@ -66,19 +66,12 @@ class CompiledRule:
 
     def _check(self, data: Any, path: str) -> Iterator[Violation]:
         try:
-            passed = is_true(self._search(self.check, data))
+            passed = is_true(self.check.search(data, self.options))
         except Exception as exc:  # a check that cannot run has not passed
             yield self._violation(path, f"{self.rule.message} (the check failed to run: {exc})")
             return
         if not passed:
             yield self._violation(path, self.rule.message)
-
-    def _search(self, expression: Expression, data: Any) -> Any:
-        if expression.keys is not None:
-            value = expression.lookup(data)
-            return None if value is MISSING else value
-        assert expression.parsed is not None
-        return expression.parsed.search(data, self.options)
 
     def _violation(self, path: str, message: str) -> Violation:
         rule = self.rule
