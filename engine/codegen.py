@@ -127,7 +127,7 @@ class _Writer:
 
     def field(self, field: Field, out: str, current: str, *, known_dict: bool) -> None:
         emit, key = self.emit, repr(field.name)
-        emit.line(f"# {field.target_path}")
+        emit.line(f"# field {field.target_path!r}")  # repr: one line, whatever the name
         data = {Scope.CURRENT: current, Scope.ROOT: "root", Scope.CONTEXT: "context"}[field.scope]
         dict_data = data != current or known_dict
         kind = field.kind
@@ -266,7 +266,7 @@ class _Writer:
                 emit.line(f"if {element}.__class__ is not dict: raise SlowPath")
                 emit.dicts.add(element)
                 for rule in before or ():
-                    emit.line(f"# rule {rule.name}")
+                    emit.line(f"# rule {rule.name!r}")
                     self.check(rule.check, element, True)
                 if kind.where is not None:
                     test = emit.temp("w")
@@ -276,7 +276,7 @@ class _Writer:
                 item = self.object(kind.fields, element, current_is_dict=True)
                 self.prefixes = outer
                 for rule in after or ():
-                    emit.line(f"# rule {rule.name}")
+                    emit.line(f"# rule {rule.name!r}")
                     self.check(rule.check, item, True)
                 emit.line(f"{out}.append({item})")
         return out
@@ -309,7 +309,7 @@ class _Writer:
         ``SlowPath``, and the reference then reports the violation (error or warning)."""
         emit = self.emit
         for rule in rules:
-            emit.line(f"# rule {rule.name}")
+            emit.line(f"# rule {rule.name!r}")
             if rule.each is None:
                 self.check(rule.check, document, True)
                 continue

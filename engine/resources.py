@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -127,21 +127,119 @@ def _display(entry: Traversable) -> str:
 
 def read_schema(reference: str, directory: Path | None) -> dict[str, Any]:
     """Read the JSON Schema a mapping names: ``fulfillmap:NAME`` or a path relative to the
-    mapping file. Raises ``FulfillmapError`` saying what is wrong."""
+    mapping file, inside its folder. Every ``$ref`` to another file is resolved here, from the
+    same places only, and the result is one self-contained schema (``bundle_refs``): no
+    validator ever fetches a URL or reads a file. Raises ``FulfillmapError`` saying what is
+    wrong."""
     if reference.startswith(PACKAGED_PREFIX):
-        name = reference.removeprefix(PACKAGED_PREFIX)
-        return _packaged_schema(name)
+        return _packaged_schema(reference.removeprefix(PACKAGED_PREFIX))
     if directory is None:
         raise FulfillmapError(
             f"schema '{reference}' is a relative path, but this mapping has no folder; "
             f"use '{PACKAGED_PREFIX}NAME' for a shipped schema"
         )
-    path = directory / reference
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise FulfillmapError(f"cannot read schema {path}: {exc.strerror or exc}") from exc
-    return _parse_schema(text, str(path))
+    return _SchemaFiles(directory.resolve()).bundle(reference)
+
+
+#: at most this many schema files are bundled into one schema
+_MAX_SCHEMA_FILES = 100
+_BUNDLED = "fulfillmap-bundled-"
+
+
+@dataclass
+class _SchemaFiles:
+    """The schema files under one folder (the mapping's), bundled into one schema: each file
+    another one ``$ref``s goes under ``definitions`` and its references are rewritten."""
+
+    root: Path
+    #: file (relative to root, posix) -> its key under the bundle's ``definitions``
+    keys: dict[str, str] = field(default_factory=dict)
+    definitions: dict[str, Any] = field(default_factory=dict)
+
+    def bundle(self, reference: str) -> dict[str, Any]:
+        name = self._inside(reference, self.root, reference)
+        schema: dict[str, Any] = self._rewrite(self._read(name), name, top=True)
+        if self.definitions:
+            schema = dict(schema)
+            schema["definitions"] = {**schema.get("definitions", {}), **self.definitions}
+        return schema
+
+    def _inside(self, reference: str, folder: Path, mentioned_in: str) -> str:
+        """``reference`` as a path relative to the root, refused unless it is a relative
+        path that stays inside the mapping's folder."""
+        if ":" in reference or reference.startswith(("/", "\\")) or not reference:
+            raise FulfillmapError(
+                f"schema reference '{reference}' (in {mentioned_in}) is not allowed: schemas "
+                f"are read only from files inside the mapping's folder (a relative path) or "
+                f"from fulfillmap's own ('{PACKAGED_PREFIX}NAME'); never from a URL or an "
+                f"absolute path"
+            )
+        path = (folder / reference).resolve()
+        if not path.is_relative_to(self.root):
+            raise FulfillmapError(
+                f"schema reference '{reference}' (in {mentioned_in}) leaves the mapping's "
+                f"folder {self.root}; schemas are read only from inside it"
+            )
+        return path.relative_to(self.root).as_posix()
+
+    def _read(self, name: str) -> dict[str, Any]:
+        path = self.root / name
+        if not path.is_file():
+            reason = "does not exist" if not path.exists() else "is not a regular file"
+            raise FulfillmapError(f"schema {path} {reason}")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FulfillmapError(f"cannot read schema {path}: {exc}") from exc
+        return _parse_schema(text, str(path))
+
+    def _key(self, name: str) -> str:
+        """The definitions key of a referenced file, reading and bundling it the first time."""
+        if name in self.keys:
+            return self.keys[name]
+        if len(self.keys) >= _MAX_SCHEMA_FILES:
+            raise FulfillmapError(f"the schema references more than {_MAX_SCHEMA_FILES} files")
+        key = self.keys[name] = f"{_BUNDLED}{len(self.keys)}"
+        if name.startswith(PACKAGED_PREFIX):
+            document = _packaged_schema(name.removeprefix(PACKAGED_PREFIX))
+        else:
+            document = self._read(name)
+        self.definitions[key] = self._rewrite(document, name, top=False)
+        return key
+
+    def _rewrite(self, schema: Any, name: str, *, top: bool) -> Any:
+        """``schema`` (from file ``name``) with every ``$ref`` pointing into the bundle."""
+        if isinstance(schema, list):
+            return [self._rewrite(item, name, top=top) for item in schema]
+        if not isinstance(schema, dict):
+            return schema
+        copy = {
+            key: self._rewrite(value, name, top=top)
+            for key, value in schema.items()
+            if top or key != "$id"  # a bundled file keeps no base URI of its own
+        }
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            copy["$ref"] = self._target(ref, name, top=top)
+        return copy
+
+    def _target(self, ref: str, name: str, *, top: bool) -> str:
+        file, _, fragment = ref.partition("#")
+        if fragment and not fragment.startswith("/"):
+            raise FulfillmapError(
+                f"schema reference '{ref}' (in {name}) uses a plain-name fragment; "
+                f"use a JSON pointer such as '#/definitions/id'"
+            )
+        if not file:
+            key = None if top else self.keys[name]
+        elif file.startswith(PACKAGED_PREFIX):
+            key = self._key(file)
+        elif name.startswith(PACKAGED_PREFIX):  # a shipped schema's sibling
+            key = self._key(PACKAGED_PREFIX + file)
+        else:
+            folder = (self.root / name).parent
+            key = self._key(self._inside(file, folder, name))
+        return f"#{fragment}" if key is None else f"#/definitions/{key}{fragment}"
 
 
 @functools.cache

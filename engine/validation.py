@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 
+from .errors import FulfillmapError
+
 if TYPE_CHECKING:
     from jsonschema import Draft7Validator
     from jsonschema.exceptions import ValidationError
@@ -77,19 +79,29 @@ class SchemaValidator:
             if name not in own
         }
         schema = _email_as_pattern(self.schema) if "email" in own else dict(self.schema)
-        fast = jsonschema_rs.Draft7Validator(
-            schema, formats=checks, validate_formats=True, ignore_unknown_formats=True
-        )
+        try:  # offline: references are bundled when the schema is read (resources.read_schema)
+            fast = jsonschema_rs.Draft7Validator(
+                schema,
+                formats=checks,
+                validate_formats=True,
+                ignore_unknown_formats=True,
+                offline=True,
+            )
+        except (jsonschema_rs.ValidationError, ValueError) as exc:
+            reason = str(exc).partition("\n")[0]
+            raise FulfillmapError(f"the JSON Schema cannot be used: {reason}") from None
         object.__setattr__(self, "_fast", fast)
 
     @cached_property
     def _reference(self) -> Draft7Validator:
         from jsonschema import Draft7Validator, FormatChecker
+        from referencing import Registry
 
         checker = FormatChecker(formats=())
         for name, check in self.formats.items():
             checker.checks(name)(check)
-        return Draft7Validator(self.schema, format_checker=checker)
+        # an empty registry: an unresolved reference is an error, never a retrieval
+        return Draft7Validator(self.schema, format_checker=checker, registry=Registry())
 
     def is_valid(self, instance: Any) -> bool:
         return not self.errors(instance)
