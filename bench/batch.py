@@ -6,7 +6,7 @@ request bodies on stdout.
 Both pipelines parse, map, validate against the target schema and serialize each line.
 ``handwritten`` uses the fastest tools installed (orjson, jsonschema-rs); ``fulfillmap`` is
 ``CompiledMapping.apply`` between the JSON Lines reader and writer of ``fulfillmap handle``
-(``fulfillmap.jsonio``: orjson where it gives what the json module gives). Prints one
+(``fulfillmap.language._jsonio``: orjson where it gives what the json module gives). Prints one
 JSON line to stderr: events, seconds in the loop, peak RSS in KiB.
 """
 
@@ -55,7 +55,7 @@ def _handwritten(name: str):  # type: ignore[no-untyped-def]
 
 def _fulfillmap(name: str):  # type: ignore[no-untyped-def]
     import fulfillmap
-    from fulfillmap.jsonio import dump_line, parse_line
+    from fulfillmap.language._jsonio import dump_line, parse_line
 
     mapping = fulfillmap.load(name)
 

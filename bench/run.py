@@ -285,7 +285,9 @@ def batch(count: int) -> tuple[list[str], list[str]]:
                 results[mode, size] = _batch(mode, events, context)
             results[MODES[2], size] = _handle(events, context)
     rows.append("handwritten: orjson + hand-written mapping + jsonschema-rs, loop only")
-    rows.append("fulfillmap: fulfillmap.jsonio (handle's reader and writer) + apply, loop only")
+    rows.append(
+        "fulfillmap: fulfillmap.language._jsonio (handle's reader and writer) + apply, loop only"
+    )
     rows.append("fulfillmap handle: the CLI over the file, whole process (start included)\n")
     for mode in MODES:
         small, large = results[mode, count // 10], results[mode, count]

@@ -5,8 +5,10 @@
     >>> body = mapping.apply(order, {"shippingQuote": quote})   # doctest: +SKIP
     >>> action = fulfillmap.Engine().handle(event)              # doctest: +SKIP
 
-The pipeline is load -> validate -> compile -> apply (modules ``loader``, ``validator``,
-``spec``/``compiler`` and ``mapping``); plugins extend it through ``fulfillmap.plugins``.
+The package's folders show the pipeline: ``language`` (YAML, the language schema, expressions,
+the spec, the checks, routes) -> ``evaluate`` (the generated code, ``CompiledMapping``, traces)
+-> ``events`` (routing webhook events) -> ``tooling`` (explain, lint, tests, coverage) -> ``cli``,
+with ``errors`` at the bottom; plugins extend it through ``fulfillmap.plugins``.
 
 ``import fulfillmap`` is cheap: each public name is imported from its module on first use
 (PEP 562), so a service that only maps does not pay for the event handler, and the command
@@ -19,13 +21,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .errors import EventError, FulfillmapError, MappingError, Problem, SpecError
-    from .handler import Action, Engine
-    from .mapping import CompiledMapping, Result, load
-    from .registry import plugin_manager
-    from .resources import shipped_mapping_names as shipped_mappings
-    from .rules import Violation
-    from .trace import Attempt, FieldStep, RuleCheck, Trace
+    from fulfillmap.errors import EventError, FulfillmapError, MappingError, Problem, SpecError
+    from fulfillmap.evaluate._mapping import CompiledMapping, Result, load
+    from fulfillmap.evaluate._rules import Violation
+    from fulfillmap.evaluate._trace import Attempt, FieldStep, RuleCheck, Trace
+    from fulfillmap.events._handler import Action, Engine
+    from fulfillmap.language._resources import shipped_mapping_names as shipped_mappings
+    from fulfillmap.plugins._registry import plugin_manager
 
 __all__ = [
     "Action",
@@ -49,23 +51,23 @@ __all__ = [
 
 #: public name -> (module, name in that module)
 _LAZY = {
-    "Action": ("handler", "Action"),
-    "Attempt": ("trace", "Attempt"),
-    "CompiledMapping": ("mapping", "CompiledMapping"),
-    "Engine": ("handler", "Engine"),
+    "Action": ("events._handler", "Action"),
+    "Attempt": ("evaluate._trace", "Attempt"),
+    "CompiledMapping": ("evaluate._mapping", "CompiledMapping"),
+    "Engine": ("events._handler", "Engine"),
     "EventError": ("errors", "EventError"),
-    "FieldStep": ("trace", "FieldStep"),
+    "FieldStep": ("evaluate._trace", "FieldStep"),
     "FulfillmapError": ("errors", "FulfillmapError"),
     "MappingError": ("errors", "MappingError"),
     "Problem": ("errors", "Problem"),
-    "Result": ("mapping", "Result"),
-    "RuleCheck": ("trace", "RuleCheck"),
+    "Result": ("evaluate._mapping", "Result"),
+    "RuleCheck": ("evaluate._trace", "RuleCheck"),
     "SpecError": ("errors", "SpecError"),
-    "Trace": ("trace", "Trace"),
-    "Violation": ("rules", "Violation"),
-    "load": ("mapping", "load"),
-    "plugin_manager": ("registry", "plugin_manager"),
-    "shipped_mappings": ("resources", "shipped_mapping_names"),
+    "Trace": ("evaluate._trace", "Trace"),
+    "Violation": ("evaluate._rules", "Violation"),
+    "load": ("evaluate._mapping", "load"),
+    "plugin_manager": ("plugins._registry", "plugin_manager"),
+    "shipped_mappings": ("language._resources", "shipped_mapping_names"),
 }
 
 
@@ -74,7 +76,7 @@ def __getattr__(name: str) -> Any:
         module, attribute = _LAZY[name]
     except KeyError:
         raise AttributeError(f"module 'fulfillmap' has no attribute '{name}'") from None
-    value = getattr(importlib.import_module(f".{module}", __name__), attribute)
+    value = getattr(importlib.import_module(f"fulfillmap.{module}"), attribute)
     globals()[name] = value  # the next lookup is a plain module attribute
     return value
 

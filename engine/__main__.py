@@ -1,5 +1,5 @@
 """``python -m fulfillmap``: the same as the ``fulfillmap`` command."""
 
-from .cli import main
+from fulfillmap.cli import main
 
 raise SystemExit(main())

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .trace import FieldStep
+    from fulfillmap.evaluate._trace import FieldStep
 
 __all__ = ["EventError", "FulfillmapError", "MappingError", "Problem", "SpecError"]
 
@@ -119,7 +119,9 @@ class MappingError(FulfillmapError):
         """The message, then the ``last`` steps of the trace and the data where it failed."""
         if not self.trace and not self.data:
             return str(self)
-        from .render import render_steps  # the renderer needs the spec; errors come first
+        from fulfillmap.tooling._render import (
+            render_steps,  # the renderer needs the spec; errors come first
+        )
 
         lines = [str(self)]
         if self.trace:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from fulfillmap.cli import main
-from fulfillmap.registry import default_registry
+from fulfillmap.plugins._registry import default_registry
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -7,7 +7,13 @@ from typing import Any
 
 import fulfillmap
 import pytest
-from fulfillmap.coverage import Coverage, MappingCoverage, format_coverage, percent, total_percent
+from fulfillmap.tooling._coverage import (
+    Coverage,
+    MappingCoverage,
+    format_coverage,
+    percent,
+    total_percent,
+)
 
 WIDGET = Path(__file__).parent / "data" / "widget" / "widget.yaml"
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from fulfillmap.resources import language_schema
+from fulfillmap.language._resources import language_schema
 
 REPO = Path(__file__).resolve().parent.parent
 PAGES = sorted([REPO / "README.md", *(REPO / "docs").glob("*.md")])

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from fulfillmap.cli import main
 from fulfillmap.errors import FulfillmapError
-from fulfillmap.explain import explain, to_json, to_markdown, update_regions
-from fulfillmap.mapping import load
+from fulfillmap.evaluate._mapping import load
+from fulfillmap.tooling._explain import explain, to_json, to_markdown, update_regions
 
 REPO = Path(__file__).resolve().parent.parent
 

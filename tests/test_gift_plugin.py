@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from fulfillmap.cli import main
 from fulfillmap.errors import MappingError
-from fulfillmap.mapping import load
-from fulfillmap.registry import default_registry
+from fulfillmap.evaluate._mapping import load
+from fulfillmap.plugins._registry import default_registry
 
 REPO = Path(__file__).resolve().parent.parent
 PLUGIN_DIR = REPO / "examples" / "fulfillmap-gift-plugin"
@@ -88,7 +88,7 @@ def test_the_example_mapping_validates_cleanly(capsys: pytest.CaptureFixture[str
 def test_without_the_plugin_the_mapping_is_invalid() -> None:
     from fulfillmap.errors import SpecError
     from fulfillmap.plugins import builtin
-    from fulfillmap.registry import plugin_manager
+    from fulfillmap.plugins._registry import plugin_manager
 
     manager = plugin_manager(entry_points=False)
     manager.register(builtin)

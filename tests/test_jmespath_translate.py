@@ -9,8 +9,8 @@ from typing import Any
 
 import jmespath
 import pytest
-from fulfillmap.jmespath_translate import Unsupported, compile_jmespath
-from fulfillmap.registry import default_registry
+from fulfillmap.evaluate._jmespath import Unsupported, compile_jmespath
+from fulfillmap.plugins._registry import default_registry
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fulfillmap.expressions import MISSING
-from fulfillmap.jsondiff import Difference, differences, show
+from fulfillmap.language._expressions import MISSING
+from fulfillmap.tooling._jsondiff import Difference, differences, show
 
 
 def test_equal_values_have_no_differences() -> None:

@@ -1,4 +1,4 @@
-"""``fulfillmap.jsonio``: the orjson fast paths give exactly what the json module gives."""
+"""``fulfillmap.language._jsonio``: the orjson fast paths give exactly what the json module gives."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fulfillmap.errors import FulfillmapError
-from fulfillmap.jsonio import dump_line, parse_json, parse_line
+from fulfillmap.language._jsonio import dump_line, parse_json, parse_line
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from fulfillmap.cli import main
 from fulfillmap.errors import Problem
-from fulfillmap.lint import lint
-from fulfillmap.mapping import load
-from fulfillmap.reports import github_report, json_report, text_report
+from fulfillmap.evaluate._mapping import load
+from fulfillmap.tooling._lint import lint
+from fulfillmap.tooling._reports import github_report, json_report, text_report
 
 CANCEL_ITEMS = """\
   items:
@@ -285,7 +285,7 @@ def test_validate_github_reports_unreadable_files(
 
 
 def test_annotations_escape_newlines_percent_colons_and_commas() -> None:
-    from fulfillmap.reports import MappingReport
+    from fulfillmap.tooling._reports import MappingReport
 
     problem = Problem("a,b:c.yaml", 3, 4, "50% wrong\nsecond line", "fields.x", "error")
     report = MappingReport("t", "a,b:c.yaml", (problem,))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from fulfillmap import FulfillmapError, SpecError
-from fulfillmap.resources import shipped_mapping_names, shipped_test_files
-from fulfillmap.testing import (
+from fulfillmap.language._resources import shipped_mapping_names, shipped_test_files
+from fulfillmap.tooling._testing import (
     CaseResult,
     ExpectedError,
     Session,
@@ -211,7 +211,7 @@ def test_an_unreadable_or_missing_file_is_an_error(folder: Path) -> None:
 
 
 def test_a_file_inside_a_package_needs_inline_payloads() -> None:
-    from fulfillmap.resources import MappingSource
+    from fulfillmap.language._resources import MappingSource
 
     text = "mapping: widget\ncases:\n  - {name: x, inputFile: a.json, expect: {output: {}}}\n"
     with pytest.raises(SpecError, match=r"the input file a\.json cannot be found: give it inline"):
@@ -252,7 +252,7 @@ def test_routes_and_test_files_are_skipped_among_shipped_mappings(
 ) -> None:
     for name in ("a.yaml", "a.fmtest.yaml", "routes.yaml", "README.md"):
         (tmp_path / name).write_text("mapping: a\n", encoding="utf-8")
-    monkeypatch.setattr("fulfillmap.resources.files", lambda package: tmp_path)
+    monkeypatch.setattr("fulfillmap.language._resources.files", lambda package: tmp_path)
     assert shipped_mapping_names() == ["a"]
     (source,) = shipped_test_files()
     assert (source.text, source.directory) == ("mapping: a\n", tmp_path)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from fulfillmap import Engine, FulfillmapError, SpecError, shipped_mappings
-from fulfillmap.registry import default_registry
-from fulfillmap.routing import Route, load_routes, shipped_route_table
+from fulfillmap.language._routes import Route, load_routes, shipped_route_table
+from fulfillmap.plugins._registry import default_registry
 
 REPO = Path(__file__).resolve().parent.parent
 ROUTED = {

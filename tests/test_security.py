@@ -11,12 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fulfillmap.codegen import generate
 from fulfillmap.errors import SpecError
-from fulfillmap.loader import parse_yaml
-from fulfillmap.mapping import load
-from fulfillmap.registry import default_registry
-from fulfillmap.spec import build_spec
+from fulfillmap.evaluate._codegen import generate
+from fulfillmap.evaluate._mapping import load
+from fulfillmap.language._loader import parse_yaml
+from fulfillmap.language._spec import build_spec
+from fulfillmap.plugins._registry import default_registry
 
 #: a name that, pasted into generated source after a ``#``, would run code on the next line
 HOSTILE = "a\n    __import__('pathlib').Path('PWNED').write_text('x')\n    #"

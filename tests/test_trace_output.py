@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from fulfillmap.cli import main
 from fulfillmap.errors import MappingError
-from fulfillmap.mapping import load
-from fulfillmap.render import excerpt, render_trace, trace_json, truncate
+from fulfillmap.evaluate._mapping import load
+from fulfillmap.tooling._render import excerpt, render_trace, trace_json, truncate
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "tests" / "golden" / "order-to-fulfillment-order"

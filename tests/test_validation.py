@@ -12,7 +12,7 @@ from typing import Any
 import fulfillmap
 import pytest
 from fulfillmap import MappingError
-from fulfillmap.validation import SchemaValidator, is_date_time, is_email
+from fulfillmap.language._schemas import SchemaValidator, is_date_time, is_email
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

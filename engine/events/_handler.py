@@ -20,14 +20,19 @@ from typing import Any
 
 import jmespath
 import pluggy
-
-from .errors import EventError, FulfillmapError, MappingError, Problem, SpecError
-from .expressions import Expression, WrongType, compile_expression, is_true, type_name
-from .mapping import CompiledMapping, Result, load
-from .registry import default_registry, registry_for
-from .resources import ROUTES_FILE, TEST_SUFFIX, shipped_mapping_names
-from .routing import Route, RouteTable, load_routes, shipped_route_table
-from .rules import Violation
+from fulfillmap.errors import EventError, FulfillmapError, MappingError, Problem, SpecError
+from fulfillmap.evaluate._mapping import CompiledMapping, Result, load
+from fulfillmap.evaluate._rules import Violation
+from fulfillmap.language._expressions import (
+    Expression,
+    WrongType,
+    compile_expression,
+    is_true,
+    type_name,
+)
+from fulfillmap.language._resources import ROUTES_FILE, TEST_SUFFIX, shipped_mapping_names
+from fulfillmap.language._routes import Route, RouteTable, load_routes, shipped_route_table
+from fulfillmap.plugins._registry import default_registry, registry_for
 
 __all__ = ["ACTIONS", "Action", "Engine"]
 

@@ -15,15 +15,23 @@ import difflib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from fulfillmap.errors import Problem
+from fulfillmap.evaluate._mapping import CompiledMapping
+from fulfillmap.language._checks import resolve_local
+from fulfillmap.language._expressions import compile_expression, read_paths
+from fulfillmap.language._loader import format_path
+from fulfillmap.language._spec import (
+    Computed,
+    Constant,
+    Field,
+    From,
+    Location,
+    MappingSpec,
+    Nested,
+    Scope,
+)
+from fulfillmap.tooling._render import truncate
 from jsonschema import Draft7Validator
-
-from .errors import Problem
-from .expressions import compile_expression, read_paths
-from .loader import format_path
-from .mapping import CompiledMapping
-from .render import truncate
-from .spec import Computed, Constant, Field, From, Location, MappingSpec, Nested, Scope
-from .validator import resolve_local
 
 __all__ = ["lint"]
 

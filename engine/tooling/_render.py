@@ -17,8 +17,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .spec import Nested
-from .trace import Attempt, FieldStep, Trace
+from fulfillmap.evaluate._trace import Attempt, FieldStep, Trace
+from fulfillmap.language._spec import Nested
 
 __all__ = ["excerpt", "render_steps", "render_trace", "trace_json", "truncate"]
 

@@ -11,9 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import jmespath
-
-from .expressions import Expression, WrongType, compile_expression, is_true, type_name
-from .spec import Rule
+from fulfillmap.language._expressions import (
+    Expression,
+    WrongType,
+    compile_expression,
+    is_true,
+    type_name,
+)
+from fulfillmap.language._spec import Rule
 
 __all__ = ["CompiledRule", "Violation", "compile_rules"]
 

@@ -16,15 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
-from .errors import EventError, FulfillmapError, MappingError, SpecError
-from .jsonio import dump_line, parse_json, parse_line
-from .mapping import load
-from .resources import language_schema, shipped_mapping_names, shipped_test_files
+from fulfillmap.errors import EventError, FulfillmapError, MappingError, SpecError
+from fulfillmap.evaluate._mapping import load
+from fulfillmap.language._jsonio import dump_line, parse_json, parse_line
+from fulfillmap.language._resources import (
+    language_schema,
+    shipped_mapping_names,
+    shipped_test_files,
+)
 
 if TYPE_CHECKING:
-    from .handler import Action, Engine
-    from .mapping import CompiledMapping
-    from .testing import CaseFile, Session
+    from fulfillmap.evaluate._mapping import CompiledMapping
+    from fulfillmap.events._handler import Action, Engine
+    from fulfillmap.tooling._testing import CaseFile, Session
 
 # Each command imports what only it needs (reports, explain, render, testing, the handler) when
 # it runs: `fulfillmap handle` and `map` then start without the tooling's imports (jsonschema).
@@ -141,7 +145,7 @@ def _dump(result: Any, *, compact: bool) -> str:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .reports import REPORTERS, check_file, expand_targets
+    from fulfillmap.tooling._reports import REPORTERS, check_file, expand_targets
 
     targets: list[str] = expand_targets(args.paths) if args.paths else shipped_mapping_names()
     reports = [check_file(target) for target in targets]
@@ -174,7 +178,7 @@ def _add_explain(commands: Any) -> None:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from .explain import to_json, to_markdown
+    from fulfillmap.tooling._explain import to_json, to_markdown
 
     if args.update_readme:
         return _update_readme(Path(args.update_readme), check=args.check)
@@ -189,7 +193,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _update_readme(path: Path, *, check: bool) -> int:
-    from .explain import to_markdown, update_regions
+    from fulfillmap.tooling._explain import to_markdown, update_regions
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -218,7 +222,7 @@ def _add_trace(commands: Any) -> None:
 
 
 def _trace(args: argparse.Namespace) -> int:
-    from .render import render_trace, trace_json
+    from fulfillmap.tooling._render import render_trace, trace_json
 
     mapping, source, context = _mapping_and_input(args)
     traced = mapping.trace(source, context, validate=args.validate)
@@ -242,7 +246,7 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
-    from .testing import Session
+    from fulfillmap.tooling._testing import Session
 
     session, passed, failed, broken = Session(), 0, 0, 0
     for case_file in _case_files(args.paths):
@@ -268,7 +272,7 @@ def _test(args: argparse.Namespace) -> int:
 
 def _case_files(paths: list[str]) -> Iterator[CaseFile | FulfillmapError]:
     """Each test file named (default: the shipped ones), or the error that it is broken."""
-    from .testing import find_case_files, load_cases, parse_cases
+    from fulfillmap.tooling._testing import find_case_files, load_cases, parse_cases
 
     loaders: list[Callable[[], CaseFile]] = (
         [functools.partial(load_cases, path) for path in find_case_files(paths)]
@@ -301,7 +305,7 @@ def _problems(error: FulfillmapError) -> str:
 def _test_summary(
     args: argparse.Namespace, session: Session, passed: int, failed: int, broken: int
 ) -> int:
-    from .coverage import format_coverage, total_percent
+    from fulfillmap.tooling._coverage import format_coverage, total_percent
 
     report = session.coverage.report()
     below = args.fail_under is not None and total_percent(report) < args.fail_under
@@ -382,7 +386,7 @@ class _Item:
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from .handler import Engine
+    from fulfillmap.events._handler import Engine
 
     engine = Engine(args.mappings)
     context = _read_context(args.context)

@@ -13,24 +13,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
-
-from .codegen import FastBuilder, generate
-from .compiler import Builder, Failure, compile_spec
-from .errors import MappingError
-from .expressions import compile_expression, type_name
-from .jmespath_translate import Unsupported
-from .loader import parse_yaml
-from .registry import Registry, default_registry, registry_for
-from .resources import find_mapping
-from .rules import CompiledRule, Violation, compile_rules
-from .spec import Field, From, MappingSpec, Nested, Scope, build_spec, walk_fields
-from .validation import SchemaValidator
-from .validator import validate_document
+from fulfillmap.errors import MappingError
+from fulfillmap.evaluate._codegen import FastBuilder, generate
+from fulfillmap.evaluate._compiler import Builder, Failure, compile_spec
+from fulfillmap.evaluate._jmespath import Unsupported
+from fulfillmap.evaluate._rules import CompiledRule, Violation, compile_rules
+from fulfillmap.language._checks import validate_document
+from fulfillmap.language._expressions import compile_expression, type_name
+from fulfillmap.language._loader import parse_yaml
+from fulfillmap.language._resources import find_mapping
+from fulfillmap.language._schemas import SchemaValidator
+from fulfillmap.language._spec import (
+    Field,
+    From,
+    MappingSpec,
+    Nested,
+    Scope,
+    build_spec,
+    walk_fields,
+)
+from fulfillmap.plugins._registry import Registry, default_registry, registry_for
 
 if TYPE_CHECKING:
+    from fulfillmap.evaluate._trace import Recorder, Trace
     from jsonschema.exceptions import ValidationError
-
-    from .trace import Recorder, Trace
 
 __all__ = ["CompiledMapping", "Result", "load"]
 
@@ -206,7 +212,10 @@ class CompiledMapping:
         Never raises ``MappingError``: a failure is returned as ``Trace.error``, with the
         steps recorded up to it. Slower than ``run``; meant for people, not pipelines.
         """
-        from .trace import Recorder, Trace  # tracing is for people: imported when used
+        from fulfillmap.evaluate._trace import (  # tracing is for people: imported when used
+            Recorder,
+            Trace,
+        )
 
         recorder = Recorder(self.registry.options)
         build = compile_spec(self.spec, self.registry, recorder)
@@ -275,7 +284,7 @@ class CompiledMapping:
             traced = self.trace(source, context, validate=validate)
         except Exception:  # the error being raised matters more than its trace
             return
-        from .render import excerpt
+        from fulfillmap.tooling._render import excerpt
 
         error.trace = traced.steps
         error.data = excerpt(source, context, error.data_path)

@@ -18,9 +18,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .errors import FulfillmapError
-from .expressions import compile_expression
-from .spec import Computed, Constant, Field, From, MappingSpec, Nested, Rule, Scope
+from fulfillmap.errors import FulfillmapError
+from fulfillmap.language._expressions import compile_expression
+from fulfillmap.language._spec import (
+    Computed,
+    Constant,
+    Field,
+    From,
+    MappingSpec,
+    Nested,
+    Rule,
+    Scope,
+)
 
 __all__ = ["Row", "explain", "to_json", "to_markdown", "update_regions"]
 

@@ -15,10 +15,9 @@ from typing import Any, cast
 import jmespath
 import jmespath.functions
 import pluggy
+from fulfillmap.errors import FulfillmapError
 from fulfillmap.plugins import hookspecs
 from fulfillmap.plugins.hookspecs import FieldFunction, JMESPathFunction
-
-from .errors import FulfillmapError
 
 __all__ = ["Registry", "default_registry", "plugin_manager", "registry_for"]
 

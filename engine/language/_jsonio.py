@@ -31,8 +31,7 @@ import re
 from typing import Any
 
 import orjson
-
-from .errors import FulfillmapError
+from fulfillmap.errors import FulfillmapError
 
 __all__ = ["dump_line", "parse_json", "parse_line"]
 

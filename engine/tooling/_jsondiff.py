@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .expressions import MISSING
+from fulfillmap.language._expressions import MISSING
 
 __all__ = ["Difference", "differences", "json_kind", "show"]
 

@@ -14,12 +14,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .errors import Problem, SpecError
-from .loader import Document, SpecPath, parse_yaml
-from .registry import Registry
-from .resources import MappingSource, read_file, routes_schema, shipped_routes
-from .spec import Location
-from .validator import _suggest, expression_problems, schema_problems
+from fulfillmap.errors import Problem, SpecError
+from fulfillmap.language._checks import _suggest, expression_problems, schema_problems
+from fulfillmap.language._loader import Document, SpecPath, parse_yaml
+from fulfillmap.language._resources import MappingSource, read_file, routes_schema, shipped_routes
+from fulfillmap.language._spec import Location
+from fulfillmap.plugins._registry import Registry
 
 __all__ = ["Route", "RouteTable", "load_routes", "shipped_route_table"]
 

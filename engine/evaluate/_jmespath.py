@@ -23,8 +23,7 @@ from typing import Any
 
 import jmespath.functions
 import jmespath.parser
-
-from .expressions import MISSING, is_false
+from fulfillmap.language._expressions import MISSING, is_false
 
 __all__ = ["Emitter", "Unsupported", "compile_jmespath", "is_false"]
 

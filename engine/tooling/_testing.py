@@ -30,14 +30,14 @@ from pathlib import Path
 from typing import Any
 
 import pluggy
-
-from .coverage import Coverage
-from .errors import FulfillmapError, Problem, SpecError
-from .expressions import MISSING
-from .jsondiff import Difference, differences, show
-from .loader import Document, SpecPath, parse_yaml
-from .mapping import CompiledMapping, load
-from .resources import (
+from fulfillmap.errors import FulfillmapError, Problem, SpecError
+from fulfillmap.evaluate._mapping import CompiledMapping, load
+from fulfillmap.evaluate._rules import Violation
+from fulfillmap.evaluate._trace import FieldStep, Trace
+from fulfillmap.language._checks import schema_problems
+from fulfillmap.language._expressions import MISSING
+from fulfillmap.language._loader import Document, SpecPath, parse_yaml
+from fulfillmap.language._resources import (
     PACKAGED_PREFIX,
     TEST_SUFFIX,
     MappingSource,
@@ -45,10 +45,9 @@ from .resources import (
     read_file,
     read_schema,
 )
-from .rules import Violation
-from .spec import Computed, From, Location, Nested
-from .trace import FieldStep, Trace
-from .validator import schema_problems
+from fulfillmap.language._spec import Computed, From, Location, Nested
+from fulfillmap.tooling._coverage import Coverage
+from fulfillmap.tooling._jsondiff import Difference, differences, show
 
 __all__ = [
     "TEST_SUFFIX",

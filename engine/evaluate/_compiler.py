@@ -12,9 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import jmespath
-from fulfillmap.plugins.hookspecs import FieldInput
-
-from .expressions import (
+from fulfillmap.language._expressions import (
     MISSING,
     Expression,
     WrongType,
@@ -23,11 +21,12 @@ from .expressions import (
     read_paths,
     type_name,
 )
-from .registry import Registry
-from .spec import Computed, Constant, Field, From, MappingSpec, Nested, Scope
+from fulfillmap.language._spec import Computed, Constant, Field, From, MappingSpec, Nested, Scope
+from fulfillmap.plugins._registry import Registry
+from fulfillmap.plugins.hookspecs import FieldInput
 
 if TYPE_CHECKING:
-    from .trace import Recorder
+    from fulfillmap.evaluate._trace import Recorder
 
 __all__ = ["Builder", "Failure", "compile_spec"]
 

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fulfillmap.coverage import format_coverage
 from fulfillmap.errors import FulfillmapError, SpecError
-from fulfillmap.resources import TEST_SUFFIX
-from fulfillmap.testing import Case, CaseResult, Session, load_cases
+from fulfillmap.language._resources import TEST_SUFFIX
+from fulfillmap.tooling._coverage import format_coverage
+from fulfillmap.tooling._testing import Case, CaseResult, Session, load_cases
 
 __all__ = ["CaseFailed", "CaseFileCollector", "CaseItem"]
 

@@ -23,13 +23,21 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import jmespath.functions
+from fulfillmap.evaluate._compiler import copy_value
+from fulfillmap.evaluate._jmespath import Emitter, Unsupported
+from fulfillmap.language._expressions import compile_expression
+from fulfillmap.language._spec import (
+    Computed,
+    Constant,
+    Field,
+    From,
+    MappingSpec,
+    Nested,
+    Rule,
+    Scope,
+)
+from fulfillmap.plugins._registry import Registry
 from fulfillmap.plugins.hookspecs import FieldInput
-
-from .compiler import copy_value
-from .expressions import compile_expression
-from .jmespath_translate import Emitter, Unsupported
-from .registry import Registry
-from .spec import Computed, Constant, Field, From, MappingSpec, Nested, Rule, Scope
 
 __all__ = ["FastBuilder", "SlowPath", "generate"]
 

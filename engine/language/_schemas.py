@@ -24,8 +24,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
-
-from .errors import FulfillmapError
+from fulfillmap.errors import FulfillmapError
 
 if TYPE_CHECKING:
     from jsonschema import Draft7Validator

@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import jmespath
-
-from .expressions import MISSING, compile_expression, read_paths
-from .spec import Computed, Constant, Field, From, Nested, Scope
+from fulfillmap.language._expressions import MISSING, compile_expression, read_paths
+from fulfillmap.language._spec import Computed, Constant, Field, From, Nested, Scope
 
 if TYPE_CHECKING:
-    from .errors import MappingError
-    from .rules import Violation
-    from .spec import Rule
+    from fulfillmap.errors import MappingError
+    from fulfillmap.evaluate._rules import Violation
+    from fulfillmap.language._spec import Rule
 
 __all__ = ["Attempt", "FieldStep", "Recorder", "RuleCheck", "Trace"]
 

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from .errors import Problem, SpecError
+from fulfillmap.errors import Problem, SpecError
 
 try:  # libyaml is several times faster where it is installed
     from yaml import CSafeLoader as _SafeLoader

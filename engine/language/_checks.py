@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import jmespath.exceptions
-
-from .errors import FulfillmapError, Problem, SpecError
-from .expressions import compile_expression, function_calls
-from .loader import Document, SpecPath, format_path
-from .registry import Registry
-from .resources import PACKAGED_PREFIX, language_schema, read_schema
-from .validation import SchemaValidator
+from fulfillmap.errors import FulfillmapError, Problem, SpecError
+from fulfillmap.language._expressions import compile_expression, function_calls
+from fulfillmap.language._loader import Document, SpecPath, format_path
+from fulfillmap.language._resources import PACKAGED_PREFIX, language_schema, read_schema
+from fulfillmap.language._schemas import SchemaValidator
+from fulfillmap.plugins._registry import Registry
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError

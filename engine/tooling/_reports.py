@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .errors import FulfillmapError, Problem, SpecError
-from .lint import lint
-from .mapping import load
-from .registry import default_registry
-from .resources import ROUTES_FILE, TEST_SUFFIX, shipped_mapping_names
+from fulfillmap.errors import FulfillmapError, Problem, SpecError
+from fulfillmap.evaluate._mapping import load
+from fulfillmap.language._resources import ROUTES_FILE, TEST_SUFFIX, shipped_mapping_names
+from fulfillmap.plugins._registry import default_registry
+from fulfillmap.tooling._lint import lint
 
 __all__ = ["REPORTERS", "MappingReport", "check_file", "check_mapping", "expand_targets"]
 
@@ -58,7 +58,9 @@ def check_file(target: str) -> MappingReport:
     """Check one file by its kind: a mapping test file (``*.fmtest.yaml``), a routes file
     (``routes.yaml``) or a mapping (a shipped name or a path)."""
     if target.endswith(TEST_SUFFIX):
-        from .testing import load_cases  # the test runner's reader, only when needed
+        from fulfillmap.tooling._testing import (
+            load_cases,  # the test runner's reader, only when needed
+        )
 
         return _checked(target, lambda: load_cases(target))
     if Path(target).name == ROUTES_FILE:
@@ -90,7 +92,7 @@ def _checked(target: str, read: Callable[[], object]) -> MappingReport:
 
 def _load_routes(path: Path) -> None:
     """Check a routes file; its routes may use the shipped mappings and those beside it."""
-    from .routing import load_routes
+    from fulfillmap.language._routes import load_routes
 
     load_routes(path, default_registry(), {*shipped_mapping_names(), *_names_beside(path)})
 

@@ -23,9 +23,9 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .mapping import CompiledMapping
-from .spec import Constant, Field, From, Nested, Rule, walk_fields
-from .trace import Trace
+from fulfillmap.evaluate._mapping import CompiledMapping
+from fulfillmap.evaluate._trace import Trace
+from fulfillmap.language._spec import Constant, Field, From, Nested, Rule, walk_fields
 
 __all__ = ["Branch", "Coverage", "MappingCoverage", "format_coverage", "percent", "total_percent"]
 

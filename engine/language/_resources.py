@@ -12,7 +12,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from .errors import FulfillmapError
+from fulfillmap.errors import FulfillmapError
 
 __all__ = [
     "PACKAGED_PREFIX",

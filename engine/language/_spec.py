@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from .loader import Document, SpecPath
+from fulfillmap.language._loader import Document, SpecPath
 
 __all__ = [
     "Computed",
