@@ -1,0 +1,95 @@
+"""``handle``: webhook events in, one JSON Action per event out."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
+
+from fulfillmap.cli._common import read_context
+from fulfillmap.cli._stream import Progress, open_binary, read_events
+from fulfillmap.errors import EventError, FulfillmapError
+from fulfillmap.language._jsonio import dump_line
+
+if TYPE_CHECKING:
+    from fulfillmap.events._handler import Action, Engine
+
+
+def add(commands: Any) -> None:
+    handle = commands.add_parser(
+        "handle",
+        help="say what to do with webhook events: one JSON Action per event",
+        description=(
+            "Read one event (a JSON document), a JSON array of events, or many events (JSON "
+            "Lines: one per line) and print one JSON Action per event and line. In a batch, a "
+            "bad event is reported on standard error as 'LINE N: message' and the rest goes "
+            "on; the exit code is 1 if any event failed."
+        ),
+    )
+    handle.add_argument(
+        "input", metavar="INPUT", nargs="?", default="-", help="a file (default: standard input)"
+    )
+    handle.add_argument(
+        "--mappings",
+        metavar="DIR",
+        help="a directory of your own mappings (and routes.yaml) overriding the shipped ones",
+    )
+    handle.add_argument("--context", metavar="FILE", help="a JSON object passed to every mapping")
+    handle.set_defaults(run=_handle)
+
+
+def _handle(args: argparse.Namespace) -> int:
+    from fulfillmap.events._handler import Engine
+
+    engine = Engine(args.mappings)
+    context = read_context(args.context)
+    write = _binary_stdout()
+    with open_binary(args.input) as stream:
+        progress = Progress.start(args.input)
+        failed = 0
+        for item in read_events(stream, progress):
+            message = item.error or _handle_one(engine, item.event, context, write)
+            if message is None:
+                continue
+            failed += 1
+            if not item.label:
+                raise FulfillmapError(message)
+            progress.clear()
+            print(f"{item.label}: {message}", file=sys.stderr)
+        sys.stdout.flush()
+        progress.finish(failed)
+    return 1 if failed else 0
+
+
+def _handle_one(
+    engine: Engine, event: Any, context: dict[str, Any] | None, write: Callable[[bytes], Any]
+) -> str | None:
+    """Write the event's action as a JSON line; return why it failed instead, if it did."""
+    try:
+        action = engine.handle(event, context)
+        line = dump_line(action.to_json(), nulls=_nulls(action))
+    except EventError as exc:
+        return str(exc)
+    except FulfillmapError as exc:  # a MappingError, or a NaN the line cannot hold
+        return f"the {event.get('type')} event {event.get('id')}: {exc}"
+    write(line)
+    return None
+
+
+def _nulls(action: Action) -> int:
+    """How many None values ``action.to_json()`` holds outside the body (see dump_line)."""
+    top = (action.method, action.path, action.body, action.mapping, action.reason)
+    nulls = sum(value is None for value in top)
+    for warning in action.warnings:
+        nulls += (not warning.data_path) + (warning.location is None)
+    return nulls
+
+
+def _binary_stdout() -> Callable[[bytes], Any]:
+    """A buffered writer of bytes to standard output (``sys.stdout.flush()`` writes it out)."""
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is not None:
+        return cast("Callable[[bytes], Any]", buffer.write)
+    return lambda data: sys.stdout.write(data.decode("utf-8", "surrogatepass"))
