@@ -13,7 +13,7 @@ from typing import Any
 
 import jmespath
 from fulfillmap import CompiledMapping
-from fulfillmap.evaluate._compiler import copy_value
+from fulfillmap.evaluate._runtime import copy_value
 from fulfillmap.language._spec import Computed, Constant, Field, From, Nested, Scope
 from fulfillmap.plugins.hookspecs import FieldInput
 

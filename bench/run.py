@@ -1,8 +1,9 @@
 """fulfillmap's benchmark: ``make bench`` (or ``.venv/bin/python bench/run.py``).
 
 In one process and one run, on the same payloads: the hand-written mappings (the baseline,
-1x), fulfillmap ``apply`` without and with output validation, fulfillmap's reference
-evaluator (closures), JMESPath per field and, when installed, glom, jsonata-python and jq for
+1x), fulfillmap ``apply`` without and with output validation, fulfillmap ``trace`` (the
+traced variant of the same generated code), JMESPath per field and, when installed, glom,
+jsonata-python and jq for
 the order mapping. Every implementation must give the hand-written output before it is timed.
 Then cold start in a fresh interpreter and a 10,000-event JSON Lines batch. Machines are
 shared and noisy: implementations are timed in interleaved rounds, best and median reported,
@@ -160,7 +161,9 @@ def mapping_table(repeats: int, budget: float) -> tuple[list[str], list[str]]:
                 s, c, validate=False
             ),
             "fulfillmap apply+validate": lambda m=mapping, s=source, c=context: m.apply(s, c),
-            "fulfillmap reference": lambda m=mapping, s=source, c=context: m._build(s, s, c),
+            "fulfillmap trace": lambda m=mapping, s=source, c=context: (
+                m.trace(s, c, validate=False).body
+            ),
             "jmespath per field": lambda e=per_field, s=source, c=context: e(s, c),
         }
         if name == ORDER:

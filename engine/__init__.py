@@ -21,7 +21,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from fulfillmap.errors import EventError, FulfillmapError, MappingError, Problem, SpecError
+    from fulfillmap.errors import (
+        EventError,
+        FulfillmapError,
+        FulfillmapWarning,
+        MappingError,
+        Problem,
+        SpecError,
+    )
     from fulfillmap.evaluate._mapping import CompiledMapping, Result, load
     from fulfillmap.evaluate._rules import Violation
     from fulfillmap.evaluate._trace import Attempt, FieldStep, RuleCheck, Trace
@@ -37,6 +44,7 @@ __all__ = [
     "EventError",
     "FieldStep",
     "FulfillmapError",
+    "FulfillmapWarning",
     "MappingError",
     "Problem",
     "Result",
@@ -58,6 +66,7 @@ _LAZY = {
     "EventError": ("errors", "EventError"),
     "FieldStep": ("evaluate._trace", "FieldStep"),
     "FulfillmapError": ("errors", "FulfillmapError"),
+    "FulfillmapWarning": ("errors", "FulfillmapWarning"),
     "MappingError": ("errors", "MappingError"),
     "Problem": ("errors", "Problem"),
     "Result": ("evaluate._mapping", "Result"),

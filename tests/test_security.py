@@ -14,6 +14,7 @@ import pytest
 from fulfillmap.errors import SpecError
 from fulfillmap.evaluate._codegen import generate
 from fulfillmap.evaluate._mapping import load
+from fulfillmap.evaluate._trace import Recorder
 from fulfillmap.language._loader import parse_yaml
 from fulfillmap.language._spec import build_spec
 from fulfillmap.plugins._registry import default_registry
@@ -80,16 +81,15 @@ def _hostile_spec(name: str) -> str:
 def test_the_generator_quotes_every_name(name: str, tmp_path: Path, monkeypatch: object) -> None:
     document = parse_yaml(_hostile_spec(name), "m.yaml", tmp_path)
     spec = build_spec(document)
-    builder = generate(spec, default_registry())
-    source: str = builder.__source__  # type: ignore[attr-defined]
-    for line in source.splitlines():
-        assert "__import__" not in line or repr(name) in line or "#" in line.split("__import__")[0]
     event = {"id": "e", "data": {"object": {"upstreamId": "o", "items": []}}}
-    try:
-        body = builder(event, {})
-    except Exception:  # the happy path may hand over; what matters is that nothing ran
-        body = None
-    assert body is None or body[name] == "o"
+    for traced in (False, True):
+        program = generate(spec, default_registry(), traced=traced)
+        for line in program.source.splitlines():
+            before = line.split("__import__")[0]
+            assert "__import__" not in line or repr(name) in line or "#" in before
+        recorder = [Recorder(default_registry().options)] if traced else []
+        body, _ = program.build(event, {}, *recorder)
+        assert body[name] == "o"
     assert not (tmp_path / "PWNED").exists()
     assert not Path("PWNED").exists()
 

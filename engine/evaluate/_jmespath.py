@@ -29,7 +29,20 @@ __all__ = ["Emitter", "Unsupported", "compile_jmespath", "is_false"]
 
 Node = Mapping[str, Any]
 
-_MAX_DEPTH = 12
+#: how deeply the generated code may indent, and nest loops and ``try`` blocks (Python
+#: allows 20 of those in one function); an expression that would go deeper is left to jmespath
+_MAX_DEPTH = 60
+_MAX_BLOCKS = 18
+#: node type -> (indentation levels, loops) its children are written inside
+_NESTS = {
+    "and_expression": (1, 0),
+    "or_expression": (1, 0),
+    "projection": (2, 1),
+    "filter_projection": (2, 1),
+    "value_projection": (2, 1),
+    "multi_select_list": (1, 0),
+    "multi_select_dict": (1, 0),
+}
 #: builtin functions inlined for the argument types where their result is plain Python's:
 #: name -> (the value, the condition); other arguments go through jmespath (and its errors)
 _INLINE_BUILTINS = {
@@ -154,6 +167,7 @@ class Emitter:
         self.booleans: set[str] = set()
         self.lines: list[str] = []
         self._depth = 1
+        self._blocks = 0  #: loops and ``try`` blocks around the next line
         self._count = 0
 
     # -- writing ------------------------------------------------------------------------
@@ -168,9 +182,12 @@ class Emitter:
     @contextmanager
     def block(self, header: str) -> Iterator[None]:
         self.line(header)
+        counted = header.startswith(("for ", "try:"))
         self._depth += 1
+        self._blocks += counted
         yield
         self._depth -= 1
+        self._blocks -= counted
 
     def temp(self, hint: str = "t") -> str:
         self._count += 1
@@ -184,10 +201,7 @@ class Emitter:
         return name
 
     def _nested(self, header: str) -> Any:
-        """``block`` inside an expression, which may not nest too deeply (Python limits
-        how deeply blocks nest; such an expression is left to jmespath)."""
-        if self._depth >= _MAX_DEPTH:
-            raise Unsupported("the expression nests too deeply")
+        """``block`` inside an expression (``jmespath`` checked it fits)."""
         return self.block(header)
 
     def compile(self, name: str, parameters: str, filename: str) -> Callable[..., Any]:
@@ -208,20 +222,27 @@ class Emitter:
         """Emit statements evaluating ``node`` on local ``value``; return the result's local.
 
         Raises ``Unsupported``, having emitted nothing, when the translator leaves ``node``
-        to jmespath's interpreter."""
-        mark, depth = len(self.lines), self._depth
-        try:
-            return self._emit(node, value)
-        except Unsupported:
-            del self.lines[mark:]
-            self._depth = depth
-            raise
+        to jmespath's interpreter: expression references (``&expr``), or an expression that
+        would nest deeper than Python allows here."""
+        depth, blocks = self._needs(node)
+        if self._depth + depth > _MAX_DEPTH or self._blocks + blocks > _MAX_BLOCKS:
+            raise Unsupported("the expression nests too deeply")
+        return self._emit(node, value)
+
+    def _needs(self, node: Node) -> tuple[int, int]:
+        """How deeply ``node``'s code indents, and how many loops it nests."""
+        if not hasattr(self, f"_node_{node['type']}"):  # &expr: sort_by, map, max_by ...
+            raise Unsupported(f"JMESPath {node['type']} nodes are left to jmespath")
+        depth, blocks = 0, 0
+        for child in node.get("children", ()):
+            if isinstance(child, Mapping) and "type" in child:
+                inner = self._needs(child)
+                depth, blocks = max(depth, inner[0]), max(blocks, inner[1])
+        extra = _NESTS.get(node["type"], (0, 0))
+        return depth + extra[0], blocks + extra[1]
 
     def _emit(self, node: Node, value: str) -> str:
-        handler = getattr(self, f"_node_{node['type']}", None)
-        if handler is None:  # expression references (&expr): sort_by, map, max_by ...
-            raise Unsupported(f"JMESPath {node['type']} nodes are left to jmespath")
-        result: str = handler(node, value)
+        result: str = getattr(self, f"_node_{node['type']}")(node, value)
         return result
 
     def _node_field(self, node: Node, value: str) -> str:

@@ -30,7 +30,7 @@ from fulfillmap.language._spec import (
     Nested,
     Scope,
 )
-from fulfillmap.tooling._render import truncate
+from fulfillmap.paths import truncate
 from jsonschema import Draft7Validator
 
 __all__ = ["lint"]
