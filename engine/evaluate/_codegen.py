@@ -34,7 +34,6 @@ from fulfillmap.language._spec import (
     MappingSpec,
     Nested,
     Rule,
-    Scope,
 )
 from fulfillmap.plugins._registry import Registry
 from fulfillmap.plugins.hookspecs import FieldInput
@@ -172,7 +171,7 @@ class _Writer:
     def field(self, field: Field, out: str, current: str) -> None:
         emit = self.emit
         emit.line(f"# field {field.target_path!r}")  # repr: one line, whatever the name
-        data = {Scope.CURRENT: current, Scope.ROOT: "root", Scope.CONTEXT: "context"}[field.scope]
+        data = field.scope.pick(current, "root", "context")
         kind = field.kind
         site = self.sites.site(Site(field, data))
         if isinstance(kind, Constant):
@@ -424,7 +423,7 @@ def _plain_paths(fields: tuple[Field, ...], current: str) -> list[tuple[str, tup
     """(data local, keys) of every plain path these fields (and nested objects) look up."""
     found: list[tuple[str, tuple[str, ...]]] = []
     for field in fields:
-        data = {Scope.CURRENT: current, Scope.ROOT: "root", Scope.CONTEXT: "context"}[field.scope]
+        data = field.scope.pick(current, "root", "context")
         kind = field.kind
         texts = kind.expressions if isinstance(kind, From) else ()
         if isinstance(kind, Nested) and kind.each is not None:

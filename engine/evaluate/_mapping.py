@@ -29,7 +29,6 @@ from fulfillmap.language._spec import (
     From,
     MappingSpec,
     Nested,
-    Scope,
     build_spec,
     walk_fields,
 )
@@ -297,8 +296,7 @@ class CompiledMapping:
             found = next((f for f in fields if f.name == part), None)
             if found is None:
                 return None
-            if found.scope is not Scope.CURRENT:
-                source = ["context"] if found.scope is Scope.CONTEXT else []
+            source = list(found.scope.base(tuple(source)))
             kind = found.kind
             if isinstance(kind, From):
                 keys = compile_expression(kind.expressions[0]).keys

@@ -199,11 +199,10 @@ class Failure(Stop):
         self.field = field
         self.expression = expression
         self.plugin = plugin
-        self.data_path: list[str | int] = list(data_path or [])
+        scope = Scope.CURRENT if relative else field.scope
+        self.data_path: list[str | int] = [*scope.base(), *(data_path or ())]
         #: is data_path complete (a field reading the root or the context)?
-        self.anchored = not relative and field.scope is not Scope.CURRENT
-        if field.scope is Scope.CONTEXT and not relative:
-            self.data_path.insert(0, "context")
+        self.anchored = scope is not Scope.CURRENT
         self.indices: list[int] = []  #: output indices, innermost first
 
     def enter(
@@ -212,9 +211,7 @@ class Failure(Stop):
         """Called by an array field's loop: prefix the element's position."""
         self.indices.append(output_index)
         if not self.anchored:
-            self.data_path[:0] = [*each, source_index]
-            if scope is Scope.CONTEXT:
-                self.data_path.insert(0, "context")
+            self.data_path[:0] = [*scope.base(), *each, source_index]
             self.anchored = scope is not Scope.CURRENT
 
 

@@ -250,18 +250,11 @@ class Recorder:
         return "null" if value is None else "value"
 
     def _source_prefix(self, scope: Scope) -> list[str | int]:
-        if scope is Scope.ROOT:
-            return []
-        if scope is Scope.CONTEXT:
-            return ["context"]
-        prefix: list[str | int] = []
+        """The path of what a field of ``scope`` reads, in the loops entered so far."""
+        current: tuple[str | int, ...] = ()
         for path, _, frame_scope in self._frames:
-            if frame_scope is Scope.ROOT:
-                prefix = []
-            elif frame_scope is Scope.CONTEXT:
-                prefix = ["context"]
-            prefix = [*prefix, *path]
-        return prefix
+            current = (*frame_scope.base(current), *path)
+        return list(scope.base(current))
 
     def _target(self, template: str) -> str:
         indices = iter(index for _, index, _ in self._frames)

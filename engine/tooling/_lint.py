@@ -28,7 +28,6 @@ from fulfillmap.language._spec import (
     Location,
     MappingSpec,
     Nested,
-    Scope,
 )
 from fulfillmap.paths import truncate
 from jsonschema import Draft7Validator
@@ -125,9 +124,7 @@ class _SourceCheck:
             yield from self.field(field, self._base(field, current))
 
     def _base(self, field: Field, current: Schema | None) -> Schema | None:
-        if field.scope is Scope.CONTEXT:
-            return None  # the context has no schema
-        return self.root if field.scope is Scope.ROOT else current
+        return field.scope.pick(current, self.root, None)  # the context has no schema
 
     def field(self, field: Field, base: Schema | None) -> Iterator[Problem]:
         kind = field.kind
