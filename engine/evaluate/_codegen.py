@@ -23,7 +23,7 @@ from typing import Any
 import jmespath.functions
 from fulfillmap.errors import Problem, SpecError
 from fulfillmap.evaluate import _runtime as runtime
-from fulfillmap.evaluate._jmespath import Emitter, Unsupported
+from fulfillmap.evaluate._jmespath import Code, Emitter, Unsupported
 from fulfillmap.evaluate._runtime import Loop, Site, Sites
 from fulfillmap.language._expressions import MISSING, compile_expression
 from fulfillmap.language._spec import (
@@ -108,18 +108,13 @@ def _deepest(fields: tuple[Field, ...], depth: int) -> Field | None:
 
 
 class _Writer:
-    """Writes the statements of a mapping into an ``Emitter``: objects, fields, values."""
+    """Writes the statements of a mapping into a ``Code``: objects, fields, values."""
 
     def __init__(self, registry: Registry, traced: bool) -> None:
         self.registry = registry
         self.traced = traced
-        #: (data local, keys) -> the local holding that path prefix's value
-        self.prefixes: dict[tuple[str, tuple[str, ...]], str] = {}
-        #: data local -> the local to look plain paths up from (a dict, or a stand-in)
-        self.stepped: dict[str, str] = {"root": "root", "context": "context"}
-        functions = registry.options.custom_functions or jmespath.functions.Functions()
-        self.emit = Emitter(functions, registry.functions)
-        self.emit.namespace.update(_RUNTIME)
+        self.emit = Code(_RUNTIME)
+        self.read = _Reader(self.emit, registry)
         self.sites = Sites()
         self.emit.namespace["_fail"] = self.sites.fail
         self.rules = _Rules(self)
@@ -131,7 +126,7 @@ class _Writer:
         emit.dicts.update(("root", "context"))
         with emit.block("try:"):
             paths = _plain_paths(spec.fields, "root") + _rule_paths(spec.rules, "root")
-            self.hoist(_shared_prefixes(paths))
+            self.read.hoist(_shared_prefixes(paths))
             self.rules.write([rule for rule in spec.rules if rule.on == "source"], "root")
             body = self.object(spec.fields, "root")
             self.rules.write([rule for rule in spec.rules if rule.on == "result"], body)
@@ -148,25 +143,13 @@ class _Writer:
 
     def object(self, fields: tuple[Field, ...], data: str) -> str:
         """Emit an object built from ``fields`` read from ``data``; return its local."""
-        self.hoist(_shared_prefixes(_plain_paths(fields, data)))
+        self.read.hoist(_shared_prefixes(_plain_paths(fields, data)))
         out = self.emit.temp("o")
         self.emit.line(f"{out} = {{}}")
         self.emit.dicts.add(out)
         for field in fields:
             self.field(field, out, data)
         return out
-
-    def hoist(self, prefixes: list[tuple[str, tuple[str, ...]]]) -> None:
-        """Look up, once, the path prefixes that several fields share (``data.object``).
-        A missing or null prefix is an empty dict here (nothing is found through it)."""
-        for source, keys in prefixes:
-            if (source, keys) in self.prefixes:
-                continue
-            local = self.emit.temp("p")
-            self.lookup(keys, source, local, hoisting=True)
-            self.emit.line(f"if {local}.__class__ is not dict: {local} = _step({local})")
-            self.prefixes[source, keys] = local
-            self.emit.dicts.add(local)
 
     def field(self, field: Field, out: str, current: str) -> None:
         emit = self.emit
@@ -249,11 +232,101 @@ class _Writer:
         for position, text in enumerate(kind.expressions):
             self.site(Site(field, data, text))
             if position == 0:
-                self.value(text, data, out)
+                self.read.value(text, data, out)
                 continue
             with self.emit.block(f"if {out} is None:"):
-                self.value(text, data, out)
+                self.read.value(text, data, out)
         return out
+
+    def computed(self, field: Field, kind: Computed, current: str, site: int) -> str:
+        emit, out = self.emit, self.emit.temp("v")
+        function = emit.constant(self.registry.fields[kind.plugin], "plugin")
+        args = emit.constant(dict(kind.args), "args")
+        name, path = emit.constant(kind.plugin, "name"), emit.constant(field.target_path, "path")
+        emit.line(f"s = {site}")
+        call = f"_FieldInput(root, {current}, context, {args}, {path})"
+        emit.line(f"{out} = _plugin({function}, {name}, {call})")
+        return out
+
+    def array(self, field: Field, kind: Nested, each: str, data: str) -> str:
+        """``each``: one object per element (that passes ``where``), or None when absent."""
+        emit = self.emit
+        elements, out, element, index = (
+            emit.temp("a"),
+            emit.temp("v"),
+            emit.temp("e"),
+            emit.temp("i"),
+        )
+        each_site = self.site(Site(field, data, each))
+        self.read.value(each, data, elements)
+        keys = compile_expression(each).keys
+        loop = self.sites.loop(Loop(field, keys or (), index, out))
+        emit.line(f"{out} = None")
+        with emit.block(f"if {elements} is not None:"):
+            emit.line(f"if {elements}.__class__ is not list: raise _NotAList({elements})")
+            emit.line(f"{out} = []")
+            with emit.block(f"for {index}, {element} in enumerate({elements}):"):
+                prefix = self.constant(keys or (), "each")
+                self.record(f"enter({prefix}, {index}, len({out}), {self.constant(field.scope)})")
+                with emit.block("try:"):
+                    self.element(field, kind, element, index, out)
+                with emit.block("except Exception as x:"):
+                    emit.line(f"raise _fail(x, s, locals(), {loop})")
+                self.record("leave()")
+        emit.line(f"s = {each_site}")
+        return out
+
+    def element(self, field: Field, kind: Nested, element: str, index: str, out: str) -> None:
+        """The body of an ``each`` loop: filter the element, build its object."""
+        emit = self.emit
+        self.read.step(element)
+        if kind.where is not None:
+            self.site(Site(field, element, kind.where, where=True))
+            test = emit.temp("w")
+            self.read.value(kind.where, element, test)
+            with emit.block(f"if not {test} and _false({test}):"):
+                where = self.constant(kind.where, "where")
+                self.record(f"skipped({self.constant(field, 'F')}, {index}, {where})")
+                self.record("leave()")
+                emit.line("continue")
+        outer = dict(self.read.prefixes)  # prefixes hoisted in the loop stay in it
+        item = self.object(kind.fields, element)
+        self.read.prefixes = outer
+        emit.line(f"{out}.append({item})")
+
+
+class _Reader:
+    """Writes how values are read from the data: plain paths (from hoisted prefixes when
+    several fields share them) and JMESPath expressions."""
+
+    def __init__(self, code: Code, registry: Registry) -> None:
+        self.emit = code
+        self.options = registry.options
+        #: (data local, keys) -> the local holding that path prefix's value
+        self.prefixes: dict[tuple[str, tuple[str, ...]], str] = {}
+        #: data local -> the local to look plain paths up from (a dict, or a stand-in)
+        self.stepped: dict[str, str] = {"root": "root", "context": "context"}
+        functions = registry.options.custom_functions or jmespath.functions.Functions()
+        self.translator = Emitter(code, functions, registry.functions)
+
+    def step(self, data: str) -> None:
+        """``data`` (an array element) is read through a local that is a dict or a stand-in."""
+        stepped = self.emit.temp("d")
+        self.emit.line(f"{stepped} = {data} if {data}.__class__ is dict else _step({data})")
+        self.emit.dicts.add(stepped)
+        self.stepped[data] = stepped
+
+    def hoist(self, prefixes: list[tuple[str, tuple[str, ...]]]) -> None:
+        """Look up, once, the path prefixes that several fields share (``data.object``).
+        A missing or null prefix is an empty dict here (nothing is found through it)."""
+        for source, keys in prefixes:
+            if (source, keys) in self.prefixes:
+                continue
+            local = self.emit.temp("p")
+            self.lookup(keys, source, local, hoisting=True)
+            self.emit.line(f"if {local}.__class__ is not dict: {local} = _step({local})")
+            self.prefixes[source, keys] = local
+            self.emit.dicts.add(local)
 
     def value(self, text: str, data: str, out: str) -> None:
         """Emit ``out = `` the expression's value on ``data``, None when missing or null."""
@@ -263,9 +336,9 @@ class _Writer:
             return
         assert expression.parsed is not None
         try:
-            result = emit.jmespath(expression.parsed.parsed, data)
+            result = self.translator.jmespath(expression.parsed.parsed, data)
         except Unsupported:
-            parsed, options = emit.constant(expression.parsed), emit.constant(self.registry.options)
+            parsed, options = emit.constant(expression.parsed), emit.constant(self.options)
             emit.line(f"{out} = {parsed}.search({data}, {options})")
             return
         emit.line(f"{out} = {result}")
@@ -301,65 +374,6 @@ class _Writer:
         else:
             self.emit.line(f"{out} = {start}.get({key!r})")
 
-    def computed(self, field: Field, kind: Computed, current: str, site: int) -> str:
-        emit, out = self.emit, self.emit.temp("v")
-        function = emit.constant(self.registry.fields[kind.plugin], "plugin")
-        args = emit.constant(dict(kind.args), "args")
-        name, path = emit.constant(kind.plugin, "name"), emit.constant(field.target_path, "path")
-        emit.line(f"s = {site}")
-        call = f"_FieldInput(root, {current}, context, {args}, {path})"
-        emit.line(f"{out} = _plugin({function}, {name}, {call})")
-        return out
-
-    def array(self, field: Field, kind: Nested, each: str, data: str) -> str:
-        """``each``: one object per element (that passes ``where``), or None when absent."""
-        emit = self.emit
-        elements, out, element, index = (
-            emit.temp("a"),
-            emit.temp("v"),
-            emit.temp("e"),
-            emit.temp("i"),
-        )
-        each_site = self.site(Site(field, data, each))
-        self.value(each, data, elements)
-        keys = compile_expression(each).keys
-        loop = self.sites.loop(Loop(field, keys or (), index, out))
-        emit.line(f"{out} = None")
-        with emit.block(f"if {elements} is not None:"):
-            emit.line(f"if {elements}.__class__ is not list: raise _NotAList({elements})")
-            emit.line(f"{out} = []")
-            with emit.block(f"for {index}, {element} in enumerate({elements}):"):
-                prefix = self.constant(keys or (), "each")
-                self.record(f"enter({prefix}, {index}, len({out}), {self.constant(field.scope)})")
-                with emit.block("try:"):
-                    self.element(field, kind, element, index, out)
-                with emit.block("except Exception as x:"):
-                    emit.line(f"raise _fail(x, s, locals(), {loop})")
-                self.record("leave()")
-        emit.line(f"s = {each_site}")
-        return out
-
-    def element(self, field: Field, kind: Nested, element: str, index: str, out: str) -> None:
-        """The body of an ``each`` loop: filter the element, build its object."""
-        emit = self.emit
-        stepped = emit.temp("d")
-        emit.line(f"{stepped} = {element} if {element}.__class__ is dict else _step({element})")
-        emit.dicts.add(stepped)
-        self.stepped[element] = stepped
-        if kind.where is not None:
-            self.site(Site(field, element, kind.where, where=True))
-            test = emit.temp("w")
-            self.value(kind.where, element, test)
-            with emit.block(f"if not {test} and _false({test}):"):
-                where = self.constant(kind.where, "where")
-                self.record(f"skipped({self.constant(field, 'F')}, {index}, {where})")
-                self.record("leave()")
-                emit.line("continue")
-        outer = dict(self.prefixes)  # prefixes hoisted in the loop stay in it
-        item = self.object(kind.fields, element)
-        self.prefixes = outer
-        emit.line(f"{out}.append({item})")
-
 
 class _Rules:
     """Writes the rules' checks: each rule's violations are gathered, then reported (the
@@ -391,18 +405,14 @@ class _Rules:
         emit, writer = self.emit, self.writer
         elements, element, index = emit.temp("a"), emit.temp("e"), emit.temp("i")
         with emit.block("try:"):
-            writer.value(each, document, elements)
+            writer.read.value(each, document, elements)
         with emit.block("except Exception as x:"):
             emit.line(f"{found}.append(_each_broken({bound}, x, {document}))")
         with emit.block("else:"):
             with emit.block(f"if {elements}.__class__ is list:"):
                 loop = f"for {index}, {element} in enumerate({elements}):"
                 with emit.block(loop):
-                    stepped = emit.temp("d")
-                    step = f"{element} if {element}.__class__ is dict else _step({element})"
-                    emit.line(f"{stepped} = {step}")
-                    emit.dicts.add(stepped)
-                    writer.stepped[element] = stepped
+                    writer.read.step(element)
                     self.check(rule, bound, element, index, found)
             with emit.block(f"elif {elements} is not None:"):
                 emit.line(f"{found}.append(_not_a_list({bound}, {elements}))")
@@ -411,7 +421,7 @@ class _Rules:
         emit, verdict = self.emit, self.emit.temp("r")
         at = index or "None"
         with emit.block("try:"):
-            self.writer.value(rule.check, data, verdict)
+            self.writer.read.value(rule.check, data, verdict)
         with emit.block("except Exception as x:"):
             emit.line(f"{found}.append(_broken({bound}, {at}, x, {data}))")
         with emit.block("else:"):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fulfillmap.evaluate._rules import Violation
 from fulfillmap.language._expressions import (
@@ -28,8 +28,14 @@ from fulfillmap.language._spec import Computed, Field, From, Nested, Rule, Scope
 from fulfillmap.plugins.hookspecs import FieldInput
 
 if TYPE_CHECKING:
-    from fulfillmap.evaluate._trace import Recorder
     from fulfillmap.plugins.hookspecs import FieldFunction
+
+
+class Recording(Protocol):
+    """What the error handler tells the traced variant's recorder (``_trace.Recorder``)."""
+
+    def failed(self, field: Field, failure: Exception) -> None: ...
+
 
 __all__ = [
     "SCALARS",
@@ -271,7 +277,7 @@ class Sites:
         if not isinstance(exc, Stop | RecursionError) and found is not None:
             failure = _explain(exc, found, frame.get(found.data))
             failure.__cause__ = exc.__cause__ if isinstance(exc, PluginFailed) else exc
-            recorder: Recorder | None = frame.get("rec")
+            recorder: Recording | None = frame.get("rec")
             if recorder is not None:
                 recorder.failed(found.field, failure)
         if loop is not None and isinstance(failure, Failure):

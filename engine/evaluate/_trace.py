@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import jmespath
+from fulfillmap.evaluate._runtime import found
 from fulfillmap.language._expressions import MISSING, compile_expression, read_paths
 from fulfillmap.language._spec import Computed, Constant, Field, From, Nested, Scope
 from fulfillmap.paths import format_path, truncate
@@ -238,16 +239,13 @@ class Recorder:
 
     def _found(self, text: str, data: Any) -> str:
         expression = compile_expression(text)
+        if expression.keys is not None:
+            return found(expression.keys, data)
         try:
-            if expression.keys is None:
-                value = expression.search(data, self.options)
-                return "value" if value is not None else "null or missing"
-            value = expression.lookup(data)
+            value = expression.search(data, self.options)
         except Exception:
             return "an error"
-        if value is MISSING:
-            return "missing"
-        return "null" if value is None else "value"
+        return "value" if value is not None else "null or missing"
 
     def _source_prefix(self, scope: Scope) -> list[str | int]:
         """The path of what a field of ``scope`` reads, in the loops entered so far."""
