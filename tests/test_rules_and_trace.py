@@ -171,3 +171,30 @@ def test_warn_rules_reach_apply_callers_as_python_warnings(
 ) -> None:
     with pytest.warns(fulfillmap.FulfillmapWarning, match="rule 'has-lines' \\(warn\\): no lines"):
         assert mapping.apply({"items": []}) == {"lines": []}
+
+
+def test_rules_checked_in_a_loop_report_in_rule_order(tmp_path: Path) -> None:
+    """A warn rule over the array a field maps is checked in that field's loop (one pass);
+    its warnings still come in rule order, before those of later rules."""
+    (tmp_path / "any.json").write_text("{}")
+    (tmp_path / "m.yaml").write_text(
+        "name: ordered\n"
+        "source: {name: s, schema: any.json}\n"
+        "target: {name: t, schema: any.json}\n"
+        "fields:\n"
+        "  lines: {each: items, where: 'n > `1`', fields: {n: n}}\n"
+        "rules:\n"
+        "  - {name: a, each: items, check: 'n > `0`', message: m, severity: warn}\n"
+        "  - {name: b, check: 'length(items) > `5`', message: m, severity: warn}\n"
+        "  - {name: c, on: result, each: lines, check: 'n > `2`', message: m, severity: warn}\n"
+    )
+    mapping = fulfillmap.load(tmp_path / "m.yaml")
+    items = [{"n": 0}, {"n": 2}, {"n": -1}, {"n": 3}]
+    for result in (mapping.run({"items": items}), mapping.trace({"items": items})):
+        warnings = result.warnings if isinstance(result, fulfillmap.Result) else result.violations
+        assert [(w.rule, w.data_path) for w in warnings] == [
+            ("a", "items[0]"),
+            ("a", "items[2]"),
+            ("b", ""),
+            ("c", "lines[0]"),
+        ]

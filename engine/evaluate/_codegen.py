@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jmespath.functions
+import jmespath.parser
 from fulfillmap.errors import Problem, SpecError
 from fulfillmap.evaluate import _runtime as runtime
 from fulfillmap.evaluate._jmespath import Code, Emitter, Unsupported
@@ -34,6 +35,7 @@ from fulfillmap.language._spec import (
     MappingSpec,
     Nested,
     Rule,
+    Scope,
 )
 from fulfillmap.plugins._registry import Registry
 from fulfillmap.plugins.hookspecs import FieldInput
@@ -127,9 +129,15 @@ class _Writer:
         with emit.block("try:"):
             paths = _plain_paths(spec.fields, "root") + _rule_paths(spec.rules, "root")
             self.read.hoist(_shared_prefixes(paths))
-            self.rules.write([rule for rule in spec.rules if rule.on == "source"], "root")
+            self.rules.fuse(spec)
+            source = [rule for rule in spec.rules if rule.on == "source"]
+            fused = [rule for rule in source if rule in self.rules.fused]
+            self.rules.write([rule for rule in source if rule not in fused], "root")
             body = self.object(spec.fields, "root")
+            self.rules.write(fused, "root")  # gathered in their loops: reported now
             self.rules.write([rule for rule in spec.rules if rule.on == "result"], body)
+            if self.rules.fused:  # warnings in rule order, as if no rule had been fused
+                emit.line(f"if len(w) > 1: w.sort(key={self.constant(_order(spec))})")
         with emit.block("except Exception as x:"):
             emit.line("raise _fail(x, s, locals(), None)")
         emit.line(f"return {body}, w")
@@ -260,26 +268,42 @@ class _Writer:
         each_site = self.site(Site(field, data, each))
         self.read.value(each, data, elements)
         keys = compile_expression(each).keys
-        loop = self.sites.loop(Loop(field, keys or (), index, out))
+        before, after = self.rules.fused_in(field)
+        # the source index is len(out) when nothing is skipped and no rule needs it
+        counted = self.traced or kind.where is not None or bool(before)
+        loop = self.sites.loop(Loop(field, keys or (), index if counted else None, out))
         emit.line(f"{out} = None")
         with emit.block(f"if {elements} is not None:"):
             emit.line(f"if {elements}.__class__ is not list: raise _NotAList({elements})")
             emit.line(f"{out} = []")
-            with emit.block(f"for {index}, {element} in enumerate({elements}):"):
+            header = (
+                f"{index}, {element} in enumerate({elements})"
+                if counted
+                else f"{element} in {elements}"
+            )
+            with emit.block(f"for {header}:"):
                 prefix = self.constant(keys or (), "each")
                 self.record(f"enter({prefix}, {index}, len({out}), {self.constant(field.scope)})")
                 with emit.block("try:"):
-                    self.element(field, kind, element, index, out)
+                    item = self.element(field, kind, element, index, out)
+                    for rule in after:  # on the object just built
+                        self.rules.fused_check(rule, item, f"len({out}) - 1")
                 with emit.block("except Exception as x:"):
                     emit.line(f"raise _fail(x, s, locals(), {loop})")
                 self.record("leave()")
         emit.line(f"s = {each_site}")
         return out
 
-    def element(self, field: Field, kind: Nested, element: str, index: str, out: str) -> None:
+    def element(self, field: Field, kind: Nested, element: str, index: str, out: str) -> str:
         """The body of an ``each`` loop: filter the element, build its object."""
         emit = self.emit
-        self.read.step(element)
+        before, _ = self.rules.fused_in(field)
+        reads = any(source == element for source, _ in _plain_paths(kind.fields, element))
+        texts = [kind.where or "", *(rule.check for rule in before)]
+        plain = any(text and compile_expression(text).keys is not None for text in texts)
+        self.read.element(element, reads or plain)
+        for rule in before:  # on every element, before ``where``
+            self.rules.fused_check(rule, element, index)
         if kind.where is not None:
             self.site(Site(field, element, kind.where, where=True))
             test = emit.temp("w")
@@ -293,6 +317,7 @@ class _Writer:
         item = self.object(kind.fields, element)
         self.read.prefixes = outer
         emit.line(f"{out}.append({item})")
+        return item
 
 
 class _Reader:
@@ -306,11 +331,17 @@ class _Reader:
         self.prefixes: dict[tuple[str, tuple[str, ...]], str] = {}
         #: data local -> the local to look plain paths up from (a dict, or a stand-in)
         self.stepped: dict[str, str] = {"root": "root", "context": "context"}
+        #: locals holding an array element (a dict, nearly always)
+        self.elements: set[str] = set()
         functions = registry.options.custom_functions or jmespath.functions.Functions()
         self.translator = Emitter(code, functions, registry.functions)
 
-    def step(self, data: str) -> None:
-        """``data`` (an array element) is read through a local that is a dict or a stand-in."""
+    def element(self, data: str, reads: bool) -> None:
+        """``data`` is an array element; when plain paths are ``read`` from it, they are
+        looked up through a local that is a dict or a stand-in (an optimisation only)."""
+        self.elements.add(data)
+        if not reads:
+            return
         stepped = self.emit.temp("d")
         self.emit.line(f"{stepped} = {data} if {data}.__class__ is dict else _step({data})")
         self.emit.dicts.add(stepped)
@@ -335,15 +366,34 @@ class _Reader:
             self.lookup(expression.keys, data, out)
             return
         assert expression.parsed is not None
+        parsed = expression.parsed
+        if data in emit.dicts or data not in self.elements:
+            self.translate(parsed, data, out)
+            return
+        # an array element: translated for a dict (nearly always), jmespath's own else
+        with emit.block(f"if {data}.__class__ is dict:"):
+            emit.dicts.add(data)
+            self.translate(parsed, data, out)
+            emit.dicts.discard(data)
+            emit.booleans.discard(out)
+        with emit.block("else:"):
+            self.interpret(parsed, data, out)
+
+    def translate(self, parsed: jmespath.parser.ParsedResult, data: str, out: str) -> None:
+        emit = self.emit
         try:
-            result = self.translator.jmespath(expression.parsed.parsed, data)
+            result = self.translator.jmespath(parsed.parsed, data)
         except Unsupported:
-            parsed, options = emit.constant(expression.parsed), emit.constant(self.options)
-            emit.line(f"{out} = {parsed}.search({data}, {options})")
+            self.interpret(parsed, data, out)
             return
         emit.line(f"{out} = {result}")
         if result in emit.booleans:
             emit.booleans.add(out)
+
+    def interpret(self, parsed: jmespath.parser.ParsedResult, data: str, out: str) -> None:
+        """``out = `` jmespath's own interpreter's value (what the translation must equal)."""
+        bound, options = self.emit.constant(parsed), self.emit.constant(self.options)
+        self.emit.line(f"{out} = {bound}.search({data}, {options})")
 
     def lookup(self, keys: tuple[str, ...], data: str, out: str, *, hoisting: bool = False) -> None:
         """Emit ``out = `` the value at ``keys`` from ``data``, starting from the longest
@@ -382,6 +432,45 @@ class _Rules:
     def __init__(self, writer: _Writer) -> None:
         self.writer = writer
         self.emit = writer.emit
+        #: rules checked inside a top-level array field's loop: rule -> (bound, list local)
+        self.fused: dict[Rule, tuple[str, str]] = {}
+        self._fields: dict[str, tuple[list[Rule], list[Rule]]] = {}
+
+    def fuse(self, spec: MappingSpec) -> None:
+        """Check some rules over a top-level array inside that array field's loop (one pass
+        instead of two): ``warn`` source rules over the same source array, on each element
+        before ``where``; result rules over the built array, on each object built. Their
+        violations are gathered there and reported where the rule stands (a source ``error``
+        rule must stop the mapping before any field is evaluated: it is never fused)."""
+        for field in spec.fields:
+            kind = field.kind
+            if not isinstance(kind, Nested) or kind.each is None or field.has_default:
+                continue
+            keys = compile_expression(kind.each).keys
+            before = [
+                rule
+                for rule in spec.rules
+                if rule.on == "source"
+                and rule.severity != "error"
+                and field.scope is not Scope.CONTEXT
+                and rule.each is not None
+                and keys is not None
+                and compile_expression(rule.each).keys == keys
+            ]
+            after = [rule for rule in spec.rules if rule.on == "result" and rule.each == field.name]
+            self._fields[field.target_path] = (before, after)
+            for rule in before + after:
+                bound, found = self.writer.constant(rule, "R"), self.emit.temp("rv")
+                self.emit.line(f"{found} = []")
+                self.fused[rule] = (bound, found)
+
+    def fused_in(self, field: Field) -> tuple[list[Rule], list[Rule]]:
+        return self._fields.get(field.target_path, ([], []))
+
+    def fused_check(self, rule: Rule, data: str, index: str) -> None:
+        bound, found = self.fused[rule]
+        self.emit.line(f"# rule {rule.name!r}")
+        self.check(rule, bound, data, index, found)
 
     def write(self, rules: list[Rule], document: str) -> None:
         for rule in rules:
@@ -391,6 +480,11 @@ class _Rules:
         emit, writer = self.emit, self.writer
         emit.line(f"# rule {rule.name!r}")
         emit.line("s = 0")
+        if rule in self.fused:  # checked in its array's loop: reported here
+            bound, found = self.fused[rule]
+            writer.record(f"checked({bound}, {found})")
+            emit.line(f"if {found}: _report({found}, w)")
+            return
         bound, found = writer.constant(rule, "R"), emit.temp("rv")
         emit.line(f"{found} = []")
         if rule.each is None:
@@ -412,7 +506,8 @@ class _Rules:
             with emit.block(f"if {elements}.__class__ is list:"):
                 loop = f"for {index}, {element} in enumerate({elements}):"
                 with emit.block(loop):
-                    writer.read.step(element)
+                    plain = compile_expression(rule.check).keys is not None
+                    writer.read.element(element, plain)
                     self.check(rule, bound, element, index, found)
             with emit.block(f"elif {elements} is not None:"):
                 emit.line(f"{found}.append(_not_a_list({bound}, {elements}))")
@@ -445,6 +540,14 @@ def _plain_paths(fields: tuple[Field, ...], current: str) -> list[tuple[str, tup
             if keys is not None:
                 found.append((data, keys))
     return found
+
+
+def _order(spec: MappingSpec) -> Callable[[Any], int]:
+    """The sort key of violations: their rule's position (source rules, then result ones)."""
+    rules = [rule for rule in spec.rules if rule.on == "source"]
+    rules += [rule for rule in spec.rules if rule.on == "result"]
+    positions = {rule.name: position for position, rule in enumerate(rules)}
+    return lambda violation: positions[violation.rule]
 
 
 def _never_empty(fields: tuple[Field, ...]) -> bool:

@@ -298,6 +298,7 @@ class Emitter:
                 f"{out} = {negation}({left} == {right}) if {numbers} "
                 f"else {negation}_equals({left}, {right})"
             )
+            self.code.booleans.add(out)  # both ways give True or False
             return out
         sides = (left, right)
         checks = [f"{side}.__class__ in _NUMBERS" for side in sides if not self._number(side)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
@@ -85,6 +85,10 @@ class CompiledMapping:
         return generate(self.spec, self.registry)
 
     @cached_property
+    def _build(self) -> Callable[..., tuple[dict[str, Any], list[Violation]]]:
+        return self._program.build
+
+    @cached_property
     def _traced(self) -> Program:
         return generate(self.spec, self.registry, traced=True)
 
@@ -112,10 +116,10 @@ class CompiledMapping:
         The violations of ``warn`` rules are issued as ``FulfillmapWarning``s through
         Python's ``warnings`` (``apply_with_warnings`` returns them instead).
         """
-        result = self.apply_with_warnings(source, context, validate=validate)
-        if result.warnings:
-            _warn(result.warnings)
-        return result.body
+        body, warnings = self._run(source, context, validate)
+        if warnings:
+            _warn(warnings)
+        return body
 
     def apply_with_warnings(
         self, source: Any, context: Mapping[str, Any] | None = None, *, validate: bool = True
@@ -124,10 +128,16 @@ class CompiledMapping:
         (as ``Result.warnings``) instead of issuing them: for services that log or act on
         them. A ``MappingError`` carries the trace up to the failure (``error.trace``,
         shown by ``error.details()``), computed when first asked for."""
+        body, warnings = self._run(source, context, validate)
+        return Result(body, tuple(warnings))
+
+    def _run(
+        self, source: Any, context: Mapping[str, Any] | None, validate: bool
+    ) -> tuple[dict[str, Any], list[Violation]]:
         if source.__class__ is not dict or context.__class__ is not dict:
             context = self._check_input(source, context)
         try:
-            body, warnings = self._program.build(source, context)
+            body, warnings = self._build(source, context)
         except Stop as stop:
             error = self._error(stop)
             error.explain_with(partial(self._explain, error, source, context, validate))
@@ -138,7 +148,7 @@ class CompiledMapping:
             ) from None
         if validate:
             self._validate(body, source, context)
-        return Result(body, tuple(warnings))
+        return body, warnings
 
     #: the former name of ``apply_with_warnings``, kept for compatibility
     run = apply_with_warnings
@@ -255,6 +265,6 @@ class CompiledMapping:
         )
 
 
-def _warn(violations: tuple[Violation, ...]) -> None:
+def _warn(violations: Sequence[Violation]) -> None:
     for violation in violations:
         warnings.warn(FulfillmapWarning(violation), stacklevel=3)

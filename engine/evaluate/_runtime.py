@@ -246,8 +246,8 @@ class Loop:
 
     field: Field
     prefix: tuple[str | int, ...]  #: the source path of the array, when plain
-    index: str  #: the locals of the loop: the source index, the output list
-    out: str
+    index: str | None  #: the local of the source index; None: it is len(out), nothing skipped
+    out: str  #: the local of the output list
 
 
 class Sites:
@@ -281,10 +281,10 @@ class Sites:
             if recorder is not None:
                 recorder.failed(found.field, failure)
         if loop is not None and isinstance(failure, Failure):
-            info = self.loops[loop]
-            failure.enter(
-                list(info.prefix), frame[info.index], len(frame[info.out]), info.field.scope
-            )
+            info, index = self.loops[loop], self.loops[loop].index
+            built = len(frame[info.out])
+            source = built if index is None else frame[index]
+            failure.enter(list(info.prefix), source, built, info.field.scope)
         return failure
 
 
