@@ -188,6 +188,8 @@ def describe_error(error: ValidationError) -> str:
         return f"{_json(value)} is {limits[kind]} {_json(expected)}"
     sizes = {"minLength": ("shorter", "character"), "maxLength": ("longer", "character")}
     sizes |= {"minItems": ("shorter", "element"), "maxItems": ("longer", "element")}
+    if kind in ("minLength", "minItems") and expected == 1:
+        return f"{_json(value)} is empty"
     if kind in sizes:
         comparison, unit = sizes[kind]
         return f"{_json(value)} is {comparison} than {expected} {unit}(s)"
