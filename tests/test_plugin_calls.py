@@ -169,3 +169,62 @@ def test_engine_handle_calls_each_plugin_once(
     else:
         engine.handle(event)
     assert plugin.calls == expected_calls(source, outcome)
+
+
+# -- what plugins see and may return ----------------------------------------------------------
+
+
+class Hostile:
+    """A plugin whose field functions misbehave in the ways a careless plugin would."""
+
+    @hookimpl
+    def fulfillmap_fields(self) -> dict[str, Callable[[FieldInput], Any]]:
+        return {
+            "mutate": lambda data: data.current["items"].append(1),
+            "mutate-context": lambda data: data.context.pop("k"),
+            "a-set": lambda data: {1, 2},
+            "bytes-inside": lambda data: {"x": [b"raw"]},
+            "echo": lambda data: data.current["items"],
+        }
+
+
+@pytest.mark.parametrize(
+    ("plugin", "message"),
+    [
+        ("mutate", "plugin 'mutate' failed: AttributeError: 'ReadOnlyList' object has no "),
+        ("mutate-context", "plugin 'mutate-context' failed: AttributeError:"),
+        ("a-set", "plugin 'a-set' returned a set, which is not JSON"),
+        ("bytes-inside", "plugin 'bytes-inside' returned a bytes, which is not JSON"),
+    ],
+)
+def test_plugins_cannot_change_the_input_nor_return_what_is_not_json(
+    tmp_path: Path, plugin: str, message: str
+) -> None:
+    (tmp_path / "open.json").write_text(OPEN)
+    (tmp_path / "m.yaml").write_text(
+        "name: m\nsource: {name: s, schema: open.json}\ntarget: {name: t, schema: open.json}\n"
+        f"fields:\n  x: {{plugin: {plugin}}}\n"
+    )
+    manager = fulfillmap.plugin_manager(entry_points=False)
+    manager.register(Hostile(), name="hostile")
+    mapping = fulfillmap.load(tmp_path / "m.yaml", plugins=manager)
+    source, context = {"items": [{"n": 1}]}, {"k": "v"}
+    with pytest.raises(fulfillmap.MappingError) as caught:
+        mapping.apply(source, context)
+    assert (caught.value.plugin, caught.value.field) == (plugin, "x")
+    assert message in str(caught.value)
+    assert (source, context) == ({"items": [{"n": 1}]}, {"k": "v"})
+
+
+def test_a_plugin_may_return_what_it_was_shown(tmp_path: Path) -> None:
+    (tmp_path / "open.json").write_text(OPEN)
+    (tmp_path / "m.yaml").write_text(
+        "name: m\nsource: {name: s, schema: open.json}\ntarget: {name: t, schema: open.json}\n"
+        "fields:\n  x: {plugin: echo}\n"
+    )
+    manager = fulfillmap.plugin_manager(entry_points=False)
+    manager.register(Hostile(), name="hostile")
+    source = {"items": [{"n": 1, "gone": None}]}
+    body = fulfillmap.load(tmp_path / "m.yaml", plugins=manager).apply(source)
+    assert body == {"x": [{"n": 1}]}
+    assert body["x"][0] is not source["items"][0]

@@ -36,6 +36,7 @@ from fulfillmap.language._spec import (
     Nested,
     Rule,
     Scope,
+    walk_fields,
 )
 from fulfillmap.plugins._registry import Registry
 from fulfillmap.plugins.hookspecs import FieldInput
@@ -51,6 +52,7 @@ _RUNTIME: dict[str, Any] = {
     "_required": runtime.required,
     "_plugin": runtime.call_plugin,
     "_FieldInput": FieldInput,
+    "_read_only": runtime.read_only,
     "_PLAIN": frozenset({str, int, float, bool}),
     "_Absent": runtime.Absent,
     "_NotAList": runtime.NotAList,
@@ -126,6 +128,8 @@ class _Writer:
         emit.line("s = 0")
         emit.line("w = []")
         emit.dicts.update(("root", "context"))
+        if any(isinstance(field.kind, Computed) for field in walk_fields(spec.fields)):
+            emit.line("rr, rc = _read_only(root), _read_only(context)")  # what plugins see
         with emit.block("try:"):
             paths = _plain_paths(spec.fields, "root") + _rule_paths(spec.rules, "root")
             self.read.hoist(_shared_prefixes(paths))
@@ -252,7 +256,8 @@ class _Writer:
         args = emit.constant(dict(kind.args), "args")
         name, path = emit.constant(kind.plugin, "name"), emit.constant(field.target_path, "path")
         emit.line(f"s = {site}")
-        call = f"_FieldInput(root, {current}, context, {args}, {path})"
+        view = {"root": "rr"}.get(current, f"_read_only({current})")
+        call = f"_FieldInput(rr, {view}, rc, {args}, {path})"
         emit.line(f"{out} = _plugin({function}, {name}, {call})")
         return out
 

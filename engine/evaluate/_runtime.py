@@ -12,7 +12,7 @@ that ``Failure`` (or a rule's ``RuleFailed``) into a ``MappingError``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -70,7 +70,8 @@ _JSON_SCALARS: frozenset[str] = frozenset({"str", "int", "float", "bool", "NoneT
 def copy_value(value: Any) -> Any:
     """A deep copy of a JSON value with every null-valued key dropped, at any depth.
 
-    Tuples (which a plugin may return) become lists, as JSON has only arrays."""
+    Tuples (which a plugin may return) become lists, as JSON has only arrays; the read-only
+    views plugins are given become what they show."""
     if isinstance(value, dict):
         return {
             key: item if item.__class__ in SCALARS else copy_value(item)
@@ -79,6 +80,66 @@ def copy_value(value: Any) -> Any:
         }
     if isinstance(value, list | tuple):
         return [item if item.__class__ in SCALARS else copy_value(item) for item in value]
+    if isinstance(value, ReadOnlyDict | ReadOnlyList):
+        return copy_value(value._data)
+    return value
+
+
+# -- what plugins see: read-only views of the input and the context --------------------------
+
+
+class ReadOnlyDict(Mapping[str, Any]):
+    """A read-only view of a JSON object, whose objects and arrays are read-only views too:
+    a plugin cannot change the input or the context (``isinstance(view, Mapping)`` holds)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+
+    def __getitem__(self, key: str) -> Any:
+        return read_only(self._data[key])
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return read_only(self._data.get(key, default))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def __repr__(self) -> str:
+        return f"ReadOnlyDict({self._data!r})"
+
+
+class ReadOnlyList(Sequence[Any]):
+    """A read-only view of a JSON array (``isinstance(view, Sequence)`` holds)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: list[Any]) -> None:
+        self._data = data
+
+    def __getitem__(self, index: Any) -> Any:
+        return read_only(self._data[index])
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"ReadOnlyList({self._data!r})"
+
+
+def read_only(value: Any) -> Any:
+    """``value`` as a plugin may see it: objects and arrays as read-only views."""
+    if value.__class__ is dict:
+        return ReadOnlyDict(value)
+    if value.__class__ is list:
+        return ReadOnlyList(value)
     return value
 
 
@@ -143,8 +204,8 @@ def required(value: Any) -> Any:
 
 
 def call_plugin(function: FieldFunction, name: str, data: FieldInput) -> Any:
-    """A plugin's field function, called once; its result checked to be a JSON value and
-    copied (without nulls)."""
+    """A plugin's field function, called once (``data`` holds read-only views); its result
+    checked to be a JSON value and copied (without nulls)."""
     try:
         value = function(data)
     except Exception as exc:
@@ -168,7 +229,7 @@ def _not_json(value: Any, depth: int = 0) -> str:
     """What in ``value`` is not a JSON value (``a set``), or ""."""
     if depth > 200:
         return "a value nested too deeply"
-    if isinstance(value, dict):
+    if isinstance(value, dict | ReadOnlyDict):
         for key, item in value.items():
             if not isinstance(key, str):
                 return f"an object key {type(key).__name__}"
@@ -176,7 +237,7 @@ def _not_json(value: Any, depth: int = 0) -> str:
             if found:
                 return found
         return ""
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple | ReadOnlyList):
         return next((found for item in value if (found := _not_json(item, depth + 1))), "")
     if type(value).__name__ in _JSON_SCALARS:
         return ""
