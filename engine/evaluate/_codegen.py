@@ -18,6 +18,7 @@ from __future__ import annotations
 import linecache
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import jmespath.functions
@@ -50,7 +51,6 @@ _RUNTIME: dict[str, Any] = {
     "_step": runtime.step,
     "_copy": runtime.copy_value,
     "_required": runtime.required,
-    "_plugin": runtime.call_plugin,
     "_FieldInput": FieldInput,
     "_read_only": runtime.read_only,
     "_PLAIN": frozenset({str, int, float, bool}),
@@ -73,11 +73,23 @@ class Program:
     source: str
 
 
-def generate(spec: MappingSpec, registry: Registry, *, traced: bool = False) -> Program:
+def generate(
+    spec: MappingSpec,
+    registry: Registry,
+    *,
+    traced: bool = False,
+    max_values: int = runtime.MAX_VALUES,
+) -> Program:
     """The generated function of ``spec``: ``build(root, context)``, or with ``traced``,
-    ``build(root, context, rec)`` that also reports every step to ``rec``."""
+    ``build(root, context, rec)`` that also reports every step to ``rec``. A field whose
+    expression or plugin gives more than ``max_values`` values fails."""
     check_depth(spec)
     writer = _Writer(registry, traced)
+    writer.emit.namespace.update(
+        _plugin=partial(runtime.call_plugin, max_values),
+        _copy_b=partial(runtime.copy_bounded, max_values),
+        _required_b=partial(runtime.required_bounded, max_values),
+    )
     writer.function(spec)
     variant = " (traced)" if traced else ""
     filename = f"<fulfillmap mapping {spec.name!r}{variant}>"
@@ -198,6 +210,11 @@ class _Writer:
             emit.line(f"{out}[{key}] = {value}")
             return
         built = isinstance(kind, Nested | Computed)  # already fresh: no copy
+        # a JMESPath expression's value may share parts: its copy is bounded
+        bounded = isinstance(kind, From) and any(
+            compile_expression(text).keys is None for text in kind.expressions
+        )
+        copy, require = ("_copy_b", "_required_b") if bounded else ("_copy", "_required")
         if isinstance(kind, Nested) and kind.each is None:
             if _never_empty(kind.fields):
                 emit.line(f"{out}[{key}] = {value}")
@@ -211,7 +228,7 @@ class _Writer:
             if built:
                 emit.line(f"if {absent}: raise _Absent")
             else:
-                emit.line(f"if {value}.__class__ not in _PLAIN: {value} = _required({value})")
+                emit.line(f"if {value}.__class__ not in _PLAIN: {value} = {require}({value})")
             emit.line(f"{out}[{key}] = {value}")
         elif field.has_default:
             default = self.constant(field.default)
@@ -220,13 +237,13 @@ class _Writer:
                     emit.line(f"{value} = {default}")
             else:
                 with emit.block(f"if {value}.__class__ not in _PLAIN:"):
-                    emit.line(f"{value} = {default} if {value} is None else _copy({value})")
+                    emit.line(f"{value} = {default} if {value} is None else {copy}({value})")
             emit.line(f"{out}[{key}] = {value}")
         elif built:
             emit.line(f"if not ({absent}): {out}[{key}] = {value}")
         else:
             emit.line(f"if {value}.__class__ in _PLAIN: {out}[{key}] = {value}")
-            emit.line(f"elif {value} is not None: {out}[{key}] = _copy({value})")
+            emit.line(f"elif {value} is not None: {out}[{key}] = {copy}({value})")
 
     def constant(self, value: Any, hint: str = "K") -> str:
         """An expression giving ``value``: containers are copied each time, fields and

@@ -18,7 +18,7 @@ import pluggy
 from fulfillmap.errors import FulfillmapWarning, MappingError
 from fulfillmap.evaluate._codegen import Program, check_depth, generate
 from fulfillmap.evaluate._rules import Violation
-from fulfillmap.evaluate._runtime import Failure, RuleFailed, Stop
+from fulfillmap.evaluate._runtime import MAX_VALUES, Failure, RuleFailed, Stop
 from fulfillmap.evaluate._target import TargetCheck
 from fulfillmap.language._checks import validate_document
 from fulfillmap.language._expressions import type_name
@@ -40,12 +40,18 @@ _MAX_ERRORS = 10
 
 
 def load(
-    name_or_path: str | Path, *, plugins: pluggy.PluginManager | None = None
+    name_or_path: str | Path,
+    *,
+    plugins: pluggy.PluginManager | None = None,
+    max_values: int = MAX_VALUES,
 ) -> CompiledMapping:
     """Load, validate and compile a mapping: a shipped one by name, or a YAML file by path.
 
     ``plugins`` is the plugin manager to take computed fields and functions from (default:
-    every installed plugin). Raises ``SpecError`` listing every problem of an invalid file.
+    every installed plugin). ``max_values`` bounds what one field may produce from a JMESPath
+    expression or a plugin (values counted as copied: an expression such as ``[a, a]``
+    nested 20 times shares its parts, and would copy into millions). Raises ``SpecError``
+    listing every problem of an invalid file.
     """
     source = find_mapping(name_or_path)
     document = parse_yaml(source.text, source.file, source.directory)
@@ -53,7 +59,7 @@ def load(
     schemas = validate_document(document, registry)
     spec = build_spec(document)
     check_depth(spec)
-    return CompiledMapping(spec, schemas.source, schemas.target, registry)
+    return CompiledMapping(spec, schemas.source, schemas.target, registry, max_values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +85,11 @@ class CompiledMapping:
     source_schema: Mapping[str, Any] = field(repr=False)
     target_schema: Mapping[str, Any] = field(repr=False)
     registry: Registry = field(repr=False)
+    max_values: int = field(default=MAX_VALUES, repr=False)
 
     @cached_property
     def _program(self) -> Program:
-        return generate(self.spec, self.registry)
+        return generate(self.spec, self.registry, max_values=self.max_values)
 
     @cached_property
     def _build(self) -> Callable[..., tuple[dict[str, Any], list[Violation]]]:
@@ -90,7 +97,7 @@ class CompiledMapping:
 
     @cached_property
     def _traced(self) -> Program:
-        return generate(self.spec, self.registry, traced=True)
+        return generate(self.spec, self.registry, traced=True, max_values=self.max_values)
 
     @cached_property
     def _target(self) -> TargetCheck:

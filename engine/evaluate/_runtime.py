@@ -38,6 +38,7 @@ class Recording(Protocol):
 
 
 __all__ = [
+    "MAX_VALUES",
     "SCALARS",
     "Absent",
     "Failure",
@@ -48,9 +49,11 @@ __all__ = [
     "Site",
     "Sites",
     "Stop",
+    "TooLarge",
     "WrongStep",
     "broken",
     "call_plugin",
+    "copy_bounded",
     "copy_value",
     "each_broken",
     "explain_absent",
@@ -83,6 +86,44 @@ def copy_value(value: Any) -> Any:
     if isinstance(value, ReadOnlyDict | ReadOnlyList):
         return copy_value(value._data)
     return value
+
+
+#: the most values (objects, arrays and scalars, counted as they would be copied) one field
+#: may produce from a JMESPath expression or a plugin (``load(..., max_values=...)``)
+MAX_VALUES = 1_000_000
+
+
+class TooLarge(Exception):
+    """A value to copy into the output holds more values than allowed."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the value is too large: more than {limit:,} values (max_values)")
+        self.limit = limit
+
+
+def copy_bounded(limit: int, value: Any) -> Any:
+    """``copy_value``, for values an expression or a plugin built (which may share parts, so
+    that the copy would grow exponentially): ``TooLarge`` past ``limit`` values."""
+    if value.__class__ in SCALARS:
+        return value
+    budget, stack = limit, [value]
+    while stack:
+        item = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise TooLarge(limit)
+        if isinstance(item, dict | ReadOnlyDict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple | ReadOnlyList):
+            stack.extend(item)
+    return copy_value(value)
+
+
+def required_bounded(limit: int, value: Any) -> Any:
+    """``required``, with ``copy_bounded``."""
+    if value is None:
+        raise Absent
+    return copy_bounded(limit, value)
 
 
 # -- what plugins see: read-only views of the input and the context --------------------------
@@ -203,9 +244,9 @@ def required(value: Any) -> Any:
     return copy_value(value)
 
 
-def call_plugin(function: FieldFunction, name: str, data: FieldInput) -> Any:
+def call_plugin(limit: int, function: FieldFunction, name: str, data: FieldInput) -> Any:
     """A plugin's field function, called once (``data`` holds read-only views); its result
-    checked to be a JSON value and copied (without nulls)."""
+    checked to be a JSON value of at most ``limit`` values, and copied (without nulls)."""
     try:
         value = function(data)
     except Exception as exc:
@@ -215,7 +256,10 @@ def call_plugin(function: FieldFunction, name: str, data: FieldInput) -> Any:
     problem = _not_json(value)
     if problem:
         raise PluginFailed(name, f"plugin '{name}' returned {problem}, which is not JSON")
-    return copy_value(value)
+    try:
+        return copy_bounded(limit, value)
+    except TooLarge as exc:
+        raise PluginFailed(name, f"plugin '{name}' returned {exc}") from None
 
 
 def _exception(exc: Exception) -> str:
@@ -355,6 +399,8 @@ def _explain(exc: Exception, site: Site, data: Any) -> Failure:
         return explain_absent(field, data)
     if isinstance(exc, PluginFailed):
         return Failure(exc.reason, field, plugin=exc.plugin)
+    if isinstance(exc, TooLarge):
+        return Failure(str(exc), field, expression=text)
     if isinstance(exc, NotAList):
         reason = f"wrong type: expected an array, got {type_name(exc.value)}"
         keys = compile_expression(text or "").keys if text else None
