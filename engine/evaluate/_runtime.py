@@ -301,7 +301,7 @@ class Failure(Stop):
         field: Field,
         *,
         expression: str | None = None,
-        data_path: list[str | int] | None = None,
+        data_path: Sequence[str | int] | None = None,
         plugin: str | None = None,
         relative: bool = False,
     ) -> None:
@@ -423,34 +423,45 @@ def _explain(exc: Exception, site: Site, data: Any) -> Failure:
 
 
 def explain_absent(field: Field, data: Any) -> Failure:
-    """Why a required field has no value (the one place absence is worded for errors)."""
-    kind = field.kind
+    """Why a required field has no value, as an error (``required value is absent: ...``)."""
+    kind, what = field.kind, "value"
+    if isinstance(kind, Nested):
+        what = "object" if kind.each is None else "array"
+    reason = f"required {what} is absent: {why_absent(field, data)}"
     if isinstance(kind, From):
-        return _explain_from(field, kind, data)
-    if isinstance(kind, Computed):
-        return Failure("required value is absent: the plugin gave none", field, plugin=kind.plugin)
+        reads = [read_paths(compile_expression(text)) for text in kind.expressions]
+        path = next((list(paths[0]) for paths in reads if len(paths) == 1), [])
+        return Failure(reason, field, expression=", ".join(kind.expressions), data_path=path)
     if isinstance(kind, Nested) and kind.each is not None:
-        reason = "required array is absent (its source is missing or null)"
         return Failure(reason, field, expression=kind.each)
-    return Failure("required object is absent: none of its fields has a value", field)
+    plugin = kind.plugin if isinstance(kind, Computed) else None
+    return Failure(reason, field, plugin=plugin)
 
 
-def _explain_from(field: Field, kind: From, data: Any) -> Failure:
-    states: list[str] = []
-    path: list[str | int] = []
+def why_absent(field: Field, data: Any) -> str:
+    """Why ``field`` found no value in ``data``: the one wording, for errors and traces
+    (``shipTo.name is missing, billTo.name is null``)."""
+    kind = field.kind
+    if isinstance(kind, Computed):
+        return f"plugin '{kind.plugin}' gave no value"
+    if isinstance(kind, Nested):
+        if kind.each is None:
+            return "none of its fields has a value"
+        return f"`{kind.each}` is missing or null"
+    if not isinstance(kind, From):
+        return "it has no value"
+    states = []
     for text in kind.expressions:
         reads = read_paths(compile_expression(text))
-        if len(reads) != 1:
-            states.append(f"`{text}` is null or missing")
-            continue
-        keys = reads[0]
-        path = path or list(keys)
-        state = found(keys, data)
-        states.append(f"{'.'.join(keys)} is {state}" if state != "value" else f"`{text}` is null")
-    reason = f"required value is absent: {', '.join(states)}"
+        state = found(reads[0], data) if len(reads) == 1 else "null or missing"
+        if len(reads) == 1 and state != "value":
+            states.append(f"{'.'.join(reads[0])} is {state}")
+        else:
+            states.append(f"`{text}` is {'null' if state == 'value' else state}")
+    reason = ", ".join(states)
     if data is None:
         reason += " (the object it is read from is itself null)"
-    return Failure(reason, field, expression=", ".join(kind.expressions), data_path=path)
+    return reason
 
 
 def found(keys: tuple[str, ...], data: Any) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import jmespath
-from fulfillmap.evaluate._runtime import found
+from fulfillmap.evaluate._runtime import found, why_absent
 from fulfillmap.language._expressions import MISSING, compile_expression, read_paths
 from fulfillmap.language._spec import Computed, Constant, Field, From, Nested, Scope
 from fulfillmap.paths import format_path, truncate
@@ -204,7 +204,7 @@ class Recorder:
         attempts = self._attempts(field, data) if isinstance(kind, From) else ()
         plugin = kind.plugin if isinstance(kind, Computed) else None
         if value is MISSING:
-            reason = _absent_reason(kind, attempts)
+            reason = f"absent: {why_absent(field, data)}"
             return FieldStep(
                 field, target, "omitted", attempts=attempts, plugin=plugin, reason=reason
             )
@@ -265,13 +265,3 @@ def _expression(kind: Any, fired: int | None) -> str | None:
     if isinstance(kind, Nested):
         return kind.each
     return None
-
-
-def _absent_reason(kind: Any, attempts: tuple[Attempt, ...]) -> str:
-    if isinstance(kind, From):
-        return "absent: " + ", ".join(f"{a.expression} is {a.found}" for a in attempts)
-    if isinstance(kind, Computed):
-        return f"absent: plugin '{kind.plugin}' gave no value"
-    if isinstance(kind, Nested) and kind.each is not None:
-        return f"absent: `{kind.each}` is missing or null"
-    return "absent: none of its fields has a value"
