@@ -17,7 +17,7 @@ from typing import Any
 
 from fulfillmap.errors import Problem
 from fulfillmap.evaluate._mapping import CompiledMapping
-from fulfillmap.language._checks import resolve_local
+from fulfillmap.language._checks import field_schema, resolve_local
 from fulfillmap.language._expressions import compile_expression, read_paths
 from fulfillmap.language._loader import format_path
 from fulfillmap.language._schemas import describe_error
@@ -78,9 +78,7 @@ def _target_problems(
         yield from _value_problems(field, child, root)
         kind = field.kind
         if isinstance(kind, Nested):
-            child = resolve_local(child, root)
-            if kind.each is not None:
-                child = child.get("items", {})
+            child = field_schema(schema, root, field.name, array=kind.each is not None)
             prefix = f"{field.target_path}[]." if kind.each is not None else f"{field.target_path}."
             yield from _target_problems(kind.fields, child, root, field.location, prefix)
 
