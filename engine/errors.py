@@ -88,8 +88,8 @@ class MappingError(FulfillmapError):
     - ``rule``: the rule that failed, if any;
     - ``reason``: the bare reason, without the location details;
     - ``trace``: the field steps up to the failure (``FieldStep``), recorded on first access
-      by running the mapping's tracing variant on the same input (never on success);
-      empty when not recorded;
+      by running the mapping's tracing variant on the same input (never on success; so do
+      not change the input before reading it); empty when not recorded;
     - ``data``: a truncated view of the input at ``data_path`` (``items[1]: {...}``), or "".
 
     ``str(error)`` is one paragraph, for logs; ``details()`` adds the trace.

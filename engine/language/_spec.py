@@ -1,6 +1,6 @@
 """The mapping's syntax tree: frozen dataclasses built once from a validated document.
 
-Nothing here evaluates anything; ``compiler`` turns these nodes into a runnable mapping.
+Nothing here evaluates anything; ``evaluate._codegen`` turns these nodes into a Python function.
 """
 
 from __future__ import annotations
