@@ -13,7 +13,7 @@ from typing import Any
 import fulfillmap
 import pluggy
 import pytest
-from fulfillmap.plugins import FieldInput, hookimpl
+from fulfillmap.plugins import FieldInput, JMESPathFunction, hookimpl
 from fulfillmap.tooling._testing import Session, load_cases
 
 MAPPING = """\
@@ -228,3 +228,38 @@ def test_a_plugin_may_return_what_it_was_shown(tmp_path: Path) -> None:
     body = fulfillmap.load(tmp_path / "m.yaml", plugins=manager).apply(source)
     assert body == {"x": [{"n": 1}]}
     assert body["x"][0] is not source["items"][0]
+
+
+class Tally:
+    """A plugin JMESPath function that counts its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    @hookimpl
+    def fulfillmap_functions(self) -> list[JMESPathFunction]:
+        return [JMESPathFunction("tally", self.tally, (("any",),))]
+
+    def tally(self, value: Any) -> Any:
+        self.calls += 1
+        return value
+
+
+@pytest.mark.parametrize("way", sorted(RUNS))
+def test_trace_does_not_evaluate_an_expression_again(tmp_path: Path, way: str) -> None:
+    """The trace's attempts (which fallback fired) come from the generated code's values."""
+    (tmp_path / "open.json").write_text(OPEN)
+    (tmp_path / "m.yaml").write_text(
+        "name: m\nsource: {name: s, schema: open.json}\ntarget: {name: t, schema: open.json}\n"
+        "fields:\n  x: {from: ['tally(a)', 'tally(b)', c]}\n"
+    )
+    plugin = Tally()
+    manager = fulfillmap.plugin_manager(entry_points=False)
+    manager.register(plugin, name="tally")
+    mapping = fulfillmap.load(tmp_path / "m.yaml", plugins=manager)
+    RUNS[way](mapping, {"b": 2, "c": 3})
+    assert plugin.calls == 2
+    trace = mapping.trace({"b": 2, "c": 3})
+    (step,) = trace.steps
+    assert [a.found for a in step.attempts] == ["null or missing", "value", "not reached"]
+    assert (step.fallback, step.value) == (1, 2)

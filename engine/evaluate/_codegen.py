@@ -262,9 +262,11 @@ class _Writer:
             self.site(Site(field, data, text))
             if position == 0:
                 self.read.value(text, data, out)
+                self.record(f"tried({position}, {out})")
                 continue
             with self.emit.block(f"if {out} is None:"):
                 self.read.value(text, data, out)
+                self.record(f"tried({position}, {out})")
         return out
 
     def computed(self, field: Field, kind: Computed, current: str, site: int) -> str:

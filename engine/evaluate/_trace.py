@@ -137,6 +137,8 @@ class Recorder:
         self.rules: list[RuleCheck] = []
         self._frames: list[tuple[list[str | int], int, Scope]] = []
         self._raw: tuple[Field, Any, Any] | None = None
+        #: the values the current field's ``from`` expressions gave, by position
+        self._tried: dict[int, Any] = {}
 
     # -- called by the traced variant of the generated function -------------------------
 
@@ -167,6 +169,10 @@ class Recorder:
             )
         )
 
+    def tried(self, position: int, value: Any) -> None:
+        """The ``from`` expression at ``position`` gave ``value`` (None: null or missing)."""
+        self._tried[position] = value
+
     def raw(self, field: Field, data: Any, value: Any) -> None:
         """The field's value before its absence policy (default, required) applied: None
         (or an empty nested object) is absent."""
@@ -181,6 +187,7 @@ class Recorder:
         self._raw = None
         data, found = (raw[1], raw[2]) if raw else (None, value)
         self.steps.append(self._step(field, data, found, value))
+        self._tried = {}
 
     def failed(self, field: Field, failure: Exception) -> None:
         if getattr(failure, "traced", False):
@@ -196,6 +203,7 @@ class Recorder:
         self.steps.append(
             FieldStep(field, target, "failed", attempts=attempts, plugin=plugin, reason=reason)
         )
+        self._tried = {}
 
     # -- building steps -----------------------------------------------------------------
 
@@ -225,27 +233,24 @@ class Recorder:
         return FieldStep(field, target, "value", value, expression, fired, attempts, plugin)
 
     def _attempts(self, field: Field, data: Any) -> tuple[Attempt, ...]:
+        """What each ``from`` expression gave, as the generated code evaluated it (nothing is
+        evaluated again here: plain paths are only looked at, to tell missing from null)."""
         assert isinstance(field.kind, From)
         prefix = self._source_prefix(field.scope)
         attempts: list[Attempt] = []
-        reached = True
-        for text in field.kind.expressions:
-            reads = read_paths(compile_expression(text))
-            shown = tuple(format_path([*prefix, *keys]) for keys in reads)
-            found = self._found(text, data) if reached else "not reached"
-            attempts.append(Attempt(text, shown, found))
-            reached = reached and found != "value"
+        for position, text in enumerate(field.kind.expressions):
+            expression = compile_expression(text)
+            shown = tuple(format_path([*prefix, *keys]) for keys in read_paths(expression))
+            if position not in self._tried:
+                state = "not reached"
+            elif self._tried[position] is not None:
+                state = "value"
+            elif expression.keys is not None:
+                state = found(expression.keys, data)
+            else:
+                state = "null or missing"
+            attempts.append(Attempt(text, shown, state))
         return tuple(attempts)
-
-    def _found(self, text: str, data: Any) -> str:
-        expression = compile_expression(text)
-        if expression.keys is not None:
-            return found(expression.keys, data)
-        try:
-            value = expression.search(data, self.options)
-        except Exception:
-            return "an error"
-        return "value" if value is not None else "null or missing"
 
     def _source_prefix(self, scope: Scope) -> list[str | int]:
         """The path of what a field of ``scope`` reads, in the loops entered so far."""
