@@ -20,6 +20,7 @@ from fulfillmap.language._expressions import compile_expression, function_calls
 from fulfillmap.language._loader import Document, SpecPath, format_path
 from fulfillmap.language._resources import PACKAGED_PREFIX, language_schema, read_schema
 from fulfillmap.language._schemas import SchemaValidator
+from fulfillmap.paths import truncate
 from fulfillmap.plugins._registry import Registry
 
 if TYPE_CHECKING:
@@ -130,8 +131,7 @@ def _expected(error: ValidationError) -> str:
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return truncate(value, 40)
 
 
 def _suggest(word: str, choices: list[str]) -> str:

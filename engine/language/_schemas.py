@@ -197,8 +197,7 @@ def describe_error(error: ValidationError) -> str:
         return f"{_json(value)} does not match the pattern {_json(expected)}"
     if kind == "format":
         return f"{_json(value)} is not a valid {expected}"
-    message = error.message
-    return message if len(message) <= 160 else message[:157] + "..."
+    return f"{_json(value)} does not satisfy the schema's '{kind}'"
 
 
 def _json(value: Any) -> str:
