@@ -142,7 +142,10 @@ class ReadOnlyDict(Mapping[str, Any]):
         return read_only(self._data[key])
 
     def get(self, key: str, default: Any = None) -> Any:
-        return read_only(self._data.get(key, default))
+        value = self._data.get(key, default)  # read_only(value), inline: plugins call it most
+        if value.__class__ is dict:
+            return ReadOnlyDict(value)
+        return ReadOnlyList(value) if value.__class__ is list else value
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)
