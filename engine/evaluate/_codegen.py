@@ -51,7 +51,7 @@ _RUNTIME: dict[str, Any] = {
     "_step": runtime.step,
     "_copy": runtime.copy_value,
     "_required": runtime.required,
-    "_FieldInput": FieldInput,
+    "_FieldInput": partial(tuple.__new__, FieldInput),  # FieldInput(...) without its Python __new__
     "_read_only": runtime.read_only,
     "_PLAIN": frozenset({str, int, float, bool}),
     "_Absent": runtime.Absent,
@@ -276,7 +276,7 @@ class _Writer:
         name, path = emit.constant(kind.plugin, "name"), emit.constant(field.target_path, "path")
         emit.line(f"s = {site}")
         view = {"root": "rr"}.get(current, f"_read_only({current})")
-        call = f"_FieldInput(rr, {view}, rc, {args}, {path})"
+        call = f"_FieldInput((rr, {view}, rc, {args}, {path}))"
         emit.line(f"{out} = _plugin({function}, {name}, {call})")
         return out
 
