@@ -42,6 +42,9 @@ class Registry:
     functions: Mapping[str, JMESPathFunction]
     owners: Mapping[str, str] = field(repr=False)
     options: jmespath.Options = field(repr=False, compare=False)
+    #: the modules that implement the hooks and define the functions (the compiled-mapping
+    #: cache keys on their files)
+    modules: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def function_names(self) -> frozenset[str]:
@@ -71,13 +74,17 @@ def registry_for(manager: pluggy.PluginManager) -> Registry:
     fields: dict[str, FieldFunction] = {}
     functions: dict[str, JMESPathFunction] = {}
     owners: dict[str, str] = {}
+    modules: set[str] = set()
     for impl in manager.hook.fulfillmap_fields.get_hookimpls():
         provided = cast("Mapping[str, FieldFunction]", impl.function())
+        modules.add(impl.function.__module__)
         for name, function in provided.items():
             _claim(owners, f"field '{name}'", impl.plugin_name)
             fields[name] = function
+            modules.add(getattr(function, "__module__", None) or "")
     for impl in manager.hook.fulfillmap_functions.get_hookimpls():
         declared = cast("Sequence[JMESPathFunction]", impl.function())
+        modules.add(impl.function.__module__)
         for jmes in declared:
             if jmes.name in jmespath.functions.Functions.FUNCTION_TABLE:
                 raise FulfillmapError(
@@ -86,11 +93,13 @@ def registry_for(manager: pluggy.PluginManager) -> Registry:
                 )
             _claim(owners, f"function {jmes.name}()", impl.plugin_name)
             functions[jmes.name] = jmes
+            modules.add(getattr(jmes.function, "__module__", None) or "")
     return Registry(
         fields=MappingProxyType(fields),
         functions=MappingProxyType(functions),
         owners=MappingProxyType(owners),
-        options=jmespath.Options(custom_functions=_function_table(functions.values())),
+        options=jmespath.Options(custom_functions=_function_table(tuple(functions.values()))),
+        modules=tuple(sorted(modules - {""})),
     )
 
 
@@ -105,7 +114,14 @@ class _Functions(jmespath.functions.Functions):
 
     Integrators parse amounts with ``parse_float=Decimal`` (G3); jmespath's type checks know
     only ``int`` and ``float``, so ``sum()`` over Decimal counters would be a type error.
+    A table with the plugins' functions pickles as the functions it was made from (the
+    compiled-mapping cache stores it so), each function by its module and name.
     """
+
+    declared: tuple[JMESPathFunction, ...] = ()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_function_table, (self.declared,))
 
     def _get_allowed_pytypes(self, types: Any) -> tuple[list[str], list[Any]]:
         allowed, subtypes = cast("Any", super())._get_allowed_pytypes(types)
@@ -125,9 +141,12 @@ def _with_decimal(names: Any) -> list[str]:
     return [*names, "Decimal"] if "float" in names else list(names)
 
 
-def _function_table(functions: Any) -> jmespath.functions.Functions:
-    """A jmespath ``Functions`` instance that also knows the plugins' functions."""
-    methods = {f"_func_{function.name}": _method(function) for function in functions}
+@functools.cache
+def _function_table(functions: tuple[JMESPathFunction, ...]) -> jmespath.functions.Functions:
+    """A jmespath ``Functions`` instance that also knows the plugins' functions (one per
+    set of functions: the compiled mappings loaded from the cache share it)."""
+    methods: dict[str, Any] = {f"_func_{f.name}": _method(f) for f in functions}
+    methods["declared"] = functions
     cls = type("PluginFunctions", (_Functions,), methods)
     return cast("jmespath.functions.Functions", cls())
 

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +35,15 @@ EXAMPLES_DIR = REPO / "examples"
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 SPEC_RELATIVE = Path("shared") / "reference" / "digital-river-openapi.json"
 SCHEMA_ID_BASE = "https://fulfillmap.dev/schemas/"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every load in the tests (and in the commands they run) goes through a compiled-mapping
+    cache of their own, never the user's: the cache is exercised by the whole suite."""
+    if os.environ.get("FULFILLMAP_CACHE_DIR") is None:
+        folder = tempfile.mkdtemp(prefix="fulfillmap-test-cache-")
+        os.environ["FULFILLMAP_CACHE_DIR"] = folder
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 @dataclass(frozen=True)

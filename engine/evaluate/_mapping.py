@@ -1,38 +1,37 @@
 """Stage 4, apply: the compiled mapping, and ``load`` which runs the whole pipeline.
 
 load(name or path) -> parse_yaml -> validate_document -> build_spec -> CompiledMapping,
-which generates its Python function (``_codegen``) on first use.
+which generates its Python function (``_codegen``) on first use; or, when the compiled-mapping
+cache (``_cache``) holds it unchanged, the cached mapping and its function, without importing
+YAML, the checks, the plugin registry or the generator.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pluggy
 from fulfillmap.errors import FulfillmapWarning, MappingError
-from fulfillmap.evaluate._codegen import Program, check_depth, generate
+from fulfillmap.evaluate import _cache
 from fulfillmap.evaluate._rules import Violation
-from fulfillmap.evaluate._runtime import MAX_VALUES, Failure, RuleFailed, Stop
+from fulfillmap.evaluate._runtime import MAX_VALUES, Failure, Program, RuleFailed, Stop
 from fulfillmap.evaluate._target import TargetCheck
-from fulfillmap.language._checks import validate_document
 from fulfillmap.language._expressions import type_name
-from fulfillmap.language._loader import parse_yaml
-from fulfillmap.language._resources import find_mapping
-from fulfillmap.language._spec import (
-    MappingSpec,
-    build_spec,
-)
 from fulfillmap.paths import excerpt, format_path
-from fulfillmap.plugins._registry import Registry, default_registry, registry_for
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pluggy
     from fulfillmap.evaluate._trace import Recorder, Trace
+    from fulfillmap.language._spec import MappingSpec
+    from fulfillmap.plugins._registry import Registry
 
 __all__ = ["CompiledMapping", "Result", "load"]
 
@@ -52,14 +51,66 @@ def load(
     expression or a plugin (values counted as copied: an expression such as ``[a, a]``
     nested 20 times shares its parts, and would copy into millions). Raises ``SpecError``
     listing every problem of an invalid file.
+
+    With the installed plugins (no ``plugins``), the compiled mapping is cached (see
+    ``_cache``): a later process loads it from there while nothing it was built from changed.
     """
-    source = find_mapping(name_or_path)
-    document = parse_yaml(source.text, source.file, source.directory)
-    registry = default_registry() if plugins is None else registry_for(plugins)
-    schemas = validate_document(document, registry)
+    key = _cache.key(name_or_path, max_values) if plugins is None else None
+    cached = _cache.read(key) if key is not None else None
+    if cached is not None:
+        return CompiledMapping(
+            cached.spec,
+            cached.source_schema,
+            cached.target_schema,
+            None,
+            max_values,
+            cached.program,
+        )
+    return _load(name_or_path, plugins, max_values, key)
+
+
+def _load(
+    name_or_path: str | Path,
+    plugins: pluggy.PluginManager | None,
+    max_values: int,
+    key: _cache.Key | None,
+) -> CompiledMapping:
+    """The full load; with a ``key``, the mapping is compiled now and cached."""
+    from fulfillmap.evaluate._codegen import check_depth
+    from fulfillmap.language._checks import validate_document
+    from fulfillmap.language._loader import parse_yaml
+    from fulfillmap.language._resources import find_mapping, recording
+    from fulfillmap.language._spec import build_spec
+    from fulfillmap.plugins._registry import default_registry, registry_for
+
+    with recording() as files:
+        source = find_mapping(name_or_path)
+        document = parse_yaml(source.text, source.file, source.directory)
+        registry = default_registry() if plugins is None else registry_for(plugins)
+        schemas = validate_document(document, registry)
     spec = build_spec(document)
     check_depth(spec)
-    return CompiledMapping(spec, schemas.source, schemas.target, registry, max_values)
+    mapping = CompiledMapping(spec, schemas.source, schemas.target, registry, max_values)
+    if key is not None:
+        entry = _cache.Entry(spec, schemas.source, schemas.target, mapping._program)
+        _cache.write(key, entry, {**files, **_plugin_files(registry)})
+    return mapping
+
+
+def _plugin_files(registry: Registry) -> dict[str, str]:
+    """The source of the plugins' modules (path -> text), which the cache also keys on."""
+    files: dict[str, str] = {}
+    for name in registry.modules:
+        path = getattr(sys.modules.get(name), "__file__", None)
+        if path is None:
+            files[f"<module {name} has no file>"] = ""  # never a file: never cached
+            continue
+        try:
+            with open(path, encoding="utf-8") as file:
+                files[os.path.abspath(path)] = file.read()
+        except (OSError, UnicodeDecodeError):
+            files[f"<cannot read {path}>"] = ""
+    return files
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +135,28 @@ class CompiledMapping:
     spec: MappingSpec
     source_schema: Mapping[str, Any] = field(repr=False)
     target_schema: Mapping[str, Any] = field(repr=False)
-    registry: Registry = field(repr=False)
+    #: the plugins' fields and functions; None: every installed plugin's, gathered when first
+    #: needed (a mapping from the cache needs them only to trace)
+    plugins: Registry | None = field(default=None, repr=False)
     max_values: int = field(default=MAX_VALUES, repr=False)
+    #: the generated function, when it comes from the cache
+    compiled: Program | None = field(default=None, repr=False)
+
+    @cached_property
+    def registry(self) -> Registry:
+        """The plugins' fields and functions this mapping was checked and compiled with."""
+        if self.plugins is not None:
+            return self.plugins
+        from fulfillmap.plugins._registry import default_registry
+
+        return default_registry()
 
     @cached_property
     def _program(self) -> Program:
+        if self.compiled is not None:
+            return self.compiled
+        from fulfillmap.evaluate._codegen import generate
+
         return generate(self.spec, self.registry, max_values=self.max_values)
 
     @cached_property
@@ -97,6 +165,8 @@ class CompiledMapping:
 
     @cached_property
     def _traced(self) -> Program:
+        from fulfillmap.evaluate._codegen import generate
+
         return generate(self.spec, self.registry, traced=True, max_values=self.max_values)
 
     @cached_property

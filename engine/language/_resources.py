@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -24,6 +28,7 @@ __all__ = [
     "language_schema",
     "read_file",
     "read_schema",
+    "recording",
     "routes_schema",
     "shipped_mapping_names",
     "shipped_routes",
@@ -45,6 +50,29 @@ class MappingSource:
     text: str
     file: str
     directory: Path | None
+
+
+#: the files read while ``recording``: absolute path -> the text read
+_reads: ContextVar[dict[str, str] | None] = ContextVar("fulfillmap_reads", default=None)
+
+
+@contextmanager
+def recording() -> Iterator[dict[str, str]]:
+    """Record every mapping and schema file read inside the block (absolute path -> the text
+    read), for the compiled-mapping cache to key on exactly what a load used."""
+    files: dict[str, str] = {}
+    token = _reads.set(files)
+    try:
+        yield files
+    finally:
+        _reads.reset(token)
+
+
+def _note(path: str | Path, text: str) -> str:
+    files = _reads.get()
+    if files is not None:
+        files[os.path.abspath(path)] = text
+    return text
 
 
 def shipped_mapping_names() -> list[str]:
@@ -102,7 +130,7 @@ def read_file(path: Path, what: str = "mapping file") -> MappingSource:
         raise FulfillmapError(f"{what} {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise FulfillmapError(f"cannot read {what} {path}: {exc}") from exc
-    return MappingSource(text, str(path), path.parent)
+    return MappingSource(_note(path, text), str(path), path.parent)
 
 
 def _packaged_source(entry: Traversable, name: str) -> MappingSource:
@@ -114,7 +142,7 @@ def _packaged_source(entry: Traversable, name: str) -> MappingSource:
 
 def _read_text(entry: Traversable, name: str) -> str:
     try:
-        return entry.read_text(encoding="utf-8")
+        return _note(str(entry), entry.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise FulfillmapError(f"cannot read {name}: {exc}") from exc
 
@@ -191,7 +219,7 @@ class _SchemaFiles:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise FulfillmapError(f"cannot read schema {path}: {exc}") from exc
-        return _parse_schema(text, str(path))
+        return _parse_schema(_note(path, text), str(path))
 
     def _key(self, name: str) -> str:
         """The definitions key of a referenced file, reading and bundling it the first time."""
@@ -242,14 +270,21 @@ class _SchemaFiles:
         return f"#{fragment}" if key is None else f"#/definitions/{key}{fragment}"
 
 
-@functools.cache
 def _packaged_schema(name: str) -> dict[str, Any]:
+    path, text, schema = _packaged(name)
+    _note(path, text)  # read once per process, recorded at every use
+    return schema
+
+
+@functools.cache
+def _packaged(name: str) -> tuple[str, str, dict[str, Any]]:
     entry = files("fulfillmap.schemas").joinpath(name)
     if "/" in name or not entry.is_file():
         known = sorted(e.name for e in files("fulfillmap.schemas").iterdir() if e.is_file())
         shipped = ", ".join(n for n in known if n.endswith(".json"))
         raise FulfillmapError(f"no shipped schema named '{name}'; shipped: {shipped}")
-    return _parse_schema(entry.read_text(encoding="utf-8"), name)
+    text = entry.read_text(encoding="utf-8")
+    return str(entry), text, _parse_schema(text, name)
 
 
 def _parse_schema(text: str, name: str) -> dict[str, Any]:
