@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
+from fulfillmap._types import JSON
 from fulfillmap.errors import MappingError
 from fulfillmap.evaluate._codegen import FastBuilder, generate
 from fulfillmap.evaluate._compiler import Builder, Failure, compile_spec
@@ -63,7 +64,7 @@ def load(
 class Result:
     """What ``CompiledMapping.run`` produces: the body and the warnings of ``warn`` rules."""
 
-    body: dict[str, Any]
+    body: dict[str, JSON]
     warnings: tuple[Violation, ...] = ()
 
 
@@ -108,8 +109,8 @@ class CompiledMapping:
         return self.spec.name
 
     def apply(
-        self, source: Any, context: Mapping[str, Any] | None = None, *, validate: bool = True
-    ) -> dict[str, Any]:
+        self, source: JSON, context: Mapping[str, JSON] | None = None, *, validate: bool = True
+    ) -> dict[str, JSON]:
         """Map ``source`` to a new target document (``run(...).body``).
 
         ``context`` holds what the source lacks (e.g. the persisted ``shippingQuote``).
@@ -124,7 +125,7 @@ class CompiledMapping:
         return body
 
     def run(
-        self, source: Any, context: Mapping[str, Any] | None = None, *, validate: bool = True
+        self, source: JSON, context: Mapping[str, JSON] | None = None, *, validate: bool = True
     ) -> Result:
         """Like ``apply``, and also return the violations of ``warn`` rules.
 
@@ -205,7 +206,7 @@ class CompiledMapping:
         return Result(body, tuple(warnings))
 
     def trace(
-        self, source: Any, context: Mapping[str, Any] | None = None, *, validate: bool = True
+        self, source: JSON, context: Mapping[str, JSON] | None = None, *, validate: bool = True
     ) -> Trace:
         """Run the mapping while recording what every field read and produced.
 
@@ -255,7 +256,7 @@ class CompiledMapping:
                 )
         return warnings
 
-    def check(self, result: Any) -> None:
+    def check(self, result: JSON) -> None:
         """Validate a result against the target schema; raise ``MappingError`` if invalid."""
         errors = self._validator.errors(result)
         if not errors:

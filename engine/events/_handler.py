@@ -20,6 +20,7 @@ from typing import Any
 
 import jmespath
 import pluggy
+from fulfillmap._types import JSON
 from fulfillmap.errors import EventError, FulfillmapError, MappingError, Problem, SpecError
 from fulfillmap.evaluate._mapping import CompiledMapping, Result, load
 from fulfillmap.evaluate._rules import Violation
@@ -141,7 +142,7 @@ class Engine:
             known = ", ".join(sorted(self.mappings))
             raise FulfillmapError(f"no mapping named '{name}'; known: {known}") from None
 
-    def handle(self, event: Any, context: Mapping[str, Any] | None = None) -> Action:
+    def handle(self, event: JSON, context: Mapping[str, JSON] | None = None) -> Action:
         """What to do with one webhook event (a parsed JSON object).
 
         ``context`` is passed to the mapping (e.g. the persisted ``shippingQuote``). Event
@@ -178,7 +179,7 @@ class Engine:
 
     # -- one step each ------------------------------------------------------------------
 
-    def _applies(self, compiled: _CompiledRoute, event: dict[str, Any]) -> bool:
+    def _applies(self, compiled: _CompiledRoute, event: JSON) -> bool:
         if compiled.when is None:
             return True
         return is_true(self._search(compiled, compiled.when, event, "condition"))
@@ -187,8 +188,8 @@ class Engine:
         self,
         compiled: _CompiledRoute,
         mapping: CompiledMapping,
-        event: dict[str, Any],
-        context: Mapping[str, Any] | None,
+        event: JSON,
+        context: Mapping[str, JSON] | None,
     ) -> Result:
         source = event
         if compiled.input is not None:
@@ -208,7 +209,7 @@ class Engine:
         )
         return Result(result.body, warnings)
 
-    def _key(self, compiled: _CompiledRoute, event: dict[str, Any], event_id: str) -> str:
+    def _key(self, compiled: _CompiledRoute, event: JSON, event_id: str) -> str:
         if compiled.key is None:
             return event_id
         value = self._search(compiled, compiled.key, event, "idempotency key")
