@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fulfillmap.errors import SpecError
@@ -185,3 +186,153 @@ def test_the_mapping_schema_itself_must_be_inside_its_folder(target: str, tmp_pa
     (tmp_path / "target.json").write_text('{"type": "object"}', encoding="utf-8")
     with pytest.raises(SpecError, match="schemas are read only from"):
         load(_mapping(folder, target))
+
+
+# -- the schema bundler's edges: links, size, depth, loops, data that looks like keywords --
+
+
+def _write(folder: Path, files: dict[str, Any]) -> None:
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content if isinstance(content, str) else json.dumps(content), "utf-8")
+
+
+def _load_with(tmp_path: Path, files: dict[str, Any]) -> Any:
+    folder = tmp_path / "mappings"
+    folder.mkdir(exist_ok=True)
+    _write(folder, files)
+    return load(_mapping(folder, "target.json"))
+
+
+def test_a_link_out_of_the_folder_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    _write(tmp_path, {"secret.json": {"type": "string"}})
+    (folder / "link.json").symlink_to(tmp_path / "secret.json")
+    (folder / "up").symlink_to(tmp_path)
+    for ref in ("link.json", "up/secret.json"):
+        _schema(folder, "target.json", ref)
+        with pytest.raises(SpecError, match="leaves the mapping's folder"):
+            load(_mapping(folder, "target.json"))
+    with pytest.raises(SpecError, match="leaves the mapping's folder"):
+        load(_mapping(folder, "link.json"))
+
+
+def test_a_huge_schema_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    _schema(folder, "target.json", "huge.json")
+    with (folder / "huge.json").open("wb") as huge:
+        huge.truncate(2**40)  # a sparse terabyte: reading it whole would never end
+    with pytest.raises(SpecError, match="hold more than 16 MiB"):
+        load(_mapping(folder, "target.json"))
+
+
+@pytest.mark.parametrize(
+    "nesting",
+    ['{"not":' * 100_000 + "{}" + "}" * 100_000, '{"allOf":[' * 3000 + "{}" + "]}" * 3000],
+)
+def test_a_deeply_nested_schema_is_a_clear_error(nesting: str, tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="nested too deeply"):
+        _load_with(tmp_path, {"target.json": nesting})
+
+
+@pytest.mark.parametrize(
+    ("files", "loop"),
+    [
+        ({"target.json": {"$ref": "#"}}, "(#)"),
+        ({"target.json": {"allOf": [{"$ref": "#"}], "type": "integer"}}, "(#)"),
+        (
+            {
+                "target.json": {"allOf": [{"$ref": "a.json"}]},
+                "a.json": {"not": {"$ref": "target.json"}},
+            },
+            "(a.json# -> target.json# -> a.json#)",
+        ),
+        (
+            {
+                "target.json": {
+                    "$ref": "#/definitions/a",
+                    "definitions": {
+                        "a": {"anyOf": [{"$ref": "#/definitions/b"}]},
+                        "b": {"if": {"$ref": "#/definitions/a"}},
+                    },
+                }
+            },
+            "(#/definitions/a -> #/definitions/b -> #/definitions/a)",
+        ),
+    ],
+)
+def test_a_loop_of_references_on_the_same_value_is_refused(
+    files: dict[str, Any], loop: str, tmp_path: Path
+) -> None:
+    """Validating against such a loop never ends (jsonschema: RecursionError at apply)."""
+    with pytest.raises(SpecError, match="loop without reading into the document") as caught:
+        _load_with(tmp_path, files)
+    assert loop in str(caught.value)
+
+
+def test_a_recursive_schema_that_reads_into_the_document_is_fine(tmp_path: Path) -> None:
+    tree = {
+        "type": "object",
+        "properties": {"orderId": {"$ref": "#/definitions/id"}, "next": {"$ref": "#"}},
+        "definitions": {"id": {"type": "string", "minLength": 2}},
+        "additionalProperties": {"items": {"$ref": "#"}},
+    }
+    mapping = _load_with(
+        tmp_path, {"target.json": {"allOf": [{"$ref": "tree.json"}]}, "tree.json": tree}
+    )
+    assert mapping.apply({"id": "12"}) == {"orderId": "12"}
+    with pytest.raises(Exception, match="orderId"):
+        mapping.apply({"id": "1"})
+
+
+def test_a_reference_to_nothing_is_refused_at_load(tmp_path: Path) -> None:
+    files = {"target.json": {"properties": {"orderId": {"$ref": "c.json#/definitions/nope"}}}}
+    with pytest.raises(
+        SpecError, match=r"'c\.json#/definitions/nope' .* points at nothing in c\.json"
+    ):
+        _load_with(tmp_path, {**files, "c.json": {"definitions": {"id": {}}}})
+
+
+def test_data_that_looks_like_keywords_is_data(tmp_path: Path) -> None:
+    """``$ref`` and ``$id`` inside enum/const/default, or as property names, are not read as
+    references and not dropped (a bundled file loses only its own ``$id``)."""
+    common = {
+        "$id": "http://example.invalid/common.json",
+        "type": "object",
+        "required": ["orderId", "$id"],
+        "properties": {
+            "orderId": {"enum": ["12", {"$ref": "missing.json"}], "default": {"$id": "x"}},
+            "$id": {"const": {"$id": 1, "$ref": "missing.json"}},
+            "$ref": {"type": "string"},
+        },
+    }
+    mapping = _load_with(tmp_path, {"target.json": {"$ref": "common.json"}, "common.json": common})
+    schema = mapping.target_schema["definitions"]["fulfillmap-bundled-0"]
+    assert "$id" not in schema
+    assert schema["properties"] == common["properties"]
+
+
+def test_an_inner_id_does_not_change_what_references_mean(tmp_path: Path) -> None:
+    """References are resolved from the files, so an ``$id`` below the top (which would make
+    ``#/definitions/...`` relative to another document) is dropped."""
+    target = {
+        "$ref": "#/definitions/x",
+        "definitions": {
+            "x": {
+                "$id": "http://other.invalid/x.json",
+                "properties": {"orderId": {"$ref": "c.json"}},
+            }
+        },
+    }
+    mapping = _load_with(tmp_path, {"target.json": target, "c.json": {"type": "integer"}})
+    with pytest.raises(Exception, match="is not of type 'integer'"):
+        mapping.apply({"id": "12"})
+
+
+def test_only_shipped_json_schemas_can_be_named(tmp_path: Path) -> None:
+    files = {"target.json": {"properties": {"orderId": {"$ref": "fulfillmap:__init__.py"}}}}
+    with pytest.raises(SpecError, match=r"no shipped schema named '__init__\.py'"):
+        _load_with(tmp_path, files)

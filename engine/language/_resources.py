@@ -4,13 +4,16 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from fulfillmap.errors import FulfillmapError
 
@@ -141,27 +144,54 @@ def read_schema(reference: str, directory: Path | None) -> dict[str, Any]:
     return _SchemaFiles(directory.resolve()).bundle(reference)
 
 
-#: at most this many schema files are bundled into one schema
+#: at most this many schema files are bundled into one schema, of at most this many bytes
 _MAX_SCHEMA_FILES = 100
+_MAX_SCHEMA_BYTES = 16 * 1024 * 1024
 _BUNDLED = "fulfillmap-bundled-"
+#: keywords whose value is data (never read for ``$ref`` or ``$id``)
+_DATA = frozenset({"enum", "const", "default", "examples"})
+#: keywords whose value maps names to schemas (a property named ``$ref`` is a name)
+_SCHEMA_MAPS = frozenset(
+    {"properties", "patternProperties", "definitions", "$defs", "dependencies", "dependentSchemas"}
+)
+#: keywords whose schemas apply to the instance itself, not to a part of it: a loop of
+#: references through these only would never end
+_SAME_INSTANCE = frozenset(
+    {"allOf", "anyOf", "oneOf", "not", "if", "then", "else", "dependencies", "dependentSchemas"}
+)
 
 
 @dataclass
 class _SchemaFiles:
     """The schema files under one folder (the mapping's), bundled into one schema: each file
-    another one ``$ref``s goes under ``definitions`` and its references are rewritten."""
+    another one ``$ref``s goes under ``definitions`` and its references are rewritten.
+
+    Only schema positions are read for ``$ref`` and ``$id`` (never ``enum``, ``const``,
+    ``default`` or ``examples``, nor the names under ``properties``); every reference must
+    point at something; ``$id`` is kept only at the top (references are resolved from the
+    files, so no other base URI may change their meaning); files are bounded in number and
+    size; a loop of references that never reads into the document is refused (a validator
+    would never return)."""
 
     root: Path
     #: file (relative to root, posix) -> its key under the bundle's ``definitions``
     keys: dict[str, str] = field(default_factory=dict)
     definitions: dict[str, Any] = field(default_factory=dict)
+    #: file -> its document as read (to check the references into it)
+    documents: dict[str, Any] = field(default_factory=dict)
+    size: int = 0
 
     def bundle(self, reference: str) -> dict[str, Any]:
         name = self._inside(reference, self.root, reference)
-        schema: dict[str, Any] = self._rewrite(self._read(name), name, top=True)
-        if self.definitions:
-            schema = dict(schema)
-            schema["definitions"] = {**schema.get("definitions", {}), **self.definitions}
+        try:
+            document = self.documents[name] = self._read(name)
+            schema: dict[str, Any] = self._rewrite(document, name, top=True, at_top=True)
+            if self.definitions:
+                schema = dict(schema)
+                schema["definitions"] = {**schema.get("definitions", {}), **self.definitions}
+            _refuse_endless_loops(schema, {key: file for file, key in self.keys.items()})
+        except RecursionError:
+            raise FulfillmapError(f"schema {reference} is nested too deeply to read") from None
         return schema
 
     def _inside(self, reference: str, folder: Path, mentioned_in: str) -> str:
@@ -188,9 +218,17 @@ class _SchemaFiles:
             reason = "does not exist" if not path.exists() else "is not a regular file"
             raise FulfillmapError(f"schema {path} {reason}")
         try:
-            text = path.read_text(encoding="utf-8")
+            with path.open("rb") as stream:
+                data = stream.read(_MAX_SCHEMA_BYTES - self.size + 1)
+            text = data.decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise FulfillmapError(f"cannot read schema {path}: {exc}") from exc
+        self.size += len(data)
+        if self.size > _MAX_SCHEMA_BYTES:
+            raise FulfillmapError(
+                f"schema {path}: the schema files of one mapping hold more than "
+                f"{_MAX_SCHEMA_BYTES // 2**20} MiB"
+            )
         return _parse_schema(text, str(path))
 
     def _key(self, name: str) -> str:
@@ -204,24 +242,29 @@ class _SchemaFiles:
             document = _packaged_schema(name.removeprefix(PACKAGED_PREFIX))
         else:
             document = self._read(name)
+        self.documents[name] = document
         self.definitions[key] = self._rewrite(document, name, top=False)
         return key
 
-    def _rewrite(self, schema: Any, name: str, *, top: bool) -> Any:
+    def _rewrite(self, schema: Any, name: str, *, top: bool, at_top: bool = False) -> Any:
         """``schema`` (from file ``name``) with every ``$ref`` pointing into the bundle."""
         if isinstance(schema, list):
             return [self._rewrite(item, name, top=top) for item in schema]
         if not isinstance(schema, dict):
             return schema
-        copy = {
-            key: self._rewrite(value, name, top=top)
-            for key, value in schema.items()
-            if top or key != "$id"  # a bundled file keeps no base URI of its own
-        }
-        ref = schema.get("$ref")
-        if isinstance(ref, str):
-            copy["$ref"] = self._target(ref, name, top=top)
-        return copy
+        out: dict[str, Any] = {}
+        for key, value in schema.items():
+            if key in _DATA:
+                out[key] = copy.deepcopy(value)
+            elif key in _SCHEMA_MAPS and isinstance(value, dict):
+                out[key] = {
+                    label: self._rewrite(item, name, top=top) for label, item in value.items()
+                }
+            elif key == "$ref" and isinstance(value, str):
+                out[key] = self._target(value, name, top=top)
+            elif key != "$id" or at_top:  # no other base URI: references are from the files
+                out[key] = self._rewrite(value, name, top=top)
+        return out
 
     def _target(self, ref: str, name: str, *, top: bool) -> str:
         file, _, fragment = ref.partition("#")
@@ -239,13 +282,117 @@ class _SchemaFiles:
         else:
             folder = (self.root / name).parent
             key = self._key(self._inside(file, folder, name))
+        target = name if key is None else next(f for f, k in self.keys.items() if k == key)
+        if _resolve(self.documents[target], fragment) is _NOWHERE:
+            raise FulfillmapError(
+                f"schema reference '{ref}' (in {name}) points at nothing in {target}"
+            )
         return f"#{fragment}" if key is None else f"#/definitions/{key}{fragment}"
+
+
+_NOWHERE = object()
+
+
+def _resolve(document: Any, pointer: str) -> Any:
+    """The value at a JSON pointer (``/definitions/a~1b``, percent-encoded as in a URI
+    fragment), or ``_NOWHERE``."""
+    if not pointer:
+        return document
+    for part in unquote(pointer).split("/")[1:]:
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(document, dict) and part in document:
+            document = document[part]
+        elif isinstance(document, list) and part.isdigit() and int(part) < len(document):
+            document = document[int(part)]
+        else:
+            return _NOWHERE
+    return document
+
+
+def _subschemas(schema: Any) -> Iterator[tuple[str, Any]]:
+    """(keyword, subschema) of every schema directly inside ``schema``."""
+    if not isinstance(schema, dict):
+        return
+    for key, value in schema.items():
+        if key in _DATA:
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            yield from ((key, item) for item in value.values() if isinstance(item, dict))
+        elif isinstance(value, dict):
+            yield key, value
+        elif isinstance(value, list):
+            yield from ((key, item) for item in value if isinstance(item, dict))
+
+
+def _refuse_endless_loops(bundle: dict[str, Any], files: dict[str, str]) -> None:
+    """Refuse a loop of ``$ref`` that never reads into the document (``a: {$ref: b}``,
+    ``b: {anyOf: [{$ref: a}]}``): validating anything against it would never end.
+
+    A depth-first search over the edges that keep to the same instance: ``$ref`` and the
+    keywords in ``_SAME_INSTANCE``; every subschema is a starting point once."""
+    done: set[int] = set()
+    for start in _walk(bundle):
+        if id(start) in done:
+            continue
+        path: list[Any] = [start]
+        on_path = {id(start)}
+        todo = [_next_same_instance(bundle, start)]
+        while todo:
+            child = next(todo[-1], None)
+            if child is None:  # every edge of the last node followed
+                todo.pop()
+                node = path.pop()
+                on_path.discard(id(node))
+                done.add(id(node))
+                continue
+            if id(child) in on_path:
+                refs = [node["$ref"] for node in path if isinstance(node.get("$ref"), str)]
+                shown = " -> ".join(_shown(ref, files) for ref in refs)
+                raise FulfillmapError(
+                    f"schema references loop without reading into the document ({shown}): "
+                    f"a validator would never return"
+                )
+            if id(child) not in done:
+                path.append(child)
+                on_path.add(id(child))
+                todo.append(_next_same_instance(bundle, child))
+
+
+def _walk(schema: Any) -> Iterator[dict[str, Any]]:
+    """Every schema object in ``schema``, without recursion."""
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            yield node
+            stack.extend(item for _, item in _subschemas(node))
+
+
+def _next_same_instance(bundle: dict[str, Any], schema: dict[str, Any]) -> Iterator[Any]:
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#"):
+        target = _resolve(bundle, ref[1:])
+        if isinstance(target, dict):
+            yield target
+    for key, item in _subschemas(schema):
+        if key in _SAME_INSTANCE:
+            yield item
+
+
+def _shown(ref: str, files: dict[str, str]) -> str:
+    """A bundled reference as it was written: ``#/definitions/fulfillmap-bundled-0/x`` ->
+    ``common.json#/x``."""
+    for key, file in files.items():
+        prefix = f"#/definitions/{key}"
+        if ref == prefix or ref.startswith(prefix + "/"):
+            return f"{file}#{ref.removeprefix(prefix)}"
+    return ref
 
 
 @functools.cache
 def _packaged_schema(name: str) -> dict[str, Any]:
     entry = files("fulfillmap.schemas").joinpath(name)
-    if "/" in name or not entry.is_file():
+    if "/" in name or not name.endswith(".json") or not entry.is_file():
         known = sorted(e.name for e in files("fulfillmap.schemas").iterdir() if e.is_file())
         shipped = ", ".join(n for n in known if n.endswith(".json"))
         raise FulfillmapError(f"no shipped schema named '{name}'; shipped: {shipped}")
