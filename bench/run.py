@@ -431,8 +431,8 @@ def handle_table(count: int, rounds: int) -> tuple[list[str], list[str]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=7, help="timed rounds (default 7)")
-    parser.add_argument("--budget", type=float, default=0.02, help="seconds per sample")
+    parser.add_argument("--repeats", type=int, default=15, help="timed rounds (default 15)")
+    parser.add_argument("--budget", type=float, default=0.01, help="seconds per sample")
     parser.add_argument("--events", type=int, default=100_000, help="the larger batch")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of each process")
     args = parser.parse_args()
