@@ -437,7 +437,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds of each process")
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]} on {os.uname().machine}, {os.cpu_count()} cores")
-    print(f"command: {' '.join(['python', 'bench/run.py', *sys.argv[1:]])}\n")
+    print(f"command: {' '.join(['python', 'bench/run.py', *sys.argv[1:]])}")
+    print(f"load average at the start: {os.getloadavg()[0]:.1f} (other work shares the cores)\n")
     if shutil.which(TIME) is None:
         raise SystemExit(f"{TIME} is missing: apt-get install time (make bench does)")
     missed: list[str] = []
@@ -455,6 +456,7 @@ def main() -> int:
         print(f"## {title}\n")
         print("\n".join(rows) + "\n", flush=True)
         missed += misses
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     print("targets: all met" if not missed else "targets missed:\n  " + "\n  ".join(missed))
     return 0
 
