@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -216,3 +218,49 @@ def test_the_order_warnings_are_the_warn_rules() -> None:
             ("lines-have-ids", "items[1]"),
         ]
     )
+
+
+def test_the_handle_baseline_writes_what_fulfillmap_handle_writes(tmp_path: Path) -> None:
+    """bench/handle.py, the process ``fulfillmap handle`` is timed against, gives the same
+    Action lines byte for byte and fails on the same lines (the bench checks the bytes again
+    on its own files)."""
+    examples = REPO / "examples"
+    accepted, shipped, cancelled = (
+        json.loads((examples / f"{name}-event.json").read_text())
+        for name in ("order-accepted", "shipped", "cancelled")
+    )
+    digital = copy.deepcopy(accepted)
+    del digital["data"]["object"]["shipTo"]
+    zero = copy.deepcopy(shipped)
+    zero["data"]["object"]["items"][0]["quantity"] = 0
+    unknown = {"id": "evt-9", "type": "order.charge.captured", "data": {"object": {}}}
+    events = [accepted, shipped, cancelled, digital, zero, unknown, {"id": "x", "type": "t"}]
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(event) + "\n" for event in events))
+    context = str(examples / "order.context.json")
+    ours = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("fulfillmap")),
+            "handle",
+            str(path),
+            "--context",
+            context,
+        ],
+        capture_output=True,
+        check=False,
+    )
+    theirs = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "handle.py"), str(path), context],
+        capture_output=True,
+        check=False,
+    )
+    assert ours.stdout.count(b"\n") == 5
+    assert theirs.stdout == ours.stdout
+    assert theirs.returncode == ours.returncode == 1
+
+    def failed(stderr: bytes) -> list[str]:
+        return [
+            line.split(":")[0] for line in stderr.decode().splitlines() if line.startswith("LINE")
+        ]
+
+    assert failed(theirs.stderr) == failed(ours.stderr) == ["LINE 5", "LINE 7"]
