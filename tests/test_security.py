@@ -4,6 +4,7 @@ an arbitrary file."""
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -73,18 +74,22 @@ def _hostile_spec(name: str) -> str:
         f"      nested: {{fields: {{{quoted}: {{value: {quoted}}}}}}}\n"
         f"  sig: {{plugin: signature-required-type, args: {{{quoted}: 1}}, scope: context}}\n"
         "rules:\n"
-        "  - {name: r, each: data.object.items, check: quantity >= `0`, message: m}\n"
+        f"  - {{name: {quoted}, each: data.object.items, check: quantity >= `0`, message: {quoted}}}\n"
+        f"  - {{name: {quoted}, on: result, check: orderId || `true`, message: {quoted}}}\n"
     )
 
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
-def test_the_generator_quotes_every_name(name: str, tmp_path: Path, monkeypatch: object) -> None:
+def test_the_generator_quotes_every_name(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # where the hostile code would write, were it run
     document = parse_yaml(_hostile_spec(name), "m.yaml", tmp_path)
     spec = build_spec(document)
     builder = generate(spec, default_registry())
     source: str = builder.__source__  # type: ignore[attr-defined]
-    for line in source.splitlines():
-        assert "__import__" not in line or repr(name) in line or "#" in line.split("__import__")[0]
+    names = {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)}
+    assert "__import__" not in names  # the names (fields, rules, args) are only ever literals
     event = {"id": "e", "data": {"object": {"upstreamId": "o", "items": []}}}
     try:
         body = builder(event, {})
