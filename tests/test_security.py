@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -341,3 +342,26 @@ def test_only_shipped_json_schemas_can_be_named(tmp_path: Path) -> None:
     files = {"target.json": {"properties": {"orderId": {"$ref": "fulfillmap:__init__.py"}}}}
     with pytest.raises(SpecError, match=r"no shipped schema named '__init__\.py'"):
         _load_with(tmp_path, files)
+
+
+@pytest.mark.parametrize(
+    ("ref", "reason"),
+    [
+        ("a\u0000.json", "is not a usable file name: embedded null byte"),
+        ("a" * 5000, "cannot read schema"),
+    ],
+)
+def test_a_reference_no_file_can_have_is_a_clear_error(
+    ref: str, reason: str, tmp_path: Path
+) -> None:
+    with pytest.raises(SpecError, match=reason):
+        _load_with(tmp_path, {"target.json": {"properties": {"orderId": {"$ref": ref}}}})
+
+
+def test_a_fifo_is_not_read(tmp_path: Path) -> None:
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    os.mkfifo(folder / "pipe.json")  # reading it would wait for a writer for ever
+    _schema(folder, "target.json", "pipe.json")
+    with pytest.raises(SpecError, match="is not a regular file"):
+        load(_mapping(folder, "target.json"))

@@ -204,7 +204,13 @@ class _SchemaFiles:
                 f"from fulfillmap's own ('{PACKAGED_PREFIX}NAME'); never from a URL or an "
                 f"absolute path"
             )
-        path = (folder / reference).resolve()
+        try:
+            path = (folder / reference).resolve()
+        except (OSError, ValueError) as exc:  # a NUL byte, a name too long for the system
+            raise FulfillmapError(
+                f"schema reference {reference[:100]!r} (in {mentioned_in}) is not a usable "
+                f"file name: {exc}"
+            ) from None
         if not path.is_relative_to(self.root):
             raise FulfillmapError(
                 f"schema reference '{reference}' (in {mentioned_in}) leaves the mapping's "
@@ -214,10 +220,10 @@ class _SchemaFiles:
 
     def _read(self, name: str) -> dict[str, Any]:
         path = self.root / name
-        if not path.is_file():
-            reason = "does not exist" if not path.exists() else "is not a regular file"
-            raise FulfillmapError(f"schema {path} {reason}")
         try:
+            if not path.is_file():
+                reason = "does not exist" if not path.exists() else "is not a regular file"
+                raise FulfillmapError(f"schema {path} {reason}")
             with path.open("rb") as stream:
                 data = stream.read(_MAX_SCHEMA_BYTES - self.size + 1)
             text = data.decode("utf-8")
