@@ -5,7 +5,8 @@ In one run, on the same payloads, every target a ratio measured in that run:
 1. mapping one document (order, shipped, cancelled at 3, 50 and 500 items): fulfillmap
    ``apply`` against the hand-written mapping (bench/handwritten.py: the same work in one
    careful pass, checked by tests/test_bench_baselines.py), ``apply`` with validation against
-   the hand-written mapping plus the same jsonschema-rs validation, and, for scale, JMESPath
+   the hand-written mapping plus the same jsonschema-rs validation, and, for scale, ``trace``
+   (the traced variant of the same generated code), JMESPath
    per field and (when installed) glom, jsonata-python and jq. Every implementation must give
    the hand-written output before it is timed;
 2. a failing ``apply`` (a required value absent) against a successful one;
@@ -198,6 +199,7 @@ def _runs(mapping: fulfillmap.CompiledMapping, source: Any, context: Any) -> dic
         APPLY: lambda: mapping.apply(source, context, validate=False),
         HAND_VALID: hand_valid,
         APPLY_VALID: lambda: mapping.apply(source, context),
+        "fulfillmap trace": lambda: mapping.trace(source, context, validate=False).body,
         "jmespath per field": lambda: per_field(source, context),
     }
 

@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING
 from fulfillmap._types import JSON
 
 if TYPE_CHECKING:
-    from fulfillmap.errors import EventError, FulfillmapError, MappingError, Problem, SpecError
+    from fulfillmap.errors import (
+        EventError,
+        FulfillmapError,
+        FulfillmapWarning,
+        MappingError,
+        Problem,
+        SpecError,
+    )
     from fulfillmap.evaluate._mapping import CompiledMapping, Result, load
     from fulfillmap.evaluate._rules import Violation
     from fulfillmap.evaluate._trace import Attempt, FieldStep, RuleCheck, Trace
@@ -40,6 +47,7 @@ __all__ = [  # noqa: RUF022 (plain sorted order, as tests/test_package.py checks
     "EventError",
     "FieldStep",
     "FulfillmapError",
+    "FulfillmapWarning",
     "JSON",
     "MappingError",
     "Problem",
@@ -62,6 +70,7 @@ _LAZY = {
     "EventError": ("errors", "EventError"),
     "FieldStep": ("evaluate._trace", "FieldStep"),
     "FulfillmapError": ("errors", "FulfillmapError"),
+    "FulfillmapWarning": ("errors", "FulfillmapWarning"),
     "MappingError": ("errors", "MappingError"),
     "Problem": ("errors", "Problem"),
     "Result": ("evaluate._mapping", "Result"),

@@ -99,19 +99,18 @@ def test_constants_and_defaults_must_fit_the_target_schema(write_mapping: Any) -
             5,
             "error",
             "the constant 42 does not fit the target schema at 'orderId': "
-            "42 is not of type 'string'",
+            "42 (a number) is not text",
         ),
         (
             10,
             "error",
-            "the default \"\" does not fit the target schema at 'items[].itemId': "
-            "'' should be non-empty",
+            'the default "" does not fit the target schema at \'items[].itemId\': "" is empty',
         ),
         (
             11,
             "error",
             "the constant \"two\" does not fit the target schema at 'items[].cancelQuantity': "
-            "'two' is not of type 'integer'",
+            '"two" (text) is not an integer',
         ),
     ]
 
@@ -134,7 +133,7 @@ def test_enum_of_the_target_schema(write_mapping: Any) -> None:
     assert (line, severity) == (13, "error")
     assert message.startswith(
         'the default "gold" does not fit the target schema at '
-        "'shippingChoice.signatureRequiredType': 'gold' is not one of ['standard', 'adult']"
+        '\'shippingChoice.signatureRequiredType\': "gold" is not one of "standard", "adult"'
     )
 
 

@@ -148,7 +148,7 @@ def test_a_plugin_that_raises_is_named(tmp_path: Path) -> None:
         fulfillmap.load(path, plugins=manager).apply({})
     error = caught.value
     assert (error.plugin, error.field) == ("gift-message", "m")
-    assert "plugin 'gift-message' failed: boom" in str(error)
+    assert "plugin 'gift-message' failed: RuntimeError: boom" in str(error)
     assert isinstance(error.__cause__, RuntimeError)
     clone = pickle.loads(pickle.dumps(error))
     assert (str(clone), clone.plugin) == (str(error), error.plugin)

@@ -73,7 +73,6 @@ def test_warn_rules_are_reported_and_the_body_produced(mapping: fulfillmap.Compi
         ("positive", "lines[0]", "result")
     ]
     assert str(result.warnings[0]) == "rule 'positive' (warn) at lines[0]: small quantity"
-    assert mapping.apply({"items": []}) == {"lines": []}
     assert [w.rule for w in mapping.run({"items": []}).warnings] == ["has-lines"]
 
 
@@ -148,3 +147,54 @@ def test_a_rule_over_an_array_behind_a_non_object_is_a_mapping_error() -> None:
     assert caught.value.rule == "line-counters-add-up"
     assert caught.value.data_path == "data"
     assert "expected an object, got a boolean" in str(caught.value)
+
+
+def test_an_error_through_the_engine_keeps_its_trace_and_data() -> None:
+    event = json.loads((EXAMPLES / "order-accepted-event.json").read_text())
+    del event["data"]["object"]["currency"]
+    direct = fulfillmap.load("order-to-fulfillment-order")
+    with pytest.raises(fulfillmap.MappingError) as mapped:
+        direct.apply(event["data"]["object"])
+    with pytest.raises(fulfillmap.MappingError) as handled:
+        fulfillmap.Engine().handle(event)
+    error = handled.value
+    assert error.data_path == "data.object.currency"
+    assert error.trace
+    assert len(error.trace) == len(mapped.value.trace)
+    assert error.trace[-1].outcome == "failed"
+    assert error.data == mapped.value.data
+    assert "trace up to the failure" in error.details()
+
+
+def test_warn_rules_reach_apply_callers_as_python_warnings(
+    mapping: fulfillmap.CompiledMapping,
+) -> None:
+    with pytest.warns(fulfillmap.FulfillmapWarning, match="rule 'has-lines' \\(warn\\): no lines"):
+        assert mapping.apply({"items": []}) == {"lines": []}
+
+
+def test_rules_checked_in_a_loop_report_in_rule_order(tmp_path: Path) -> None:
+    """A warn rule over the array a field maps is checked in that field's loop (one pass);
+    its warnings still come in rule order, before those of later rules."""
+    (tmp_path / "any.json").write_text("{}")
+    (tmp_path / "m.yaml").write_text(
+        "name: ordered\n"
+        "source: {name: s, schema: any.json}\n"
+        "target: {name: t, schema: any.json}\n"
+        "fields:\n"
+        "  lines: {each: items, where: 'n > `1`', fields: {n: n}}\n"
+        "rules:\n"
+        "  - {name: a, each: items, check: 'n > `0`', message: m, severity: warn}\n"
+        "  - {name: b, check: 'length(items) > `5`', message: m, severity: warn}\n"
+        "  - {name: c, on: result, each: lines, check: 'n > `2`', message: m, severity: warn}\n"
+    )
+    mapping = fulfillmap.load(tmp_path / "m.yaml")
+    items = [{"n": 0}, {"n": 2}, {"n": -1}, {"n": 3}]
+    for result in (mapping.run({"items": items}), mapping.trace({"items": items})):
+        warnings = result.warnings if isinstance(result, fulfillmap.Result) else result.violations
+        assert [(w.rule, w.data_path) for w in warnings] == [
+            ("a", "items[0]"),
+            ("a", "items[2]"),
+            ("b", ""),
+            ("c", "lines[0]"),
+        ]

@@ -11,7 +11,8 @@ import pytest
 from fulfillmap.cli import main
 from fulfillmap.errors import MappingError
 from fulfillmap.evaluate._mapping import load
-from fulfillmap.tooling._render import excerpt, render_trace, trace_json, truncate
+from fulfillmap.paths import excerpt, truncate
+from fulfillmap.tooling._render import render_trace, trace_json
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "tests" / "golden" / "order-to-fulfillment-order"

@@ -40,8 +40,10 @@ def add(commands: Any) -> None:
 
 def _map(args: argparse.Namespace) -> int:
     mapping, source, context = mapping_and_input(args)
-    result = mapping.apply(source, context, validate=args.validate)
-    sys.stdout.write(dump(result, compact=args.compact) + "\n")
+    result = mapping.apply_with_warnings(source, context, validate=args.validate)
+    for violation in result.warnings:  # warnings always reach the caller, on stderr
+        sys.stderr.write(f"fulfillmap: warning: {violation}\n")
+    sys.stdout.write(dump(result.body, compact=args.compact) + "\n")
     return 0
 
 

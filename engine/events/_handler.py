@@ -33,6 +33,7 @@ from fulfillmap.language._expressions import (
 )
 from fulfillmap.language._resources import ROUTES_FILE, TEST_SUFFIX, shipped_mapping_names
 from fulfillmap.language._routes import Route, RouteTable, load_routes, shipped_route_table
+from fulfillmap.paths import rebase
 from fulfillmap.plugins._registry import default_registry, registry_for
 
 __all__ = ["ACTIONS", "Action", "Engine"]
@@ -196,15 +197,15 @@ class Engine:
             source = self._search(compiled, compiled.input, event, "input")
         prefix = ".".join(compiled.input.keys or ()) if compiled.input is not None else ""
         try:
-            result = mapping.run(source, context)
+            result = mapping.apply_with_warnings(source, context)
         except MappingError as exc:
             if not (prefix and exc.data_path):
                 raise
-            raise _rebased(exc, prefix) from exc.__cause__
+            raise exc.with_data_path(rebase(prefix, exc.data_path)) from exc.__cause__
         if not prefix:
             return result
         warnings = tuple(
-            dataclasses.replace(w, data_path=_join(prefix, w.data_path)) if w.on == "source" else w
+            dataclasses.replace(w, data_path=rebase(prefix, w.data_path)) if w.on == "source" else w
             for w in result.warnings
         )
         return Result(result.body, warnings)
@@ -340,15 +341,3 @@ def _as_id(value: Any) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return None
-
-
-def _rebased(error: MappingError, prefix: str) -> MappingError:
-    """``error`` with its data path made a path in the event (``data.object.items[1]``)."""
-    fields = {**error._fields(), "data_path": _join(prefix, error.data_path)}
-    return MappingError(error.reason, **fields)
-
-
-def _join(prefix: str, path: str | None) -> str:
-    if not path:
-        return prefix
-    return f"{prefix}{path}" if path.startswith("[") else f"{prefix}.{path}"

@@ -20,6 +20,7 @@ from fulfillmap.language._expressions import compile_expression, function_calls
 from fulfillmap.language._loader import Document, SpecPath, format_path
 from fulfillmap.language._resources import PACKAGED_PREFIX, language_schema, read_schema
 from fulfillmap.language._schemas import SchemaValidator
+from fulfillmap.paths import truncate
 from fulfillmap.plugins._registry import Registry
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Schemas",
     "expression_problems",
+    "field_schema",
     "resolve_local",
     "schema_problems",
     "validate_document",
@@ -129,8 +131,7 @@ def _expected(error: ValidationError) -> str:
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return truncate(value, 40)
 
 
 def _suggest(word: str, choices: list[str]) -> str:
@@ -325,10 +326,16 @@ def _walk_target(
                 yield document.problem((*path, name), message, key=True)
             continue
         if isinstance(field, dict) and isinstance(field.get("fields"), dict):
-            child = resolve_local(properties[name], root)
-            if "each" in field:
-                child = resolve_local(child.get("items", {}), root)
+            child = field_schema(schema, root, name, array="each" in field)
             yield from _walk_target(document, field["fields"], (*path, name, "fields"), child, root)
+
+
+def field_schema(schema: Any, root: Mapping[str, Any], name: str, *, array: bool) -> dict[str, Any]:
+    """The target schema of the objects a nested field ``name`` builds (of its elements, for
+    an ``each`` field), from the schema of the object that holds it: the one step of both
+    walks of a target schema along a mapping's fields (these checks, and lint's)."""
+    child = resolve_local(resolve_local(schema, root).get("properties", {}).get(name, {}), root)
+    return resolve_local(child.get("items", {}), root) if array else child
 
 
 def resolve_local(schema: Any, root: Mapping[str, Any]) -> dict[str, Any]:

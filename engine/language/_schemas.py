@@ -25,12 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 from fulfillmap.errors import FulfillmapError
+from fulfillmap.language._expressions import type_name
+from fulfillmap.paths import truncate
 
 if TYPE_CHECKING:
     from jsonschema import Draft7Validator
     from jsonschema.exceptions import ValidationError
 
-__all__ = ["FORMATS", "SchemaValidator", "is_date_time", "is_email"]
+__all__ = ["FORMATS", "SchemaValidator", "describe_error", "is_date_time", "is_email"]
 
 #: what separates words in an address: Python's and ECMA-262's white space together
 _SPACE = (
@@ -141,3 +143,62 @@ def _format_names(schema: Any) -> Iterator[str]:
     elif isinstance(schema, list):
         for item in schema:
             yield from _format_names(item)
+
+
+# -- the one way a schema validation error is put into words -----------------------------
+
+_TYPES = {
+    "integer": "an integer",
+    "number": "a number",
+    "string": "text",
+    "boolean": "a boolean",
+    "object": "an object",
+    "array": "an array",
+    "null": "null",
+}
+
+
+def describe_error(error: ValidationError) -> str:
+    """One schema validation error in words, with JSON (never Python) values:
+    ``"2" (text) is not an integer``, ``"express" is not one of "standard", "priority"``."""
+    kind, value = error.validator, error.instance
+    expected: Any = error.validator_value
+    shown = f"{_json(value)} ({type_name(value)})"
+    if kind == "type":
+        names = [expected] if isinstance(expected, str) else list(expected)
+        return f"{shown} is not {' or '.join(_TYPES.get(n, n) for n in names)}"
+    if kind == "enum":
+        return f"{_json(value)} is not one of {', '.join(_json(v) for v in expected)}"
+    if kind == "const":
+        return f"{_json(value)} is not {_json(expected)}"
+    if kind == "required":
+        missing = [key for key in expected if isinstance(value, dict) and key not in value]
+        return f"missing {', '.join(_json(key) for key in missing) or 'a required key'}"
+    if kind == "additionalProperties" and isinstance(value, dict):
+        allowed = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        extra = [key for key in value if key not in allowed]
+        return f"unexpected key(s): {', '.join(_json(key) for key in extra)}"
+    limits = {
+        "minimum": "less than",
+        "maximum": "more than",
+        "exclusiveMinimum": "not more than",
+        "exclusiveMaximum": "not less than",
+    }
+    if kind in limits:
+        return f"{_json(value)} is {limits[kind]} {_json(expected)}"
+    sizes = {"minLength": ("shorter", "character"), "maxLength": ("longer", "character")}
+    sizes |= {"minItems": ("shorter", "element"), "maxItems": ("longer", "element")}
+    if kind in ("minLength", "minItems") and expected == 1:
+        return f"{_json(value)} is empty"
+    if kind in sizes:
+        comparison, unit = sizes[kind]
+        return f"{_json(value)} is {comparison} than {expected} {unit}(s)"
+    if kind == "pattern":
+        return f"{_json(value)} does not match the pattern {_json(expected)}"
+    if kind == "format":
+        return f"{_json(value)} is not a valid {expected}"
+    return f"{_json(value)} does not satisfy the schema's '{kind}'"
+
+
+def _json(value: Any) -> str:
+    return truncate(value, 60)
