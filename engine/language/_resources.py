@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import stat
+import sys
 from dataclasses import dataclass, field
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -13,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from fulfillmap.errors import FulfillmapError
+from fulfillmap.language._jsonio import check_depth
+from fulfillmap.language._limits import limits
 
 __all__ = [
     "PACKAGED_PREFIX",
@@ -22,6 +27,7 @@ __all__ = [
     "find_mapping",
     "is_mapping_path",
     "language_schema",
+    "read_bounded",
     "read_file",
     "read_schema",
     "routes_schema",
@@ -96,13 +102,54 @@ def find_mapping(name_or_path: str | Path) -> MappingSource:
 
 def read_file(path: Path, what: str = "mapping file") -> MappingSource:
     """A mapping file (or, with ``what="routes file"``, a routes file) from disk."""
+    text = read_bounded(path, what, limits().max_file_bytes)
+    return MappingSource(text, str(path), path.parent)
+
+
+def read_bounded(path: Path | None, what: str, limit: int, *, variable: str = "") -> str:
+    """The UTF-8 text of a regular file (None: standard input), refused with a
+    ``FulfillmapError`` once it holds more than ``limit`` bytes: never read whole first. A
+    FIFO, a device or a directory is refused before it is read (it could block or never end).
+    ``variable`` names the environment variable that sets ``limit``."""
+    label = "standard input" if path is None else str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = _read_stdin(limit) if path is None else _read_regular(path, what, limit)
     except FileNotFoundError:
         raise FulfillmapError(f"{what} {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FulfillmapError(f"cannot read {what} {path}: {exc}") from exc
-    return MappingSource(text, str(path), path.parent)
+    except OSError as exc:
+        raise FulfillmapError(f"cannot read {what} {label}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        setting = variable or "FULFILLMAP_MAX_FILE_BYTES"
+        raise FulfillmapError(
+            f"{what} {label} is larger than {limit:,} bytes (the limit; {setting} changes it)"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FulfillmapError(
+            f"cannot read {what} {label}: it is not UTF-8 text (byte {exc.start + 1})"
+        ) from None
+
+
+def _read_regular(path: Path, what: str, limit: int) -> bytes:
+    # O_NONBLOCK: opening a FIFO without a writer must not wait for one
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise FulfillmapError(
+                f"{what} {path} is not a regular file (a directory, a FIFO or a device); "
+                "give the path of a file"
+            )
+        return file.read(limit + 1)
+
+
+def _read_stdin(limit: int) -> bytes:
+    if sys.stdin is None:
+        raise FulfillmapError("standard input is closed; give a file instead of '-'")
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # replaced by a text stream (tests, embedding)
+        return sys.stdin.read(limit + 1).encode("utf-8", "surrogateescape")
+    return bytes(buffer.read(limit + 1))
 
 
 def _packaged_source(entry: Traversable, name: str) -> MappingSource:
@@ -184,13 +231,7 @@ class _SchemaFiles:
 
     def _read(self, name: str) -> dict[str, Any]:
         path = self.root / name
-        if not path.is_file():
-            reason = "does not exist" if not path.exists() else "is not a regular file"
-            raise FulfillmapError(f"schema {path} {reason}")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise FulfillmapError(f"cannot read schema {path}: {exc}") from exc
+        text = read_bounded(path, "schema", limits().max_file_bytes)
         return _parse_schema(text, str(path))
 
     def _key(self, name: str) -> str:
@@ -253,6 +294,7 @@ def _packaged_schema(name: str) -> dict[str, Any]:
 
 
 def _parse_schema(text: str, name: str) -> dict[str, Any]:
+    check_depth(text, f"schema {name}")
     try:
         schema = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from fulfillmap.evaluate._trace import Attempt, FieldStep, Trace
@@ -27,9 +28,21 @@ _LABELS = {"value": "set", "constant": "constant", "default": "defaulted"}
 
 
 def truncate(value: Any, limit: int = _VALUE_LIMIT) -> str:
-    """``value`` as JSON, cut after ``limit`` characters with ``... (len=N)``."""
-    text = json.dumps(value, ensure_ascii=False, default=str)
+    """``value`` as JSON, cut after ``limit`` characters with ``... (len=N)``; a ``Decimal`` is
+    written as the number it is, a value nested too deeply to write as ``...``."""
+    try:
+        text = _NUMBER.sub(r"\1", json.dumps(value, ensure_ascii=False, default=_marked))
+    except (RecursionError, ValueError):  # nested past Python's limit, or NaN in a Decimal
+        return "..."
     return text if len(text) <= limit else f"{text[:limit]}... (len={len(text)})"
+
+
+#: a Decimal as ``_marked`` writes it: in quotes between two U+0000 (escaped by json.dumps)
+_NUMBER = re.compile(r'"\\u0000([-+0-9.eEinfatyINFATY]+)\\u0000"')
+
+
+def _marked(value: Any) -> str:
+    return f"\0{value}\0" if isinstance(value, Decimal) else str(value)
 
 
 def render_trace(trace: Trace, file: str = "") -> str:
