@@ -187,11 +187,12 @@ def _check_depth(text: str, file: str) -> None:
             depth += 1
             if depth > limit:
                 where = event.start_mark
+                line, column = (where.line + 1, where.column + 1) if where else (1, 1)
                 reason = (
                     f"lists and objects nest more than {limit} deep (the limit; "
                     "FULFILLMAP_MAX_YAML_DEPTH changes it)"
                 )
-                raise SpecError([Problem(file, where.line + 1, where.column + 1, reason)])
+                raise SpecError([Problem(file, line, column, reason)])
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
 
