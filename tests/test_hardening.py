@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import fulfillmap
 import pytest
-from fulfillmap.errors import SpecError
+from fulfillmap.errors import FulfillmapError, SpecError
 from fulfillmap.language._limits import Limits, limits, set_limits
 from fulfillmap.language._loader import parse_yaml
 
@@ -109,3 +112,163 @@ def test_a_deep_mapping_file_fails_validate_with_file_line_col(tmp_path: Path) -
     assert done.returncode == 1
     assert f"{path}:3:" in done.stdout + done.stderr
     assert "Traceback" not in done.stderr
+
+
+# -- expressions -------------------------------------------------------------------------
+
+
+def _mapping(tmp_path: Path, fields: str) -> Path:
+    (tmp_path / "any.json").write_text("{}")
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        "name: m\nsource: {name: s, schema: any.json}\ntarget: {name: t, schema: any.json}\n"
+        f"fields:\n{fields}"
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("a || " * 2000 + "b", "longer than 10,000 characters"),
+        ("a || " * 1000 + "b", "nests more than 64 levels deep"),  # was RecursionError
+        ("(" * 2000 + "a" + ")" * 2000, "nests more than 64 levels deep"),
+        ("not_null(" * 70 + "a" + ")" * 70, "nests more than 64 levels deep"),
+        ("`" + "1" * 5000 + "`", "holds a literal of more than 1,000 characters"),  # was 14 s
+        ("'" + "x" * 5000 + "'", "holds a literal of more than 1,000 characters"),
+        ("`" + "x" * 5000, "holds a literal of more than 1,000 characters"),
+    ],
+)
+def test_expressions_over_a_limit_are_spec_errors_at_once(
+    tmp_path: Path, expression: str, message: str
+) -> None:
+    path = _mapping(tmp_path, f"  a: {json.dumps(expression)}\n")
+    with pytest.raises(SpecError, match=message) as caught:
+        fulfillmap.load(path)
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.spec_path) == (5, "fields.a")
+    assert len(problem.message) < 400  # the expression is quoted, not echoed whole
+
+
+def test_expressions_within_the_limits_still_work(tmp_path: Path) -> None:
+    chain = " || ".join(f"k{n}" for n in range(30))
+    fields = f'  a: {json.dumps(chain)}\n  b: "`[1, 2]` | length(@)"\n  c: "\'{"x" * 900}\'"\n'
+    mapping = fulfillmap.load(_mapping(tmp_path, fields))
+    assert mapping.apply({"k29": 1}) == {"a": 1, "b": 2, "c": "x" * 900}
+
+
+# -- files, streams and sizes --------------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("map", "{fifo}", "{event}"),  # a FIFO as a mapping used to hang
+        ("map", "cancelled-event-to-fulfillment", "{fifo}"),
+        ("handle", "{fifo}"),
+        ("validate", "{fifo}"),
+        ("map", "cancelled-event-to-fulfillment", "/dev/zero"),  # MemoryError after 10 s
+        ("handle", "/dev/zero"),
+        ("map", "cancelled-event-to-fulfillment", "{folder}"),
+    ],
+)
+def test_fifos_devices_and_folders_are_refused_at_once(tmp_path: Path, argv: tuple[str]) -> None:
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    values = {"fifo": fifo, "event": EXAMPLES / "cancelled-event.json", "folder": tmp_path}
+    done = run(*(part.format(**values) for part in argv))
+    assert done.returncode == 1
+    # validate reports every problem on standard output, the other commands on standard error
+    report = done.stdout if argv[0] == "validate" else done.stderr
+    if argv[0] != "validate":
+        assert done.stdout == ""
+    assert "is not a regular file" in report
+    assert len(report.splitlines()) == 1
+
+
+def test_inputs_over_the_size_limit_are_refused(tmp_path: Path) -> None:
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps({"pad": "x" * 2000}))
+    environment = {**os.environ, "FULFILLMAP_MAX_INPUT_BYTES": "1000"}
+    for argv in (
+        ("map", "cancelled-event-to-fulfillment", str(big)),
+        ("map", "cancelled-event-to-fulfillment", "-"),
+        ("handle", "-"),
+    ):
+        done = run(*argv, stdin=big.read_text(), env=environment)
+        assert (done.returncode, done.stdout) == (1, "")
+        assert "1,000 bytes (the limit; FULFILLMAP_MAX_INPUT_BYTES changes it)" in done.stderr
+
+
+def test_one_long_json_line_is_a_bad_line_and_the_batch_goes_on(tmp_path: Path) -> None:
+    pending = json.dumps(json.loads((EXAMPLES / "pending-event.json").read_text()))
+    path = tmp_path / "events.jsonl"
+    path.write_text(pending + "\n" + json.dumps({"pad": "x" * 5000}) + "\n" + pending + "\n")
+    environment = {**os.environ, "FULFILLMAP_MAX_INPUT_BYTES": str(len(pending) + 10)}
+    done = run("handle", str(path), env=environment)
+    assert done.returncode == 1
+    assert len(done.stdout.splitlines()) == 2
+    assert done.stderr.startswith("LINE 2: the line is longer than")
+
+
+def test_a_mapping_file_over_the_size_limit_is_refused(
+    tmp_path: Path, small_limits: Limits
+) -> None:
+    path = _mapping(tmp_path, "  a: b\n" + "  # padding\n" * 200)
+    with pytest.raises(FulfillmapError, match="larger than 1,000 bytes"):
+        fulfillmap.load(path)
+
+
+def test_a_bad_limit_in_the_environment_is_an_error() -> None:
+    environment = {**os.environ, "FULFILLMAP_MAX_JSON_DEPTH": "deep"}
+    done = run(
+        "map",
+        "cancelled-event-to-fulfillment",
+        str(EXAMPLES / "cancelled-event.json"),
+        env=environment,
+    )
+    assert (done.returncode, done.stdout) == (1, "")
+    assert "FULFILLMAP_MAX_JSON_DEPTH must be a positive whole number, not 'deep'" in done.stderr
+
+
+_EVENT = str(EXAMPLES / "cancelled-event.json")
+
+
+@pytest.mark.parametrize(
+    ("shell", "code", "stderr"),
+    [
+        ("map cancelled-event-to-fulfillment {event} >&-", 1, "standard output is closed"),
+        ("map cancelled-event-to-fulfillment {event} >/dev/full", 1, "No space left on device"),
+        ("handle {event} >/dev/full", 1, "No space left on device"),
+        ("handle {event} >&-", 1, "standard output is closed"),
+        ("map cancelled-event-to-fulfillment - <&-", 1, "standard input is closed"),
+        ("handle - <&-", 1, "standard input is closed"),
+        ("map nope {event} 2>/dev/full", 1, ""),
+    ],
+)
+def test_closed_or_full_standard_streams_are_one_error(shell: str, code: int, stderr: str) -> None:
+    command = f"{FULFILLMAP} {shell.format(event=_EVENT)}"
+    done = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=30)
+    assert done.returncode == code
+    assert "Traceback" not in done.stderr
+    assert stderr in done.stderr
+    assert len(done.stderr.splitlines()) == (1 if stderr else 0)
+
+
+def test_a_failing_map_with_stderr_closed_prints_nothing_on_stdout() -> None:
+    command = f"{FULFILLMAP} map nope {_EVENT} 2>&-"
+    done = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=30)
+    assert (done.returncode, done.stdout) == (1, "")
+
+
+def test_handle_never_writes_invalid_utf8(tmp_path: Path) -> None:
+    event = json.loads((EXAMPLES / "pending-event.json").read_text())
+    event["data"]["object"]["note"] = "\ud800"
+    path = tmp_path / "e.jsonl"
+    good = (EXAMPLES / "pending-event.json").read_text().replace("\n", "")
+    path.write_text(f"{good}\n{json.dumps(event)}\n{json.dumps(event)}\n")  # \ud800 escaped
+    done = subprocess.run([str(FULFILLMAP), "handle", str(path)], capture_output=True, timeout=30)
+    assert len(done.stdout.decode("utf-8").splitlines()) == 1  # strict: valid UTF-8
+    assert done.returncode == 1
+    assert done.stderr.decode().count("lone surrogate") == 2

@@ -224,7 +224,8 @@ class _FieldChecker:
         if isinstance(position, int) and mark.style in (None, "", "'", '"'):
             column += position + (1 if mark.style in ("'", '"') else 0)
         where = f" at character {position + 1}" if isinstance(position, int) else ""
-        message = f"invalid JMESPath expression `{text}`: {_parse_reason(exc)}{where}"
+        shown = text if len(text) <= _SHOWN else f"{text[: _SHOWN - 3]}..."
+        message = f"invalid JMESPath expression `{shown}`: {_parse_reason(exc)}{where}"
         self.found.append(
             Problem(self.document.file, mark.line, column, message, format_path(path))
         )
@@ -247,6 +248,10 @@ def expression_problems(
     checker = _FieldChecker(document, registry)
     checker._expression(text, path)
     return checker.found
+
+
+#: how much of an invalid expression a problem quotes
+_SHOWN = 80
 
 
 def _parse_reason(exc: Exception) -> str:

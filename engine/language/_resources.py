@@ -134,12 +134,13 @@ def read_bounded(path: Path | None, what: str, limit: int, *, variable: str = ""
 def _read_regular(path: Path, what: str, limit: int) -> bytes:
     # O_NONBLOCK: opening a FIFO without a writer must not wait for one
     descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise FulfillmapError(
+            f"{what} {path} is not a regular file (a directory, a FIFO or a device); "
+            "give the path of a file"
+        )
     with os.fdopen(descriptor, "rb") as file:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise FulfillmapError(
-                f"{what} {path} is not a regular file (a directory, a FIFO or a device); "
-                "give the path of a file"
-            )
         return file.read(limit + 1)
 
 
