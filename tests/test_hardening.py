@@ -272,3 +272,86 @@ def test_handle_never_writes_invalid_utf8(tmp_path: Path) -> None:
     assert len(done.stdout.decode("utf-8").splitlines()) == 1  # strict: valid UTF-8
     assert done.returncode == 1
     assert done.stderr.decode().count("lone surrogate") == 2
+
+
+# -- plugins -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def broken_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An installed distribution whose fulfillmap entry point cannot be imported."""
+    info = tmp_path / "site" / "broken_plugin-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[fulfillmap]\nbroken = no_such_module_xyz.plugin\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    return tmp_path / "site"
+
+
+_BROKEN = (
+    "the installed plugin 'broken' (entry point no_such_module_xyz.plugin) failed to load, "
+    "so fulfillmap runs without it: ModuleNotFoundError: No module named 'no_such_module_xyz'"
+)
+
+
+def test_a_plugin_that_fails_to_import_is_reported_once_and_the_rest_works(
+    broken_plugin: Path,
+) -> None:
+    from fulfillmap.plugins._registry import plugin_manager, registry_for
+
+    with pytest.warns(RuntimeWarning) as caught:
+        registry = registry_for(plugin_manager())
+    assert [str(warning.message) for warning in caught] == [_BROKEN]
+    assert registry.broken == (_BROKEN,)
+    # the built-in plugin and the example plugin (installed by make install) still load
+    assert set(registry.owners.values()) == {"builtin", "gift-example"}
+
+
+def test_the_cli_works_beside_a_broken_plugin_and_names_it_when_needed(
+    broken_plugin: Path, tmp_path: Path
+) -> None:
+    environment = {**os.environ, "PYTHONPATH": str(broken_plugin)}
+    done = run("map", "cancelled-event-to-fulfillment", _EVENT, "--compact", env=environment)
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["orderId"] == "278815640336"
+    assert done.stderr == f"fulfillmap: warning: {_BROKEN}\n"
+    needs = _mapping(tmp_path, "  a: broken_function(x)\n")
+    done = run("map", str(needs), _EVENT, env=environment)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert "unknown function broken_function()" in done.stderr
+    assert done.stderr.count(_BROKEN) == 2  # the warning, and the reason in the error
+
+
+def _raising_plugins() -> Any:
+    from fulfillmap.plugins import JMESPathFunction, hookimpl
+    from fulfillmap.plugins._registry import plugin_manager
+
+    def explode(value: Any) -> Any:
+        return {}[value]
+
+    class Raising:
+        @hookimpl
+        def fulfillmap_functions(self) -> list[JMESPathFunction]:
+            return [JMESPathFunction("explode", explode, (("any",),))]
+
+    manager = plugin_manager()
+    manager.register(Raising(), name="raising")
+    return manager
+
+
+def test_a_when_calling_a_raising_plugin_function_is_an_event_error(tmp_path: Path) -> None:
+    (tmp_path / "routes.yaml").write_text(
+        "routes:\n  fulfillment_order.pending:\n    when: explode(type)\n    action: ignore\n"
+    )
+    engine = fulfillmap.Engine(tmp_path, plugins=_raising_plugins())
+    event = json.loads((EXAMPLES / "pending-event.json").read_text())
+    with pytest.raises(fulfillmap.EventError) as caught:
+        engine.handle(event)
+    assert "explode() failed: KeyError: 'fulfillment_order.pending'" in str(caught.value)
+    assert "routes.yaml" in str(caught.value)
+
+
+def test_a_raising_plugin_function_in_a_field_is_a_mapping_error(tmp_path: Path) -> None:
+    mapping = fulfillmap.load(_mapping(tmp_path, "  a: explode(x)\n"), plugins=_raising_plugins())
+    with pytest.raises(fulfillmap.MappingError, match=r"explode\(\) failed: KeyError"):
+        mapping.apply({"x": "k"})

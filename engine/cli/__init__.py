@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import Any
 
 from fulfillmap.cli import _explain, _handle, _map, _test, _validate
 from fulfillmap.cli._common import fail
@@ -29,6 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
+    warnings.formatwarning = _format_warning
     if sys.stdout is None:  # started with standard output closed (`>&-`)
         fail("standard output is closed; nothing can be written")
         return 1
@@ -53,6 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         fail(f"cannot write the output: {exc.strerror or exc}")
         return 1
     return code
+
+
+def _format_warning(message: Warning | str, *args: Any, **options: Any) -> str:
+    """A Python warning (a plugin that failed to load) as the command line words a problem."""
+    return f"fulfillmap: warning: {message}\n"
 
 
 def _discard_output() -> None:

@@ -213,7 +213,8 @@ class _FieldChecker:
             if name not in self.registry.function_names:
                 known = sorted(self.registry.function_names)
                 hint = _suggest(name, known)
-                self._problem(path, f"unknown function {name}() in `{text}`{hint}")
+                message = f"unknown function {name}() in `{text}`{hint}"
+                self._problem(path, message + self._broken())
             elif (arity := self.registry.arity(name)) is not None and arity != count:
                 self._problem(path, f"{name}() takes {arity} argument(s), not {count}, in `{text}`")
 
@@ -235,7 +236,12 @@ class _FieldChecker:
             known = sorted(self.registry.fields)
             hint = _suggest(name, known)
             listing = ", ".join(known) or "none are installed"
-            self._problem(path, f"unknown plugin field '{name}'{hint}; known: {listing}")
+            message = f"unknown plugin field '{name}'{hint}; known: {listing}"
+            self._problem(path, message + self._broken())
+
+    def _broken(self) -> str:
+        """What to add to an unknown name: the installed plugins that failed to load."""
+        return "".join(f"; {failure}" for failure in self.registry.broken)
 
     def _problem(self, path: SpecPath, message: str, *, key: bool = False) -> None:
         self.found.append(self.document.problem(path, message, key=key))
