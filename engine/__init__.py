@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from fulfillmap.evaluate._rules import Violation
     from fulfillmap.evaluate._trace import Attempt, FieldStep, RuleCheck, Trace
     from fulfillmap.events._handler import Action, Engine
+    from fulfillmap.language._limits import Limits, set_limits
     from fulfillmap.language._resources import shipped_mapping_names as shipped_mappings
     from fulfillmap.plugins._registry import plugin_manager
 
@@ -37,6 +38,7 @@ __all__ = [
     "EventError",
     "FieldStep",
     "FulfillmapError",
+    "Limits",
     "MappingError",
     "Problem",
     "Result",
@@ -46,6 +48,7 @@ __all__ = [
     "Violation",
     "load",
     "plugin_manager",
+    "set_limits",
     "shipped_mappings",
 ]
 
@@ -58,6 +61,7 @@ _LAZY = {
     "EventError": ("errors", "EventError"),
     "FieldStep": ("evaluate._trace", "FieldStep"),
     "FulfillmapError": ("errors", "FulfillmapError"),
+    "Limits": ("language._limits", "Limits"),
     "MappingError": ("errors", "MappingError"),
     "Problem": ("errors", "Problem"),
     "Result": ("evaluate._mapping", "Result"),
@@ -67,6 +71,7 @@ _LAZY = {
     "Violation": ("evaluate._rules", "Violation"),
     "load": ("evaluate._mapping", "load"),
     "plugin_manager": ("plugins._registry", "plugin_manager"),
+    "set_limits": ("language._limits", "set_limits"),
     "shipped_mappings": ("language._resources", "shipped_mapping_names"),
 }
 
