@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -355,3 +356,53 @@ def test_a_raising_plugin_function_in_a_field_is_a_mapping_error(tmp_path: Path)
     mapping = fulfillmap.load(_mapping(tmp_path, "  a: explode(x)\n"), plugins=_raising_plugins())
     with pytest.raises(fulfillmap.MappingError, match=r"explode\(\) failed: KeyError"):
         mapping.apply({"x": "k"})
+
+
+# -- values: deep, exact, not numbers --------------------------------------------------------
+
+
+def test_a_failing_input_holding_a_very_deep_value_is_a_mapping_error(tmp_path: Path) -> None:
+    """render.excerpt formatted the data at the failure outside any guard: RecursionError."""
+    deep: Any = 1
+    for _ in range(5000):
+        deep = [deep]
+    mapping = fulfillmap.load(_mapping(tmp_path, "  x: {from: deep.key, required: true}\n"))
+    with pytest.raises(fulfillmap.MappingError, match="expected an object") as caught:
+        mapping.apply({"deep": deep})
+    assert caught.value.data == "deep: ..."
+    assert "input at deep: ..." in caught.value.details()
+
+
+def test_the_python_api_takes_floats_and_decimals_alike(tmp_path: Path) -> None:
+    fields = "  total: amount\n  n: to_integer(quantity)\n  big: sum(parts)\n"
+    mapping = fulfillmap.load(_mapping(tmp_path, fields))
+    floats = mapping.apply({"amount": 1.5, "quantity": 2.0, "parts": [0.25, 0.5]})
+    decimals = mapping.apply(
+        {
+            "amount": Decimal("1.5"),
+            "quantity": Decimal("2.0"),
+            "parts": [Decimal("0.25"), Decimal("0.5")],
+        }
+    )
+    assert floats == decimals == {"total": 1.5, "n": 2, "big": 0.75}
+
+
+def test_handle_keeps_the_digits_of_amounts(tmp_path: Path) -> None:
+    """G3: the command line reads numbers as Decimal and writes them with the same digits."""
+    text = (EXAMPLES / "order-accepted-event.json").read_text()
+    exact = text.replace('"amount": 1.61', '"amount": 1.6050000000000000001', 1)
+    assert exact != text
+    path = tmp_path / "order.json"
+    path.write_text(exact)
+    done = run("handle", str(path), "--context", str(EXAMPLES / "order.context.json"))
+    assert (done.returncode, done.stderr) == (0, "")
+    assert '"amount":1.6050000000000000001' in done.stdout  # json.loads made it 1.605
+
+
+@pytest.mark.parametrize("bad", [Decimal("NaN"), Decimal("-Infinity"), float("nan"), float("inf")])
+def test_an_action_holding_nan_or_infinity_cannot_be_written(bad: Any) -> None:
+    from fulfillmap.language._jsonio import dump_document, dump_line
+
+    for dump in (dump_line, dump_document):
+        with pytest.raises(FulfillmapError, match="is not a JSON number"):
+            dump({"body": {"items": [{"amount": bad}]}})
