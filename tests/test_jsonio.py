@@ -205,3 +205,20 @@ def test_dump_line_agrees_on_generated_values(value: Any) -> None:
 def test_parse_line_finds_every_repeated_key(line: str) -> None:
     with pytest.raises(FulfillmapError, match="duplicate key"):
         parse_line(line)
+
+
+@pytest.mark.parametrize("depth", [129, 300, 1500, 5000])
+def test_deep_lines_are_a_fulfillmap_error_whatever_the_limit(depth: int) -> None:
+    """orjson reads 1,024 levels but writes 254 (its TypeError ended a whole handle batch);
+    json recurses once per level. Neither escapes, with the limit or with it raised."""
+    from fulfillmap.language._limits import Limits, set_limits
+
+    line = '{"a":' * depth + "1" + "}" * depth
+    with pytest.raises(FulfillmapError, match="more than 128 deep"):
+        parse_line(line)
+    previous = set_limits(Limits(max_json_depth=10_000))
+    try:
+        outcome = _outcome(parse_line, line)
+    finally:
+        set_limits(previous)
+    assert outcome.startswith(("{'a'", "error: the line is nested too deeply to read"))

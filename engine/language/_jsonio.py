@@ -96,7 +96,7 @@ def parse_json(text: str, what: str, *, one_line: bool = False) -> Any:
         ) from None
     except ValueError as exc:
         raise FulfillmapError(f"{what} is not valid JSON: {exc}") from None
-    except RecursionError:  # pragma: no cover - check_depth stops this first
+    except RecursionError:  # only with max_json_depth raised near Python's recursion limit
         raise FulfillmapError(f"{what} is nested too deeply to read") from None
     if "\\" in text and _SURROGATE.search(text):
         _refuse_lone_surrogates(value, what)
@@ -112,7 +112,10 @@ def parse_line(text: str, what: str = "the line") -> Any:
         except orjson.JSONDecodeError:
             pass  # json says why, or reads what orjson refuses
         else:
-            again = orjson.dumps(value)
+            try:
+                again = orjson.dumps(value)
+            except TypeError:  # deeper than orjson writes (a max_json_depth above 254)
+                again = b""
             if text.count(":") == again.count(b":") and _BIG_FLOAT.search(again) is None:
                 return value
     return parse_json(text.strip(), what, one_line=True)
