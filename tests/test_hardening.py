@@ -406,3 +406,14 @@ def test_an_action_holding_nan_or_infinity_cannot_be_written(bad: Any) -> None:
     for dump in (dump_line, dump_document):
         with pytest.raises(FulfillmapError, match="is not a JSON number"):
             dump({"body": {"items": [{"amount": bad}]}})
+
+
+def test_a_long_first_line_of_a_batch_is_a_bad_line_too(tmp_path: Path) -> None:
+    pending = json.dumps(json.loads((EXAMPLES / "pending-event.json").read_text()))
+    path = tmp_path / "events.jsonl"
+    path.write_text(json.dumps({"pad": "x" * 5000}) + "\n" + pending + "\n" + pending + "\n")
+    environment = {**os.environ, "FULFILLMAP_MAX_INPUT_BYTES": str(len(pending) + 10)}
+    done = run("handle", str(path), env=environment)
+    assert done.returncode == 1
+    assert len(done.stdout.splitlines()) == 2
+    assert done.stderr.startswith("LINE 1: the line is longer than")

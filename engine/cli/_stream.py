@@ -83,7 +83,7 @@ def read_events(stream: IO[bytes], progress: Progress) -> Iterator[Item]:
                 raise FulfillmapError(_too_long("the input"))
             yield from _json_lines(itertools.chain([first], rest, lines))
             return
-    if rest and _loads(rest[0][1]) is not _NOT_JSON and _loads(_joined(first, rest)) is _NOT_JSON:
+    if rest and _loads(rest[0][1]) is not _NOT_JSON and not _one_document(first, rest):
         yield from _json_lines(itertools.chain([first], rest))
         return
     document = parse_json(_joined(first, rest), "the input")
@@ -163,6 +163,14 @@ def _joined(first: tuple[int, str | None], rest: list[tuple[int, str | None]]) -
         parts += ["\n" * (number - expected), text]
         expected = number + 1
     return "".join(parts)
+
+
+def _one_document(first: tuple[int, str | None], rest: list[tuple[int, str | None]]) -> bool:
+    """Whether the lines together are one JSON document."""
+    try:
+        return _loads(_joined(first, rest)) is not _NOT_JSON
+    except FulfillmapError:  # a line that is not UTF-8, or too long
+        return False
 
 
 _NOT_JSON = object()  #: what ``_loads`` gives for text that is not a JSON document
