@@ -130,38 +130,36 @@ def _over(what: str, limit: int, unit: str, variable: str = "EXPRESSION_LENGTH")
     )
 
 
+#: a literal or quoted name (to its end, or to the end of the text), or a bracket
+_TOKEN = re.compile(
+    r"`[^`\\]*(?:\\.[^`\\]*)*`?|'[^'\\]*(?:\\.[^'\\]*)*'?"
+    r'|"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\](){}]',
+    re.DOTALL,
+)
+_OPEN = frozenset("([{")
+
+
 def _check_text(text: str, bounds: Limits) -> None:
-    """Bracket nesting and literal lengths, found by a scan that skips quoted text."""
-    depth, quote, start, index = 0, "", 0, 0
-    while index < len(text):
-        char = text[index]
-        if quote:
-            if char == "\\":
-                index += 1
-            elif char == quote:
-                if index - start - 1 > bounds.max_literal_length:
-                    break
-                quote = ""
-        elif char in "`'\"":
-            quote, start = char, index
-        elif char in "([{":
+    """Bracket nesting and literal lengths, from a scan that skips quoted text (only done
+    when the text is long enough, or has brackets enough, to be over a limit)."""
+    brackets = sum(text.count(bracket) for bracket in _OPEN)
+    if brackets <= bounds.max_expression_depth and len(text) <= bounds.max_literal_length + 2:
+        return
+    depth = 0
+    for token in _TOKEN.finditer(text):
+        found = token.group()
+        if found in _OPEN:
             depth += 1
             if depth > bounds.max_expression_depth:
-                reason = _over(
-                    "nests more than",
-                    bounds.max_expression_depth,
-                    "levels deep",
-                    "EXPRESSION_DEPTH",
-                )
-                raise TooComplex(index, reason)
-        elif char in ")]}":
+                limit = bounds.max_expression_depth
+                reason = _over("nests more than", limit, "levels deep", "EXPRESSION_DEPTH")
+                raise TooComplex(token.start(), reason)
+        elif len(found) == 1 and found not in "`'\"":
             depth -= 1
-        index += 1
-    if quote and min(index, len(text)) - start - 1 > bounds.max_literal_length:
-        limit = bounds.max_literal_length
-        raise TooComplex(
-            start, _over("holds a literal of more than", limit, "characters", "LITERAL_LENGTH")
-        )
+        elif len(found) - 2 > bounds.max_literal_length:
+            limit = bounds.max_literal_length
+            reason = _over("holds a literal of more than", limit, "characters", "LITERAL_LENGTH")
+            raise TooComplex(token.start(), reason)
 
 
 def _check_tree(tree: dict[str, Any], limit: int) -> None:
