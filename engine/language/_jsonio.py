@@ -15,9 +15,10 @@ beyond 64 bits as floats, reads every fraction as a float, and writes small floa
 and NaN differently. So the fast path is taken only where it provably gives what ``json``
 gives, and ``json`` decides every other case (and words every error):
 
-- ``parse_line`` gives orjson a line without a backslash, so without escapes, and without a
-  digit followed by ``.``, ``e`` or ``E``, so without a fraction or an exponent: every text in
-  it (keys and values) is written the same way in orjson's compact output of the value. The
+- ``parse_line`` reads a line without a backslash, so without escapes, with orjson, or with
+  ``json`` without its (Python) repeated-key hook where a digit is followed by ``.``, ``e`` or
+  ``E`` (a fraction or an exponent, which orjson would make a float). Every text in it (keys
+  and values) is then written the same way in orjson's compact output of the value. The
   colons inside those texts are then the same in both; the others separate a key from its
   value. A repeated key that orjson drops takes its colon (and those of its dropped value)
   with it, so the line and the output hold as many colons exactly when no key repeats, white
@@ -105,20 +106,32 @@ def parse_json(text: str, what: str, *, one_line: bool = False) -> Any:
 
 def parse_line(text: str, what: str = "the line") -> Any:
     """One JSON Lines line, as ``parse_json(text, what, one_line=True)`` reads it."""
-    if "\\" not in text and _FRACTION.search(text) is None:
+    if "\\" not in text:
         check_depth(text, what)
-        try:
-            value = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            pass  # json says why, or reads what orjson refuses
-        else:
-            try:
-                again = orjson.dumps(value)
-            except TypeError:  # deeper than orjson writes (a max_json_depth above 254)
-                again = b""
-            if text.count(":") == again.count(b":") and _BIG_FLOAT.search(again) is None:
-                return value
+        value = _fast(text)
+        if value is not _SLOW:
+            return value
     return parse_json(text.strip(), what, one_line=True)
+
+
+_SLOW = object()  #: what ``_fast`` gives when ``parse_json`` must decide
+
+
+def _fast(text: str) -> Any:
+    """The value of a line without escapes, parsed in C without checking for repeated keys
+    (orjson, or json where a number has a fraction: orjson would make it a float), then
+    checked for them by counting colons in orjson's output of it; ``_SLOW`` when in doubt."""
+    try:
+        if _FRACTION.search(text) is None:
+            value = orjson.loads(text)
+        else:
+            value = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        again = orjson.dumps(value, default=_decimal)
+    except (ValueError, TypeError):  # not JSON, NaN, a big integer, deeper than orjson writes
+        return _SLOW
+    if text.count(":") == again.count(b":") and _BIG_FLOAT.search(again) is None:
+        return value
+    return _SLOW
 
 
 def _refuse_lone_surrogates(value: Any, what: str) -> None:
