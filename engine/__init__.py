@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from fulfillmap.evaluate._rules import Violation
     from fulfillmap.evaluate._trace import Attempt, FieldStep, RuleCheck, Trace
     from fulfillmap.events._handler import Action, Engine
+    from fulfillmap.language._limits import Limits, set_limits
     from fulfillmap.language._resources import shipped_mapping_names as shipped_mappings
     from fulfillmap.plugins._registry import plugin_manager
 
@@ -49,6 +50,7 @@ __all__ = [  # noqa: RUF022 (plain sorted order, as tests/test_package.py checks
     "FulfillmapError",
     "FulfillmapWarning",
     "JSON",
+    "Limits",
     "MappingError",
     "Problem",
     "Result",
@@ -58,6 +60,7 @@ __all__ = [  # noqa: RUF022 (plain sorted order, as tests/test_package.py checks
     "Violation",
     "load",
     "plugin_manager",
+    "set_limits",
     "shipped_mappings",
 ]
 
@@ -71,6 +74,7 @@ _LAZY = {
     "FieldStep": ("evaluate._trace", "FieldStep"),
     "FulfillmapError": ("errors", "FulfillmapError"),
     "FulfillmapWarning": ("errors", "FulfillmapWarning"),
+    "Limits": ("language._limits", "Limits"),
     "MappingError": ("errors", "MappingError"),
     "Problem": ("errors", "Problem"),
     "Result": ("evaluate._mapping", "Result"),
@@ -80,6 +84,7 @@ _LAZY = {
     "Violation": ("evaluate._rules", "Violation"),
     "load": ("evaluate._mapping", "load"),
     "plugin_manager": ("plugins._registry", "plugin_manager"),
+    "set_limits": ("language._limits", "set_limits"),
     "shipped_mappings": ("language._resources", "shipped_mapping_names"),
 }
 

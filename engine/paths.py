@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 __all__ = ["Path", "excerpt", "format_path", "parse_path", "rebase", "truncate"]
@@ -47,12 +48,21 @@ def rebase(prefix: str | Path, path: str | None) -> str:
 
 
 def truncate(value: Any, limit: int = 60) -> str:
-    """``value`` as JSON, cut after ``limit`` characters with ``... (len=N)``."""
+    """``value`` as JSON, cut after ``limit`` characters with ``... (len=N)``; a ``Decimal``
+    is written as the number it is."""
     try:
-        text = json.dumps(value, ensure_ascii=False, default=str)
+        text = _NUMBER.sub(r"\1", json.dumps(value, ensure_ascii=False, default=_marked))
     except (ValueError, RecursionError):  # circular or absurdly deep: say what it is
         text = f"<{type(value).__name__}>"
     return text if len(text) <= limit else f"{text[:limit]}... (len={len(text)})"
+
+
+#: a Decimal as ``_marked`` writes it: in quotes between two U+0000 (escaped by json.dumps)
+_NUMBER = re.compile(r'"\\u0000([-+0-9.eEinfatyINFATY]+)\\u0000"')
+
+
+def _marked(value: Any) -> str:
+    return f"\0{value}\0" if isinstance(value, Decimal) else str(value)
 
 
 def excerpt(source: Any, context: Any, data_path: str | None) -> str:

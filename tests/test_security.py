@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import fulfillmap
 import pytest
 from fulfillmap.errors import SpecError
 from fulfillmap.evaluate._codegen import generate
@@ -234,8 +235,24 @@ def test_a_huge_schema_file_is_refused_without_reading_it_all(tmp_path: Path) ->
     _schema(folder, "target.json", "huge.json")
     with (folder / "huge.json").open("wb") as huge:
         huge.truncate(2**40)  # a sparse terabyte: reading it whole would never end
-    with pytest.raises(SpecError, match="hold more than 16 MiB"):
+    with pytest.raises(SpecError, match=r"huge.json is larger than 2,097,152 bytes"):
         load(_mapping(folder, "target.json"))
+
+
+def test_the_schema_files_of_one_mapping_are_bounded_together(tmp_path: Path) -> None:
+    """Each file under the limit of one file, ten of them over eight times that limit."""
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    for number in range(10):
+        schema = {"description": "x" * 1900, "$ref": f"s{number + 1}.json"} if number < 9 else {}
+        _write(folder, {f"s{number}.json": schema})
+    _schema(folder, "target.json", "s0.json")
+    previous = fulfillmap.set_limits(fulfillmap.Limits(max_file_bytes=2000))
+    try:
+        with pytest.raises(SpecError, match=r"hold more than 16,000 bytes \(8 times"):
+            load(_mapping(folder, "target.json"))
+    finally:
+        fulfillmap.set_limits(previous)
 
 
 @pytest.mark.parametrize(
@@ -243,7 +260,7 @@ def test_a_huge_schema_file_is_refused_without_reading_it_all(tmp_path: Path) ->
     ['{"not":' * 100_000 + "{}" + "}" * 100_000, '{"allOf":[' * 3000 + "{}" + "]}" * 3000],
 )
 def test_a_deeply_nested_schema_is_a_clear_error(nesting: str, tmp_path: Path) -> None:
-    with pytest.raises(SpecError, match="nested too deeply"):
+    with pytest.raises(SpecError, match="nests arrays and objects more than 128 deep"):
         _load_with(tmp_path, {"target.json": nesting})
 
 

@@ -92,4 +92,4 @@ def _binary_stdout() -> Callable[[bytes], Any]:
     buffer = getattr(sys.stdout, "buffer", None)
     if buffer is not None:
         return cast("Callable[[bytes], Any]", buffer.write)
-    return lambda data: sys.stdout.write(data.decode("utf-8", "surrogatepass"))
+    return lambda data: sys.stdout.write(data.decode("utf-8"))

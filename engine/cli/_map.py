@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
-from fulfillmap.cli._common import dump, mapping_and_input
+from fulfillmap.cli._common import mapping_and_input, warn, write_json
 
 
 def add(commands: Any) -> None:
@@ -42,8 +41,8 @@ def _map(args: argparse.Namespace) -> int:
     mapping, source, context = mapping_and_input(args)
     result = mapping.apply_with_warnings(source, context, validate=args.validate)
     for violation in result.warnings:  # warnings always reach the caller, on stderr
-        sys.stderr.write(f"fulfillmap: warning: {violation}\n")
-    sys.stdout.write(dump(result.body, compact=args.compact) + "\n")
+        warn(str(violation))
+    write_json(result.body, compact=args.compact)
     return 0
 
 
@@ -64,7 +63,7 @@ def _trace(args: argparse.Namespace) -> int:
     traced = mapping.trace(source, context, validate=args.validate)
     if args.format == "json":
         data = trace_json(traced, mapping.spec.file)
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+        write_json(data, compact=False)
     else:
         sys.stdout.write(render_trace(traced, mapping.spec.file))
     return 1 if traced.error else 0

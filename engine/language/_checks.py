@@ -214,7 +214,8 @@ class _FieldChecker:
             if name not in self.registry.function_names:
                 known = sorted(self.registry.function_names)
                 hint = _suggest(name, known)
-                self._problem(path, f"unknown function {name}() in `{text}`{hint}")
+                message = f"unknown function {name}() in `{text}`{hint}"
+                self._problem(path, message + self._broken())
             elif (arity := self.registry.arity(name)) is not None and arity != count:
                 self._problem(path, f"{name}() takes {arity} argument(s), not {count}, in `{text}`")
 
@@ -225,7 +226,8 @@ class _FieldChecker:
         if isinstance(position, int) and mark.style in (None, "", "'", '"'):
             column += position + (1 if mark.style in ("'", '"') else 0)
         where = f" at character {position + 1}" if isinstance(position, int) else ""
-        message = f"invalid JMESPath expression `{text}`: {_parse_reason(exc)}{where}"
+        shown = text if len(text) <= _SHOWN else f"{text[: _SHOWN - 3]}..."
+        message = f"invalid JMESPath expression `{shown}`: {_parse_reason(exc)}{where}"
         self.found.append(
             Problem(self.document.file, mark.line, column, message, format_path(path))
         )
@@ -235,7 +237,12 @@ class _FieldChecker:
             known = sorted(self.registry.fields)
             hint = _suggest(name, known)
             listing = ", ".join(known) or "none are installed"
-            self._problem(path, f"unknown plugin field '{name}'{hint}; known: {listing}")
+            message = f"unknown plugin field '{name}'{hint}; known: {listing}"
+            self._problem(path, message + self._broken())
+
+    def _broken(self) -> str:
+        """What to add to an unknown name: the installed plugins that failed to load."""
+        return "".join(f"; {failure}" for failure in self.registry.broken)
 
     def _problem(self, path: SpecPath, message: str, *, key: bool = False) -> None:
         self.found.append(self.document.problem(path, message, key=key))
@@ -248,6 +255,10 @@ def expression_problems(
     checker = _FieldChecker(document, registry)
     checker._expression(text, path)
     return checker.found
+
+
+#: how much of an invalid expression a problem quotes
+_SHOWN = 80
 
 
 def _parse_reason(exc: Exception) -> str:

@@ -7,6 +7,9 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import os
+import stat
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -16,6 +19,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from fulfillmap.errors import FulfillmapError
+from fulfillmap.language._jsonio import check_depth
+from fulfillmap.language._limits import limits
 
 __all__ = [
     "PACKAGED_PREFIX",
@@ -25,6 +30,7 @@ __all__ = [
     "find_mapping",
     "is_mapping_path",
     "language_schema",
+    "read_bounded",
     "read_file",
     "read_schema",
     "routes_schema",
@@ -99,13 +105,55 @@ def find_mapping(name_or_path: str | Path) -> MappingSource:
 
 def read_file(path: Path, what: str = "mapping file") -> MappingSource:
     """A mapping file (or, with ``what="routes file"``, a routes file) from disk."""
+    text = read_bounded(path, what, limits().max_file_bytes)
+    return MappingSource(text, str(path), path.parent)
+
+
+def read_bounded(path: Path | None, what: str, limit: int, *, variable: str = "") -> str:
+    """The UTF-8 text of a regular file (None: standard input), refused with a
+    ``FulfillmapError`` once it holds more than ``limit`` bytes: never read whole first. A
+    FIFO, a device or a directory is refused before it is read (it could block or never end).
+    ``variable`` names the environment variable that sets ``limit``."""
+    label = "standard input" if path is None else str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = _read_stdin(limit) if path is None else _read_regular(path, what, limit)
     except FileNotFoundError:
         raise FulfillmapError(f"{what} {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FulfillmapError(f"cannot read {what} {path}: {exc}") from exc
-    return MappingSource(text, str(path), path.parent)
+    except OSError as exc:
+        raise FulfillmapError(f"cannot read {what} {label}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        setting = variable or "FULFILLMAP_MAX_FILE_BYTES"
+        raise FulfillmapError(
+            f"{what} {label} is larger than {limit:,} bytes (the limit; {setting} changes it)"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FulfillmapError(
+            f"cannot read {what} {label}: it is not UTF-8 text (byte {exc.start + 1})"
+        ) from None
+
+
+def _read_regular(path: Path, what: str, limit: int) -> bytes:
+    # O_NONBLOCK: opening a FIFO without a writer must not wait for one
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise FulfillmapError(
+            f"{what} {path} is not a regular file (a directory, a FIFO or a device); "
+            "give the path of a file"
+        )
+    with os.fdopen(descriptor, "rb") as file:
+        return file.read(limit + 1)
+
+
+def _read_stdin(limit: int) -> bytes:
+    if sys.stdin is None:
+        raise FulfillmapError("standard input is closed; give a file instead of '-'")
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # replaced by a text stream (tests, embedding)
+        return sys.stdin.read(limit + 1).encode("utf-8", "surrogateescape")
+    return bytes(buffer.read(limit + 1))
 
 
 def _packaged_source(entry: Traversable, name: str) -> MappingSource:
@@ -144,9 +192,10 @@ def read_schema(reference: str, directory: Path | None) -> dict[str, Any]:
     return _SchemaFiles(directory.resolve()).bundle(reference)
 
 
-#: at most this many schema files are bundled into one schema, of at most this many bytes
+#: at most this many schema files are bundled into one schema, together at most this many
+#: times the limit of one file (``Limits.max_file_bytes``)
 _MAX_SCHEMA_FILES = 100
-_MAX_SCHEMA_BYTES = 16 * 1024 * 1024
+_MAX_SCHEMA_FILE_LIMITS = 8
 _BUNDLED = "fulfillmap-bundled-"
 #: keywords whose value is data (never read for ``$ref`` or ``$id``)
 _DATA = frozenset({"enum", "const", "default", "examples"})
@@ -220,20 +269,14 @@ class _SchemaFiles:
 
     def _read(self, name: str) -> dict[str, Any]:
         path = self.root / name
-        try:
-            if not path.is_file():
-                reason = "does not exist" if not path.exists() else "is not a regular file"
-                raise FulfillmapError(f"schema {path} {reason}")
-            with path.open("rb") as stream:
-                data = stream.read(_MAX_SCHEMA_BYTES - self.size + 1)
-            text = data.decode("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise FulfillmapError(f"cannot read schema {path}: {exc}") from exc
-        self.size += len(data)
-        if self.size > _MAX_SCHEMA_BYTES:
+        limit = limits().max_file_bytes
+        text = read_bounded(path, "schema", limit)
+        self.size += len(text)
+        if self.size > _MAX_SCHEMA_FILE_LIMITS * limit:
             raise FulfillmapError(
                 f"schema {path}: the schema files of one mapping hold more than "
-                f"{_MAX_SCHEMA_BYTES // 2**20} MiB"
+                f"{_MAX_SCHEMA_FILE_LIMITS * limit:,} bytes ({_MAX_SCHEMA_FILE_LIMITS} times "
+                "the limit of one file; FULFILLMAP_MAX_FILE_BYTES changes it)"
             )
         return _parse_schema(text, str(path))
 
@@ -406,6 +449,7 @@ def _packaged_schema(name: str) -> dict[str, Any]:
 
 
 def _parse_schema(text: str, name: str) -> dict[str, Any]:
+    check_depth(text, f"schema {name}")
     try:
         schema = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -36,12 +36,15 @@ from fulfillmap.evaluate._rules import Violation
 from fulfillmap.evaluate._trace import FieldStep, Trace
 from fulfillmap.language._checks import schema_problems
 from fulfillmap.language._expressions import MISSING
+from fulfillmap.language._jsonio import check_depth
+from fulfillmap.language._limits import limits
 from fulfillmap.language._loader import Document, SpecPath, parse_yaml
 from fulfillmap.language._resources import (
     PACKAGED_PREFIX,
     TEST_SUFFIX,
     MappingSource,
     is_mapping_path,
+    read_bounded,
     read_file,
     read_schema,
 )
@@ -277,11 +280,11 @@ class _CaseReader:
             return None
         file = directory / name
         try:
-            return json.loads(file.read_text(encoding="utf-8"), parse_constant=_no_constant)
-        except FileNotFoundError:
-            self._problem(path, f"the {what} file {file} does not exist")
-        except (OSError, UnicodeDecodeError) as exc:
-            self._problem(path, f"cannot read the {what} file {file}: {exc}")
+            text = read_bounded(file, f"the {what} file", limits().max_input_bytes)
+            check_depth(text, f"the {what} file {file}")
+            return json.loads(text, parse_constant=_no_constant)
+        except FulfillmapError as exc:  # missing, not a regular file, too large or too deep
+            self._problem(path, str(exc))
         except json.JSONDecodeError as exc:
             where = f"at line {exc.lineno} column {exc.colno}"
             self._problem(path, f"the {what} file {file} is not valid JSON: {exc.msg} {where}")
