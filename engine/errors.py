@@ -12,14 +12,24 @@ input and the mapping file's line, so that a webhook handler can log it as it is
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from fulfillmap.evaluate._trace import FieldStep
 
-__all__ = ["EventError", "FulfillmapError", "MappingError", "Problem", "SpecError"]
+__all__ = [
+    "EventError",
+    "FulfillmapError",
+    "MappingError",
+    "Problem",
+    "SpecError",
+    "show_value",
+]
 
 
 class FulfillmapError(ValueError):
@@ -169,3 +179,26 @@ class EventError(MappingError):
         where = f" (at {self.data_path})" if self.data_path else ""
         route = f"; route defined at {self.location}" if self.location else ""
         return f"{self.reason}{where}{route}"
+
+
+def show_value(value: object, limit: int = 80) -> str:
+    """A value as it reads in a message: JSON text (``"2"``, ``2.5``, ``{"x": 1}``), never a
+    Python repr (``'2'``, ``Decimal('2.5')``, ``{'x': 1}``); cut short past ``limit``."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=_json_default)
+    except (TypeError, ValueError, RecursionError):
+        text = f"a {type(value).__name__}"  # not a JSON value: say what it is
+    text = _DECIMAL.sub(lambda match: match.group(1), text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+#: how ``_json_default`` marks a Decimal, to write it back as the number it is
+_DECIMAL = re.compile(r'"\\u0000decimal:([^"\\]*)\\u0000"')
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return f"\x00decimal:{value}\x00"
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    raise TypeError

@@ -8,10 +8,12 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from fulfillmap.errors import show_value
+
 from . import hookimpl
 from .hookspecs import FieldFunction, FieldInput, JMESPathFunction
 
-__all__ = ["duties_paid", "signature_required_type"]
+__all__ = ["duties_paid", "reservation_id", "signature_required_type"]
 
 SIGNATURE_TYPES = ("standard", "adult")
 NONE = type(None)
@@ -28,7 +30,7 @@ def duties_paid(data: FieldInput) -> bool | None:
         return None
     if flag is True:
         return True
-    raise ValueError(f"importerOfRecordTax must be true, false or null, not {flag!r}")
+    raise ValueError(f"importerOfRecordTax must be true, false or null, not {show_value(flag)}")
 
 
 def signature_required_type(data: FieldInput) -> str | None:
@@ -43,14 +45,37 @@ def signature_required_type(data: FieldInput) -> str | None:
     if quote is None:
         return None
     if quote.__class__ is not dict and not isinstance(quote, Mapping):
-        raise ValueError(f"context.shippingQuote must be an object, not {type(quote).__name__}")
+        raise ValueError(f"context.shippingQuote must be an object, not {show_value(quote)}")
     _check_quote_is_chosen(quote, data.root)
     value = quote.get("signatureRequiredType")
     if value is None or value in SIGNATURE_TYPES:
         return value
     raise ValueError(
         f"context.shippingQuote.signatureRequiredType must be one of "
-        f"{', '.join(SIGNATURE_TYPES)}, not {value!r}"
+        f"{', '.join(SIGNATURE_TYPES)}, not {show_value(value)}"
+    )
+
+
+def reservation_id(data: FieldInput) -> str | None:
+    """The order's ``checkoutId`` as the reservation id, when the caller reserved inventory.
+
+    Digital River says to send ``reservationId`` only when a reservation was made, and to
+    make it with the checkout's id (DOC-CF). The order does not say whether one was made: the
+    caller does, with ``context["inventoryReserved"]: true``. Absent otherwise. Reserved
+    inventory on an order without a ``checkoutId`` is an error (the reservation would be
+    left unused while Digital River allocates the items again).
+    """
+    flag = data.context.get("inventoryReserved")
+    if flag is None or flag is False:
+        return None
+    if flag is not True:
+        raise ValueError(f"context.inventoryReserved must be true or false, not {show_value(flag)}")
+    checkout = _get(data.root, "checkoutId")
+    if isinstance(checkout, str) and checkout:
+        return checkout
+    raise ValueError(
+        "context.inventoryReserved is true but the order has no checkoutId, the id the "
+        "reservation was made with"
     )
 
 
@@ -60,8 +85,8 @@ def _check_quote_is_chosen(quote: Mapping[str, Any], order: Any) -> None:
     level = _get(choice, "serviceLevel")
     if quote_id is not None and level is not None and quote_id != level:
         raise ValueError(
-            f"context.shippingQuote.id {quote_id!r} is not the quote the order uses "
-            f"(shippingChoice.serviceLevel {level!r})"
+            f"context.shippingQuote.id {show_value(quote_id)} is not the quote the order "
+            f"uses (shippingChoice.serviceLevel {show_value(level)})"
         )
 
 
@@ -90,7 +115,7 @@ def to_id(value: Any) -> str | None:
         return value
     if not isinstance(value, bool) and _is_integral(value):
         return str(int(value))
-    raise ValueError(f"to_id() takes text or a whole number, not {value!r}")
+    raise ValueError(f"to_id() takes text or a whole number, not {show_value(value)}")
 
 
 def to_integer(value: Any) -> int | None:
@@ -99,7 +124,7 @@ def to_integer(value: Any) -> int | None:
         return value
     if not isinstance(value, bool) and _is_integral(value):
         return int(value)
-    raise ValueError(f"to_integer() takes a whole number, not {value!r}")
+    raise ValueError(f"to_integer() takes a whole number, not {show_value(value)}")
 
 
 def _is_integral(value: Any) -> bool:
@@ -116,6 +141,7 @@ def _is_integral(value: Any) -> bool:
 def fulfillmap_fields() -> Mapping[str, FieldFunction]:
     return {
         "duties-paid": duties_paid,
+        "reservation-id": reservation_id,
         "signature-required-type": signature_required_type,
     }
 

@@ -197,7 +197,8 @@ def test_cli_prints_markdown_and_json(capsys: pytest.CaptureFixture[str]) -> Non
         "items[].itemId",
         "items[].cancelQuantity",
     ]
-    assert data["fields"][1]["where"] == "cancelled != `0`"
+    items = load("cancelled-event-to-fulfillment").spec.fields[1].kind
+    assert data["fields"][1]["where"] == getattr(items, "where", None)
 
 
 def test_cli_needs_a_mapping_or_a_readme(capsys: pytest.CaptureFixture[str]) -> None:

@@ -125,26 +125,38 @@ def test_trace_of_a_shipped_mapping() -> None:
     assert trace.body == fulfillmap.load("order-to-fulfillment-order").apply(order)
 
 
-def test_order_mapping_warns_when_ids_needed_later_are_missing() -> None:
+def test_order_mapping_refuses_an_order_whose_ids_are_missing() -> None:
+    """G9: without the ids no later event could be matched, so nothing is requested."""
     order = json.loads((EXAMPLES / "order.json").read_text())
     mapping = fulfillmap.load("order-to-fulfillment-order")
-    assert mapping.run(order).warnings == ()
-    del order["id"]
+    context = json.loads((EXAMPLES / "order.context.json").read_text())
+    assert mapping.run(order, context).warnings == ()
     order["items"][1]["id"] = None
-    result = mapping.run(order)
-    assert [(w.rule, w.data_path) for w in result.warnings] == [
-        ("order-has-id", ""),
-        ("lines-have-ids", "items[1]"),
-    ]
-    assert "upstreamId" not in result.body
-    assert "upstreamId" not in result.body["items"][1]
-
-
-def test_a_rule_over_an_array_behind_a_non_object_is_a_mapping_error() -> None:
-    mapping = fulfillmap.load("cancelled-event-to-fulfillment")
-    event = {"id": "e", "type": "fulfillment_order.cancelled", "data": False}
     with pytest.raises(fulfillmap.MappingError) as caught:
-        mapping.apply(event)
-    assert caught.value.rule == "line-counters-add-up"
-    assert caught.value.data_path == "data"
-    assert "expected an object, got a boolean" in str(caught.value)
+        mapping.run(order, context)
+    assert (caught.value.rule, caught.value.data_path) == ("lines-have-ids", "items[1]")
+    del order["id"]
+    with pytest.raises(fulfillmap.MappingError) as caught:
+        mapping.run(order, context)
+    assert (caught.value.rule, caught.value.data_path) == ("order-has-id", None)
+
+
+def test_order_mapping_warns_without_a_shipping_quote() -> None:
+    """G6: the signature requirement is only on the chosen quote; without it, a warning."""
+    order = json.loads((EXAMPLES / "order.json").read_text())
+    result = fulfillmap.load("order-to-fulfillment-order").run(order)
+    assert [(w.rule, w.data_path, w.on) for w in result.warnings] == [
+        ("shipping-quote-given", "context", "context")
+    ]
+    assert "signatureRequiredType" not in result.body["shippingChoice"]
+
+
+def test_an_error_rule_over_an_array_that_is_not_one_names_the_rule() -> None:
+    mapping = fulfillmap.load("order-to-fulfillment-order")
+    order = json.loads((EXAMPLES / "order.json").read_text())
+    order["items"] = "3 items"
+    with pytest.raises(fulfillmap.MappingError) as caught:
+        mapping.apply(order)
+    assert caught.value.rule == "lines-have-ids"
+    assert caught.value.data_path == "items"
+    assert "expected an array, got text" in str(caught.value)

@@ -60,6 +60,7 @@ def generate(spec: MappingSpec, registry: Registry) -> FastBuilder:
     writer.hoist(_shared_prefixes(paths), True)
     writer.fuse(spec.fields, source_rules, result_rules)
     writer.rules([rule for rule in source_rules if rule not in writer.fused], "current")
+    writer.rules([rule for rule in spec.rules if rule.on == "context"], "context")
     result = writer.object(spec.fields, "current", current_is_dict=True)
     writer.rules([rule for rule in result_rules if rule not in writer.fused], result)
     writer.emit.line(f"return {result}")

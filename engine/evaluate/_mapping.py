@@ -189,7 +189,10 @@ class CompiledMapping:
             )
         elif not isinstance(context, dict):
             context = dict(context)
-        warnings = self._check_rules("source", source, [], recorder) if self._rules else []
+        warnings: list[Violation] = []
+        if self._rules:
+            warnings = self._check_rules("source", source, warnings, recorder)
+            warnings = self._check_rules("context", context, warnings, recorder)
         try:
             body = build(source, source, context)
         except Failure as failure:

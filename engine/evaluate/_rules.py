@@ -1,4 +1,5 @@
-"""Rules: named JMESPath checks on the source (before mapping) or on the result (after).
+"""Rules: named JMESPath checks on the source or the context (before mapping) or on the
+result (after).
 
 A failed ``error`` rule stops the mapping; a failed ``warn`` rule is reported beside the
 result. Violations name the rule, the message, the data path and the mapping file's line.
@@ -33,7 +34,7 @@ class Violation:
     data_path: str  #: where in the checked document (``data.object.items[2]``)
     expression: str
     location: str  #: the rule's ``file:line:column``
-    on: str = "source"  #: ``source`` or ``result``
+    on: str = "source"  #: ``source``, ``context`` or ``result``
 
     def __str__(self) -> str:
         where = f" at {self.data_path}" if self.data_path else ""
@@ -80,6 +81,8 @@ class CompiledRule:
 
     def _violation(self, path: str, message: str) -> Violation:
         rule = self.rule
+        if rule.on == "context":  # a path in the context, not in the input
+            path = f"context.{path}" if path else "context"
         return Violation(
             rule.name, message, rule.severity, path, rule.check, str(rule.location), rule.on
         )
