@@ -7,7 +7,9 @@ import json
 import sys
 from typing import Any
 
-from fulfillmap.cli._common import dump, mapping_and_input
+from fulfillmap.cli._common import dump, mapping_and_input, strict_failure, warn
+
+_STRICT = "fail (exit 1, nothing on standard output for map) when a warn rule reports"
 
 
 def add(commands: Any) -> None:
@@ -28,6 +30,7 @@ def add(commands: Any) -> None:
         help="do not validate the result against the target schema",
     )
     run.add_argument("--compact", action="store_true", help="print the JSON on one line")
+    run.add_argument("--strict", action="store_true", help=_STRICT)
     run.add_argument(
         "-v",
         "--verbose",
@@ -40,8 +43,11 @@ def add(commands: Any) -> None:
 
 def _map(args: argparse.Namespace) -> int:
     mapping, source, context = mapping_and_input(args)
-    result = mapping.apply(source, context, validate=args.validate)
-    sys.stdout.write(dump(result, compact=args.compact) + "\n")
+    result = mapping.run(source, context, validate=args.validate)
+    warnings = warn(mapping.name, result.warnings)
+    if warnings and args.strict:
+        return strict_failure(warnings)
+    sys.stdout.write(dump(result.body, compact=args.compact) + "\n")
     return 0
 
 
@@ -52,6 +58,7 @@ def _add_trace(commands: Any) -> None:
     trace.add_argument("--context", metavar="FILE", help="a JSON object passed as the context")
     trace.add_argument("--format", choices=("text", "json"), default="text")
     trace.add_argument("--no-validate", dest="validate", action="store_false")
+    trace.add_argument("--strict", action="store_true", help=_STRICT)
     trace.set_defaults(run=_trace)
 
 
@@ -65,4 +72,7 @@ def _trace(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
     else:
         sys.stdout.write(render_trace(traced, mapping.spec.file))
-    return 1 if traced.error else 0
+    warnings = warn(mapping.name, traced.violations)
+    if traced.error:
+        return 1
+    return strict_failure(warnings) if warnings and args.strict else 0
