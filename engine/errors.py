@@ -12,9 +12,10 @@ input and the mapping file's line, so that a webhook handler can log it as it is
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -28,6 +29,7 @@ __all__ = [
     "MappingError",
     "Problem",
     "SpecError",
+    "did_you_mean",
     "show_value",
 ]
 
@@ -202,3 +204,13 @@ def _json_default(value: object) -> object:
     if isinstance(value, tuple | set | frozenset):
         return list(value)
     raise TypeError
+
+
+def did_you_mean(word: str, choices: Sequence[str], cutoff: float = 0.6) -> str:
+    """`` (did you mean 'x'?)`` naming the choice closest to ``word`` (a near spelling, else
+    the one choice containing it), or "" when none is close."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=cutoff)
+    if not close and word:
+        close = [choice for choice in choices if word in choice][:2]
+        close = close if len(close) == 1 else []
+    return f" (did you mean '{close[0]}'?)" if close else ""

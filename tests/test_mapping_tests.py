@@ -157,7 +157,7 @@ def test_schema_problems_name_the_line_and_suggest(folder: Path) -> None:
         """,
     )
     assert problems(path) == [
-        f"{path}:3:5: missing key: 'expect' (at cases[0])",
+        f"{path}:3:5: missing key: expect (at cases[0])",
         f"{path}:5:5: unknown key 'expct' (did you mean 'expect'?); allowed: "
         "context, contextFile, description, expect, input, inputFile, name (at cases[0].expct)",
         f"{path}:9:14: give at least one of dataPath, field, message, rule "
@@ -411,5 +411,5 @@ def test_a_session_loads_each_mapping_once_and_reports_invalid_ones(folder: Path
     (folder / "broken.yaml").write_text("name: broken\n", encoding="utf-8")
     path = write(folder, "mapping: broken.yaml\ncases:\n" + case_yaml("x", "contains: {}"))
     (case,) = load_cases(path).cases
-    with pytest.raises(SpecError, match="missing key: 'source'"):
+    with pytest.raises(SpecError, match="missing key: source"):
         session.run(case)

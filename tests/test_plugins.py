@@ -148,7 +148,7 @@ def test_a_plugin_that_raises_is_named(tmp_path: Path) -> None:
         fulfillmap.load(path, plugins=manager).apply({})
     error = caught.value
     assert (error.plugin, error.field) == ("gift-message", "m")
-    assert "plugin 'gift-message' failed: boom" in str(error)
+    assert "plugin 'gift-message' failed: RuntimeError: boom" in str(error)
     assert isinstance(error.__cause__, RuntimeError)
     clone = pickle.loads(pickle.dumps(error))
     assert (str(clone), clone.plugin) == (str(error), error.plugin)
@@ -186,3 +186,32 @@ def test_example_context_file_is_an_object() -> None:
         (Path(__file__).parent.parent / "examples" / "order.context.json").read_text()
     )
     assert isinstance(context["shippingQuote"], dict)
+
+
+def test_a_plugin_error_keeps_its_type_but_a_value_error_is_its_message(tmp_path: Path) -> None:
+    """``KeyError: 'b'`` says what went wrong where ``'b'`` alone does not; a ValueError is
+    the plugin's own message for bad input (the contract), shown as it is."""
+
+    class Lookup:
+        @hookimpl
+        def fulfillmap_fields(self) -> dict[str, Any]:
+            return {"lookup": lambda data: {"a": 1}[data.current["key"]]}
+
+    manager = fulfillmap.plugin_manager()
+    manager.register(Lookup(), name="lookup")
+    mapping = fulfillmap.load(mapping_file(tmp_path, "  m: {plugin: lookup}\n"), plugins=manager)
+    with pytest.raises(fulfillmap.MappingError, match="plugin 'lookup' failed: KeyError: 'b'"):
+        mapping.apply({"key": "b"})
+    order = fulfillmap.load("order-to-fulfillment-order")
+    with pytest.raises(fulfillmap.MappingError) as caught:
+        order.apply(_example_order(), {"inventoryReserved": "yes"})
+    assert caught.value.reason == (
+        "plugin 'reservation-id' failed: context.inventoryReserved must be true or false, "
+        'not "yes"'
+    )
+
+
+def _example_order() -> Any:
+    import json
+
+    return json.loads((Path(__file__).parent.parent / "examples" / "order.json").read_text())

@@ -169,7 +169,10 @@ class _Compiler:
             try:
                 value = function(FieldInput(root, current, context, args, path))
             except Exception as exc:
-                reason = f"plugin '{name}' failed: {exc}"
+                # a ValueError is the plugin's own message for bad input (the contract);
+                # anything else keeps its type, which says more than `'b'` of a KeyError
+                said = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+                reason = f"plugin '{name}' failed: {said}"
                 raise Failure(reason, field, plugin=name) from exc
             return MISSING if value is None else copy_value(value)
 

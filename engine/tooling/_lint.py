@@ -20,6 +20,7 @@ from fulfillmap.evaluate._mapping import CompiledMapping
 from fulfillmap.language._checks import resolve_local
 from fulfillmap.language._expressions import compile_expression, read_paths
 from fulfillmap.language._loader import format_path
+from fulfillmap.language._schemas import describe
 from fulfillmap.language._spec import (
     Computed,
     Constant,
@@ -107,7 +108,7 @@ def _misfits(value: Any, schema: Any, root: Schema) -> Iterator[str]:
     standalone = {**resolve_local(schema, root), "definitions": root.get("definitions", {})}
     for error in sorted(Draft7Validator(standalone).iter_errors(value), key=str):
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
-        yield f"{where.lstrip('.')}: {error.message}" if where else error.message
+        yield f"{where.lstrip('.')}: {describe(error)}" if where else describe(error)
 
 
 # -- the source schema: the paths expressions read ----------------------------------------
