@@ -368,10 +368,10 @@ def test_an_expected_error_must_fit_every_key_given(folder: Path) -> None:
     result = run_one(folder, case_yaml("mismatch", expect, "{}"))
     assert result.details().splitlines() == [
         "the mapping failed, but not as expected:",
-        "  rule: expected 'other', got 'has-id'",
-        "  field: expected 'id', got None",
-        "  input path: expected 'x', got None",
-        "  message: expected it to contain 'nope'",
+        '  rule: expected "other", got "has-id"',
+        '  field: expected "id", got null',
+        '  input path: expected "x", got null',
+        '  message: expected it to contain "nope"',  # values as JSON, never Python reprs
         "  the error: mapping 'widget', rule 'has-id': the order has no id (expression `id`; "
         f"defined at {folder / 'widget.yaml'}:12:5)",
     ]

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pluggy
-from fulfillmap.errors import FulfillmapError, Problem, SpecError
+from fulfillmap.errors import FulfillmapError, Problem, SpecError, show_value
 from fulfillmap.evaluate._mapping import CompiledMapping, load
 from fulfillmap.evaluate._rules import Violation
 from fulfillmap.evaluate._trace import FieldStep, Trace
@@ -79,7 +79,7 @@ class ExpectedError:
 
     def __str__(self) -> str:
         parts = [
-            f"{label} {value!r}"
+            f"{label} '{value}'"
             for label, value in (
                 ("rule", self.rule),
                 ("field", self.field),
@@ -395,7 +395,7 @@ def _check_error(expected: ExpectedError, trace: Trace) -> Iterator[str]:
         yield f"  output: {show(trace.body)}"
         return
     mismatches = [
-        f"{label}: expected {want!r}, got {got!r}"
+        f"{label}: expected {show_value(want)}, got {show_value(got)}"
         for label, want, got in (
             ("rule", expected.rule, error.rule),
             ("field", expected.field, error.field),
@@ -404,7 +404,7 @@ def _check_error(expected: ExpectedError, trace: Trace) -> Iterator[str]:
         if want is not None and want != got
     ]
     if expected.message is not None and expected.message not in str(error):
-        mismatches.append(f"message: expected it to contain {expected.message!r}")
+        mismatches.append(f"message: expected it to contain {show_value(expected.message)}")
     if mismatches:
         yield "the mapping failed, but not as expected:"
         yield from (f"  {line}" for line in mismatches)
