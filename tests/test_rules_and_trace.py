@@ -160,3 +160,17 @@ def test_an_error_rule_over_an_array_that_is_not_one_names_the_rule() -> None:
     assert caught.value.rule == "lines-have-ids"
     assert caught.value.data_path == "items"
     assert "expected an array, got text" in str(caught.value)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), 2.5])
+def test_order_quantities_pass_to_integer_and_refuse_nan_and_infinity(bad: float) -> None:
+    order = json.loads((EXAMPLES / "order.json").read_text())
+    order["items"][0]["quantity"] = 2.0
+    mapping = fulfillmap.load("order-to-fulfillment-order")
+    assert mapping.apply(order)["items"][0]["quantity"].__class__ is int
+    order["items"][1]["quantity"] = bad
+    with pytest.raises(fulfillmap.MappingError, match="to_integer\\(\\) takes a whole number") as e:
+        mapping.apply(order)
+    assert e.value.field == "items[1].quantity"
+    assert "Decimal(" not in str(e.value)
+    assert "nan" not in str(e.value)  # JSON's words: NaN, Infinity
