@@ -264,7 +264,7 @@ def test_warn_rule_is_reported_and_the_body_produced(engine: Engine) -> None:
     assert warning["severity"] == "warn"
     assert warning["dataPath"] == "data.object.items[2]"
     assert "do not add up" in warning["message"]
-    assert warning["location"].endswith("pending-event-to-record.yaml:14:5")
+    assert warning["location"].endswith("pending-event-to-record.yaml:32:5")
 
 
 MISSING = object()
