@@ -182,3 +182,11 @@ def test_did_you_mean() -> None:
     assert did_you_mean("shipment-to-trackin", names) == " (did you mean 'shipment-to-tracking'?)"
     assert did_you_mean("to", names) == ""  # in both: no guess
     assert did_you_mean("order.blocked", ["order.accepted"], cutoff=0.8) == ""
+
+
+def test_the_event_type_shape_is_the_routes_schemas() -> None:
+    from fulfillmap.language._resources import routes_schema
+    from fulfillmap.language._routes import _EVENT_TYPE
+
+    pattern = routes_schema()["properties"]["routes"]["propertyNames"]["pattern"]
+    assert f"^{_EVENT_TYPE.pattern}$" == pattern

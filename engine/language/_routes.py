@@ -8,6 +8,7 @@ loaded like a mapping: ``parse_yaml`` -> JSON Schema (``routes.schema.json``) ->
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -30,6 +31,7 @@ __all__ = [
 ]
 
 _EXPRESSIONS = ("when", "input", "key")
+_EVENT_TYPE = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)+")  #: routes.schema.json's pattern
 
 #: the event types of an order's fulfillment that Digital River documents (reference 2.5); a
 #: route for another type is a warning, as it is more often a typo that would leave the
@@ -122,6 +124,8 @@ def _event_type_warnings(document: Document) -> Iterator[Problem]:
     for event_type in routes if isinstance(routes, dict) else ():
         if not isinstance(event_type, str) or event_type in DIGITAL_RIVER_EVENT_TYPES:
             continue
+        if _EVENT_TYPE.fullmatch(event_type) is None:
+            continue  # not even shaped like one: the schema's error says so
         hint = did_you_mean(event_type, DIGITAL_RIVER_EVENT_TYPES, cutoff=0.8)
         message = (
             f"'{event_type}' is not an event type Digital River documents for fulfillments"
