@@ -75,3 +75,21 @@ def test_trace_prints_warnings_on_stderr_and_strict_fails(
     assert err.splitlines()[-1] == (
         "fulfillmap: error: 1 warning(s), and --strict makes warnings fail"
     )
+
+
+def test_handle_warns_about_a_routes_event_type_digital_river_does_not_send(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "routes.yaml").write_text(
+        "routes:\n  fulfillment_order.shiped:\n    action: ignore\n", encoding="utf-8"
+    )
+    code = main(["handle", "--mappings", str(tmp_path), str(EXAMPLES / "shipped-event.json")])
+    assert code == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["action"] == "request"  # the shipped route still captures
+    assert err == (
+        f"{tmp_path / 'routes.yaml'}:2:3: warning: 'fulfillment_order.shiped' is not an event "
+        "type Digital River documents for fulfillments (did you mean "
+        "'fulfillment_order.shipped'?); events of the type meant would be ignored "
+        "(at routes.fulfillment_order.shiped)\n"
+    )
