@@ -174,3 +174,29 @@ def test_order_quantities_pass_to_integer_and_refuse_nan_and_infinity(bad: float
     assert e.value.field == "items[1].quantity"
     assert "Decimal(" not in str(e.value)
     assert "nan" not in str(e.value)  # JSON's words: NaN, Infinity
+
+
+def test_a_context_rule_checks_what_the_caller_passed(write_mapping: Any) -> None:
+    path = write_mapping(
+        "rules:\n"
+        "  - {name: quotes-have-ids, on: context, each: quotes, check: id, message: no id}\n"
+        "  - {name: warehouse-given, on: context, check: warehouse, message: none,"
+        " severity: warn}\n"
+        "fields:\n"
+        "  orderId: {from: data.object.upstreamId, required: true}\n"
+        "  items: {value: [{itemId: a, cancelQuantity: 1}]}\n"
+    )
+    mapping = fulfillmap.load(path)
+    event = {"data": {"object": {"upstreamId": "o-1"}}}
+    context = {"quotes": [{"id": "SG"}], "warehouse": "w-7"}
+    assert mapping.run(event, context).warnings == ()  # the generated builder's verdict
+    assert mapping.apply(event, context)["orderId"] == "o-1"
+    [warning] = mapping.run(event, {"quotes": []}).warnings
+    assert (warning.rule, warning.data_path, warning.on) == (
+        "warehouse-given",
+        "context",
+        "context",
+    )
+    with pytest.raises(fulfillmap.MappingError) as caught:
+        mapping.apply(event, {"quotes": [{"id": "SG"}, {}], "warehouse": "w-7"})
+    assert (caught.value.rule, caught.value.data_path) == ("quotes-have-ids", "context.quotes[1]")
