@@ -13,10 +13,7 @@ from fulfillmap.evaluate._mapping import load
 from fulfillmap.language._jsonio import parse_json
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from fulfillmap.evaluate._mapping import CompiledMapping
-    from fulfillmap.evaluate._rules import Violation
 
 
 def dump(result: Any, *, compact: bool) -> str:
@@ -30,32 +27,6 @@ def dump(result: Any, *, compact: bool) -> str:
 
 def fail(message: str, stream: TextIO | None = None) -> None:
     print(f"fulfillmap: error: {message}", file=stream or sys.stderr)
-
-
-def warn(mapping: str, warnings: Iterable[Violation]) -> int:
-    """Print each ``warn`` rule violation on standard error, one line each, worded as a
-    ``MappingError`` is; return how many there were."""
-    count = 0
-    for warning in warnings:
-        head = f"mapping '{mapping}', rule '{warning.rule}'"
-        details: list[str] = []
-        if warning.on == "result":
-            head += f", field '{warning.data_path}'" if warning.data_path else ""
-        elif warning.data_path:
-            details.append(f"at input path {warning.data_path}")
-        details.append(f"defined at {warning.location}")
-        print(
-            f"fulfillmap: warning: {head}: {warning.message} ({'; '.join(details)})",
-            file=sys.stderr,
-        )
-        count += 1
-    return count
-
-
-def strict_failure(count: int) -> int:
-    """``--strict``: warnings fail the command (exit 1), with a last line saying so."""
-    fail(f"{count} warning(s), and --strict makes warnings fail")
-    return 1
 
 
 def problems(error: FulfillmapError) -> str:

@@ -5,9 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fulfillmap.cli._common import dump, mapping_and_input, strict_failure, warn
+from fulfillmap.cli._common import dump, fail, mapping_and_input
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from fulfillmap.evaluate._rules import Violation
 
 _STRICT = "fail (exit 1, nothing on standard output for map) when a warn rule reports"
 
@@ -76,3 +81,29 @@ def _trace(args: argparse.Namespace) -> int:
     if traced.error:
         return 1
     return strict_failure(warnings) if warnings and args.strict else 0
+
+
+def warn(mapping: str, warnings: Iterable[Violation]) -> int:
+    """Print each ``warn`` rule violation on standard error, one line each, worded as a
+    ``MappingError`` is; return how many there were."""
+    count = 0
+    for warning in warnings:
+        head = f"mapping '{mapping}', rule '{warning.rule}'"
+        details: list[str] = []
+        if warning.on == "result":
+            head += f", field '{warning.data_path}'" if warning.data_path else ""
+        elif warning.data_path:
+            details.append(f"at input path {warning.data_path}")
+        details.append(f"defined at {warning.location}")
+        print(
+            f"fulfillmap: warning: {head}: {warning.message} ({'; '.join(details)})",
+            file=sys.stderr,
+        )
+        count += 1
+    return count
+
+
+def strict_failure(count: int) -> int:
+    """``--strict``: warnings fail the command (exit 1), with a last line saying so."""
+    fail(f"{count} warning(s), and --strict makes warnings fail")
+    return 1
