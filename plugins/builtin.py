@@ -127,6 +127,26 @@ def to_integer(value: Any) -> int | None:
     raise ValueError(f"to_integer() takes a whole number, not {show_value(value)}")
 
 
+def whole_number(value: Any) -> int | None:
+    """A whole number as an integer, else null, never an error: ``2.0`` -> ``2``; ``2.5``,
+    ``"2"``, NaN, infinity, ``true`` -> null. For filters that leave such a line out
+    (``where: whole_number(quantity) > `0```), where ``to_integer`` would stop the mapping."""
+    if value.__class__ is int:
+        return value
+    if not isinstance(value, bool) and _is_integral(value):
+        return int(value)
+    return None
+
+
+def unknown_keys(value: Mapping[str, Any] | None, known: Sequence[Any]) -> list[str]:
+    """The keys of an object that ``known`` does not list, in the object's order; ``[]`` for
+    null (``!unknown_keys(shipTo, `["address", "name"]`)`` holds when shipTo has no others)."""
+    if value is None:
+        return []
+    allowed = set(known)
+    return [key for key in value if key not in allowed]
+
+
 def _is_integral(value: Any) -> bool:
     if isinstance(value, int):
         return True
@@ -155,5 +175,18 @@ def fulfillmap_functions() -> Sequence[JMESPathFunction]:
         JMESPathFunction("to_id", to_id, (("any",),), "An identifier as text (G1).", (str, NONE)),
         JMESPathFunction(
             "to_integer", to_integer, (("any",),), "A whole number as an integer.", (int, NONE)
+        ),
+        JMESPathFunction(
+            "whole_number",
+            whole_number,
+            (("any",),),
+            "A whole number as an integer, else null (never an error).",
+            (int, NONE),
+        ),
+        JMESPathFunction(
+            "unknown_keys",
+            unknown_keys,
+            (("object", "null"), ("array",)),
+            "The keys of an object that a list does not name.",
         ),
     )

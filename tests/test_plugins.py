@@ -215,3 +215,38 @@ def _example_order() -> Any:
     import json
 
     return json.loads((Path(__file__).parent.parent / "examples" / "order.json").read_text())
+
+
+@pytest.mark.parametrize(
+    ("value", "whole"),
+    [
+        (2, 2),
+        (2.0, 2),
+        (__import__("decimal").Decimal("3.00"), 3),
+        (-1, -1),
+        (2.5, None),
+        ("2", None),
+        (True, None),
+        (None, None),
+        (float("nan"), None),
+        (float("inf"), None),
+        (__import__("decimal").Decimal("NaN"), None),
+    ],
+)
+def test_whole_number_is_null_where_to_integer_fails(value: Any, whole: int | None) -> None:
+    from fulfillmap.plugins.builtin import whole_number
+
+    result = whole_number(value)
+    assert (result, result.__class__) == (whole, whole.__class__)
+
+
+def test_unknown_keys() -> None:
+    from fulfillmap.plugins.builtin import unknown_keys
+
+    assert unknown_keys({"a": 1, "z": None, "b": 2}, ["a", "b"]) == ["z"]
+    assert unknown_keys(None, ["a"]) == []
+    mapping_expression = fulfillmap.load("order-to-fulfillment-order")
+    order = _example_order()
+    order["shipTo"]["taxId"] = "x"
+    [warning] = mapping_expression.run(order, {"shippingQuote": {"id": "SG"}}).warnings
+    assert warning.rule == "ship-to-keys-are-known"
