@@ -80,11 +80,10 @@ def test_mixed_json_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
         "LINE 9: malformed event: the fulfillment_order.shipped event e-11 has no data; "
         "it must be an object (at data)"
     )
-    assert errors[2].startswith(
+    assert errors[2].startswith(  # its one cancelled line has no upstreamId: nothing to cancel
         "LINE 10: the fulfillment_order.cancelled event e-12: mapping "
-        "'cancelled-event-to-fulfillment', rule 'cancelled-lines-have-upstream-ids'"
+        "'cancelled-event-to-fulfillment', rule 'some-line-is-cancelled'"
     )
-    assert "at input path data.object.items[2]" in errors[2]
     assert errors[3] == "LINE 11: malformed event: an event is a JSON object, not an array"
 
 
@@ -121,7 +120,7 @@ def test_single_document_failure(capsys: pytest.CaptureFixture[str], tmp_path: P
     assert err.startswith(
         "fulfillmap: error: the fulfillment_order.backordered event "
         "evt_e381a2ff-7d42-4b05-91d5-e711443c3521: mapping 'backordered-event-to-notification', "
-        "rule 'total-backordered-within-ordered'"
+        "rule 'some-line-is-backordered'"
     )
     assert err.count("\n") == 1
 

@@ -354,7 +354,7 @@ def test_an_inner_id_does_not_change_what_references_mean(tmp_path: Path) -> Non
         },
     }
     mapping = _load_with(tmp_path, {"target.json": target, "c.json": {"type": "integer"}})
-    with pytest.raises(Exception, match="is not an integer"):
+    with pytest.raises(Exception, match="expected an integer"):
         mapping.apply({"id": "12"})
 
 

@@ -78,7 +78,37 @@ def _parser() -> argparse.ArgumentParser:
         prog="fulfillmap",
         description="Declarative mappings for Digital River coordinated fulfillments.",
     )
-    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"fulfillmap {_version()}")
+    commands = parser.add_subparsers(
+        title="commands", required=True, metavar="COMMAND", parser_class=_CommandParser
+    )
     for command in COMMANDS:
         command.add(commands)
     return parser
+
+
+class _CommandParser(argparse.ArgumentParser):
+    """A command's parser: its options may stand anywhere among its arguments
+    (``map NAME --compact FILE``), as argparse's intermixed parsing allows."""
+
+    _intermixing = False
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if self._intermixing:  # intermixed parsing parses twice, through this method
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("fulfillmap")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        return "unknown"

@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from fulfillmap.errors import FulfillmapError, SpecError
 from fulfillmap.evaluate._mapping import load
@@ -33,22 +33,18 @@ def write_bytes(data: bytes) -> None:
         buffer.write(data)
 
 
-def fail(message: str, stream: TextIO | None = None) -> None:
+def fail(message: str) -> None:
     """Report ``message`` on standard error (never on standard output: when standard error is
     closed or full, the exit code says it alone)."""
-    stream = stream or sys.stderr
-    if stream is None:
-        return
-    with contextlib.suppress(OSError, ValueError):  # full or closed: nowhere left to say it
-        print(f"fulfillmap: error: {message}", file=stream, flush=True)
+    say(f"fulfillmap: error: {message}")
 
 
-def warn(message: str) -> None:
-    """Report a warning on standard error: warnings always reach the caller."""
+def say(line: str) -> None:
+    """``line`` on standard error (when it is closed or full, nowhere left to say it)."""
     if sys.stderr is None:
         return
     with contextlib.suppress(OSError, ValueError):
-        print(f"fulfillmap: warning: {message}", file=sys.stderr, flush=True)
+        print(line, file=sys.stderr, flush=True)
 
 
 def problems(error: FulfillmapError) -> str:

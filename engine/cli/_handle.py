@@ -43,6 +43,8 @@ def _handle(args: argparse.Namespace) -> int:
     from fulfillmap.events._handler import Engine
 
     engine = Engine(args.mappings)
+    for warning in engine.routes.warnings:  # e.g. a mistyped event type: its events ignored
+        print(warning, file=sys.stderr)
     context = read_context(args.context)
     write = _binary_stdout()
     with open_binary(args.input) as stream:

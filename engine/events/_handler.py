@@ -21,7 +21,14 @@ from typing import Any
 import jmespath
 import pluggy
 from fulfillmap._types import JSON
-from fulfillmap.errors import EventError, FulfillmapError, MappingError, Problem, SpecError
+from fulfillmap.errors import (
+    EventError,
+    FulfillmapError,
+    MappingError,
+    Problem,
+    SpecError,
+    did_you_mean,
+)
 from fulfillmap.evaluate._mapping import CompiledMapping, Result, load
 from fulfillmap.evaluate._rules import Violation
 from fulfillmap.language._expressions import (
@@ -140,8 +147,11 @@ class Engine:
         try:
             return self.mappings[name]
         except KeyError:
-            known = ", ".join(sorted(self.mappings))
-            raise FulfillmapError(f"no mapping named '{name}'; known: {known}") from None
+            known = sorted(self.mappings)
+            hint = did_you_mean(name, known)
+            raise FulfillmapError(
+                f"no mapping named '{name}'{hint}; known: {', '.join(known)}"
+            ) from None
 
     def handle(self, event: JSON, context: Mapping[str, JSON] | None = None) -> Action:
         """What to do with one webhook event (a parsed JSON object).

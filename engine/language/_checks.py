@@ -8,18 +8,17 @@ mapping names (they must load, and target field names must exist in the target s
 
 from __future__ import annotations
 
-import difflib
 import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import jmespath.exceptions
-from fulfillmap.errors import FulfillmapError, Problem, SpecError
+from fulfillmap.errors import FulfillmapError, Problem, SpecError, did_you_mean
 from fulfillmap.language._expressions import compile_expression, function_calls
 from fulfillmap.language._loader import Document, SpecPath, format_path
 from fulfillmap.language._resources import PACKAGED_PREFIX, language_schema, read_schema
-from fulfillmap.language._schemas import SchemaValidator
+from fulfillmap.language._schemas import SchemaValidator, describe_error
 from fulfillmap.paths import truncate
 from fulfillmap.plugins._registry import Registry
 
@@ -97,15 +96,18 @@ def _explain(document: Document, error: ValidationError) -> Iterator[Problem]:
             message = f"unknown key '{key}'{_suggest(key, allowed)}; allowed: {', '.join(allowed)}"
             yield document.problem((*path, key), message, key=True)
     elif error.validator == "required":
-        yield document.problem(path, f"missing key: {error.message.split(' is ')[0]}")
+        yield document.problem(path, describe_error(error))
     elif error.validator == "minProperties" and isinstance(error.schema, dict):
         keys = sorted(error.schema.get("properties", {}))
         message = f"give at least one of {', '.join(keys)}" if keys else error.message
         yield document.problem(path, message)
     elif error.validator == "not" and error.instance is None:
         yield document.problem(path, "null is not allowed here")
+    elif "propertyNames" in error.relative_schema_path:  # a key: say so at the key
+        name: str = error.instance  # type: ignore[assignment]
+        yield document.problem((*path, name), describe_error(error), key=True)
     else:
-        yield document.problem(path, error.message)
+        yield document.problem(path, describe_error(error))
 
 
 def _matching_branch(error: ValidationError) -> list[ValidationError]:
@@ -135,8 +137,7 @@ def _show(value: Any) -> str:
 
 
 def _suggest(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return did_you_mean(word, choices)
 
 
 # -- pass 2: what each field means ------------------------------------------------------
@@ -267,7 +268,7 @@ def _parse_reason(exc: Exception) -> str:
     if isinstance(exc, jmespath.exceptions.LexerError):
         return str(exc.message)
     token = getattr(exc, "token_value", None)
-    return f"unexpected {token!r}" if token is not None else "cannot parse"
+    return f"unexpected {truncate(token)}" if token is not None else "cannot parse"
 
 
 # -- pass 3: the schemas the mapping names ----------------------------------------------

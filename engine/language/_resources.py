@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from fulfillmap.errors import FulfillmapError
+from fulfillmap.errors import FulfillmapError, did_you_mean
 from fulfillmap.language._jsonio import check_depth
 from fulfillmap.language._limits import limits
 
@@ -97,9 +97,10 @@ def find_mapping(name_or_path: str | Path) -> MappingSource:
         return MappingSource(_read_text(entry, text), _display(entry), None)
     if Path(text).is_file():
         return read_file(Path(text))
+    names = shipped_mapping_names()
     raise FulfillmapError(
-        f"no mapping named '{text}': the shipped mappings are "
-        f"{', '.join(shipped_mapping_names())}; or give the path of a YAML file"
+        f"no mapping named '{text}'{did_you_mean(text, names)}: the shipped mappings are "
+        f"{', '.join(names)}; or give the path of a YAML file"
     )
 
 

@@ -49,6 +49,7 @@ from fulfillmap.language._resources import (
     read_schema,
 )
 from fulfillmap.language._spec import Computed, From, Location, Nested
+from fulfillmap.paths import truncate
 from fulfillmap.tooling._coverage import Coverage
 from fulfillmap.tooling._jsondiff import Difference, differences, show
 
@@ -82,7 +83,7 @@ class ExpectedError:
 
     def __str__(self) -> str:
         parts = [
-            f"{label} {value!r}"
+            f"{label} '{value}'"
             for label, value in (
                 ("rule", self.rule),
                 ("field", self.field),
@@ -398,7 +399,7 @@ def _check_error(expected: ExpectedError, trace: Trace) -> Iterator[str]:
         yield f"  output: {show(trace.body)}"
         return
     mismatches = [
-        f"{label}: expected {want!r}, got {got!r}"
+        f"{label}: expected {truncate(want)}, got {truncate(got)}"
         for label, want, got in (
             ("rule", expected.rule, error.rule),
             ("field", expected.field, error.field),
@@ -407,7 +408,7 @@ def _check_error(expected: ExpectedError, trace: Trace) -> Iterator[str]:
         if want is not None and want != got
     ]
     if expected.message is not None and expected.message not in str(error):
-        mismatches.append(f"message: expected it to contain {expected.message!r}")
+        mismatches.append(f"message: expected it to contain {truncate(expected.message)}")
     if mismatches:
         yield "the mapping failed, but not as expected:"
         yield from (f"  {line}" for line in mismatches)
