@@ -25,7 +25,17 @@ if TYPE_CHECKING:
     from fulfillmap.evaluate._mapping import CompiledMapping, Result, load
     from fulfillmap.evaluate._rules import Violation
     from fulfillmap.evaluate._trace import Attempt, FieldStep, RuleCheck, Trace
-    from fulfillmap.events._handler import Action, Engine
+    from fulfillmap.events._action import (
+        Action,
+        IgnoreAction,
+        NotifyAction,
+        RecordAction,
+        RequestAction,
+    )
+    from fulfillmap.events._handler import Engine
+    from fulfillmap.events._ledger import Ledger, LedgerError, OrderRecord
+    from fulfillmap.events._process import Outcome
+    from fulfillmap.events._responses import DigitalRiverError, Verdict, classify_response
     from fulfillmap.language._resources import shipped_mapping_names as shipped_mappings
     from fulfillmap.plugins._registry import plugin_manager
 
@@ -33,17 +43,28 @@ __all__ = [
     "Action",
     "Attempt",
     "CompiledMapping",
+    "DigitalRiverError",
     "Engine",
     "EventError",
     "FieldStep",
     "FulfillmapError",
+    "IgnoreAction",
+    "Ledger",
+    "LedgerError",
     "MappingError",
+    "NotifyAction",
+    "OrderRecord",
+    "Outcome",
     "Problem",
+    "RecordAction",
+    "RequestAction",
     "Result",
     "RuleCheck",
     "SpecError",
     "Trace",
+    "Verdict",
     "Violation",
+    "classify_response",
     "load",
     "plugin_manager",
     "shipped_mappings",
@@ -51,7 +72,18 @@ __all__ = [
 
 #: public name -> (module, name in that module)
 _LAZY = {
-    "Action": ("events._handler", "Action"),
+    "Action": ("events._action", "Action"),
+    "DigitalRiverError": ("events._responses", "DigitalRiverError"),
+    "IgnoreAction": ("events._action", "IgnoreAction"),
+    "Ledger": ("events._ledger", "Ledger"),
+    "LedgerError": ("events._ledger", "LedgerError"),
+    "NotifyAction": ("events._action", "NotifyAction"),
+    "OrderRecord": ("events._ledger", "OrderRecord"),
+    "Outcome": ("events._process", "Outcome"),
+    "RecordAction": ("events._action", "RecordAction"),
+    "RequestAction": ("events._action", "RequestAction"),
+    "Verdict": ("events._responses", "Verdict"),
+    "classify_response": ("events._responses", "classify_response"),
     "Attempt": ("evaluate._trace", "Attempt"),
     "CompiledMapping": ("evaluate._mapping", "CompiledMapping"),
     "Engine": ("events._handler", "Engine"),
