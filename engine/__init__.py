@@ -33,7 +33,8 @@ if TYPE_CHECKING:
         RequestAction,
     )
     from fulfillmap.events._handler import Engine
-    from fulfillmap.events._ledger import Ledger, LedgerError, OrderRecord
+    from fulfillmap.events._ledger import Ledger, OrderRecord
+    from fulfillmap.events._ledger_backend import LedgerError
     from fulfillmap.events._process import Outcome
     from fulfillmap.events._responses import DigitalRiverError, Verdict, classify_response
     from fulfillmap.language._resources import shipped_mapping_names as shipped_mappings
@@ -76,7 +77,7 @@ _LAZY = {
     "DigitalRiverError": ("events._responses", "DigitalRiverError"),
     "IgnoreAction": ("events._action", "IgnoreAction"),
     "Ledger": ("events._ledger", "Ledger"),
-    "LedgerError": ("events._ledger", "LedgerError"),
+    "LedgerError": ("events._ledger_backend", "LedgerError"),
     "NotifyAction": ("events._action", "NotifyAction"),
     "OrderRecord": ("events._ledger", "OrderRecord"),
     "Outcome": ("events._process", "Outcome"),

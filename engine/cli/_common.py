@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from fulfillmap.evaluate._mapping import CompiledMapping
 
 
+#: the environment variable that gives ``--ledger`` its default
+LEDGER_VARIABLE = "FULFILLMAP_LEDGER"
+
+
 def dump(result: Any, *, compact: bool) -> str:
     try:
         return json.dumps(

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
-from fulfillmap.errors import FulfillmapError
+from fulfillmap.events._ledger_backend import Backend, LedgerError, Transaction
 
 __all__ = [
     "EffectRecord",
@@ -37,10 +37,6 @@ __all__ = [
     "OrderRecord",
     "open_ledger",
 ]
-
-
-class LedgerError(FulfillmapError):
-    """The ledger cannot be opened, migrated or used (a bad URL, an unreachable server)."""
 
 
 # -- the schema, by version -------------------------------------------------------------------
@@ -142,7 +138,7 @@ class EffectRecord:
             "key": self.key,
             "kind": self.kind,
             "event": {"id": self.event_id, "type": self.event_type},
-            "doneAt": _iso(self.done_at),
+            "doneAt": iso(self.done_at),
             "result": self.result,
             "lines": {
                 line: {"captured": c, "cancelled": x, "returned": r, "cancelledTotal": total}
@@ -174,38 +170,9 @@ class OrderRecord:
         return {**self.state(), "effects": [effect.to_json() for effect in self.effects]}
 
 
-def _iso(seconds: float) -> str:
+def iso(seconds: float) -> str:
     moment = datetime.fromtimestamp(seconds, UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-# -- the backends' common shape ---------------------------------------------------------------
-
-
-class Transaction(Protocol):
-    """One open transaction of a backend; SQL uses ``?`` placeholders."""
-
-    def run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Execute ``sql``; the rows it returns (none for a statement without rows)."""
-        ...
-
-    def changed(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Execute ``sql``; how many rows it inserted, updated or deleted."""
-        ...
-
-
-class Backend(Protocol):
-    url: str
-
-    def transaction(self) -> AbstractContextManager[Transaction]:
-        """A transaction that holds the write lock from its start (committed on exit)."""
-        ...
-
-    def migration(self) -> AbstractContextManager[Transaction]:
-        """A transaction that no other worker's migration runs beside."""
-        ...
-
-    def close(self) -> None: ...
 
 
 # -- the ledger --------------------------------------------------------------------------------

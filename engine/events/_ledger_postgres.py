@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from fulfillmap.events._ledger import LedgerError
+from fulfillmap.events._ledger_backend import LedgerError
 
 __all__ = ["PostgresBackend"]
 

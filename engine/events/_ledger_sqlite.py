@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from fulfillmap.events._ledger import LedgerError
+from fulfillmap.events._ledger_backend import LedgerError
 
 __all__ = ["SqliteBackend", "sqlite_path"]
 

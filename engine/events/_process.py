@@ -20,15 +20,30 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import Any, Literal, Protocol, TypeAlias
 
 from fulfillmap.errors import FulfillmapError
 from fulfillmap.events._action import Action, IgnoreAction, RequestAction, plain_json
-from fulfillmap.events._ledger import Ledger, OrderRecord, Transaction, read_order
+from fulfillmap.events._ledger import Ledger, OrderRecord, read_order
+from fulfillmap.events._ledger_backend import Transaction
 from fulfillmap.events._responses import DigitalRiverError, Verdict, classify_response
 
-if TYPE_CHECKING:
-    from fulfillmap.events._handler import Engine
+
+class Engine(Protocol):
+    """What ``process`` uses of ``fulfillmap.Engine``: its lease and the handler's steps
+    (``_choose`` gives a route, opaque here, or the ignore action)."""
+
+    @property
+    def lease(self) -> float: ...
+
+    def _choose(self, event: Any) -> Any: ...
+
+    def _act(
+        self, chosen: Any, event: dict[str, Any], context: Mapping[str, Any] | None
+    ) -> Action: ...
+
+    def _key(self, compiled: Any, event: dict[str, Any], event_id: str) -> str: ...
+
 
 __all__ = ["Outcome", "OutcomeStatus", "Send", "order_event", "process"]
 

@@ -1,0 +1,44 @@
+"""What every ledger backend provides, and the ledger's error."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from fulfillmap.errors import FulfillmapError
+
+__all__ = ["Backend", "LedgerError", "Transaction"]
+
+
+class LedgerError(FulfillmapError):
+    """The ledger cannot be opened, migrated or used (a bad URL, an unreachable server)."""
+
+
+# -- the backends' common shape ---------------------------------------------------------------
+
+
+class Transaction(Protocol):
+    """One open transaction of a backend; SQL uses ``?`` placeholders."""
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Execute ``sql``; the rows it returns (none for a statement without rows)."""
+        ...
+
+    def changed(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Execute ``sql``; how many rows it inserted, updated or deleted."""
+        ...
+
+
+class Backend(Protocol):
+    url: str
+
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        """A transaction that holds the write lock from its start (committed on exit)."""
+        ...
+
+    def migration(self) -> AbstractContextManager[Transaction]:
+        """A transaction that no other worker's migration runs beside."""
+        ...
+
+    def close(self) -> None: ...
