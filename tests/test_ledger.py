@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -90,7 +90,8 @@ def test_order_created_once_from_the_event_and_the_synchronous_response(engine: 
     shop = Shop()
     first = engine.process(example("order-accepted-event"), shop, CONTEXT)
     assert first.status == "done"
-    assert first.action is not None and first.action.idempotency_key == ORDER
+    assert first.action is not None
+    assert first.action.idempotency_key == ORDER
     again = engine.process_order(example("order-accepted-event")["data"]["object"], shop, CONTEXT)
     assert again.status == "duplicate"
     assert again.done_by == "6f0c2a8e-3b1d-4c55-9a0e-8d7e2b4f1c93"
@@ -135,7 +136,8 @@ def test_digital_only_order_is_ignored_with_the_reason(engine: Engine) -> None:
     del event["data"]["object"]["shipTo"]
     outcome = engine.process(event, Shop())
     assert outcome.status == "ignored"
-    assert outcome.reason and "digital goods only" in outcome.reason
+    assert outcome.reason
+    assert "digital goods only" in outcome.reason
 
 
 # -- cancels send the delta (G13) ----------------------------------------------------------------
@@ -146,7 +148,8 @@ def test_two_partial_cancels_send_each_delta(engine: Engine) -> None:
     assert engine.process(cancelled("c1", {CABLES: 1}), shop).status == "done"
     second = engine.process(cancelled("c2", {CABLES: 3, WIDGETS: 1}), shop)
     assert second.status == "done"
-    assert second.action is not None and second.action.body == {
+    assert second.action is not None
+    assert second.action.body == {
         "orderId": ORDER,
         "items": [
             {"itemId": WIDGETS, "cancelQuantity": 1},
@@ -184,7 +187,8 @@ def test_previous_attributes_disagreeing_with_the_ledger_is_a_note(engine: Engin
         f"line {CABLES}: previousAttributes says 2 cancelled before this event, the ledger 1; "
         "sending the difference from the ledger",
     )
-    assert outcome.action is not None and outcome.action.body is not None
+    assert outcome.action is not None
+    assert outcome.action.body is not None
     assert outcome.action.body["items"] == [{"itemId": CABLES, "cancelQuantity": 2}]
 
 
@@ -323,7 +327,8 @@ def test_the_claim_is_held_across_send_and_taken_over_after_its_lease(
     assert inside.wait(5)
     busy = engine.process(cancelled("c1", {CABLES: 1}), Shop())
     assert (busy.status, busy.http_status) == ("busy", 503)
-    assert busy.reason and busy.reason.startswith(f"another worker is acting on order {ORDER}")
+    assert busy.reason
+    assert busy.reason.startswith(f"another worker is acting on order {ORDER}")
     import time
 
     time.sleep(0.6)  # the lease expired: the holder is taken to have crashed
