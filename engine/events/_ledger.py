@@ -281,9 +281,9 @@ class Ledger:
 
     # -- what process() does (see _process) ---------------------------------------------
 
-    def transaction(self) -> AbstractContextManager[Transaction]:
+    def transaction(self, *, durable: bool = True) -> AbstractContextManager[Transaction]:
         """One write transaction (for ``process``; internal)."""
-        return self._backend.transaction()
+        return self._backend.transaction(durable=durable)
 
 
 def _current_version(tx: Transaction) -> int:
@@ -291,7 +291,9 @@ def _current_version(tx: Transaction) -> int:
     return int(rows[0][0] or 0) if rows else 0
 
 
-def read_order(tx: Transaction, order_id: str) -> OrderRecord | None:
+def read_order(tx: Transaction, order_id: str, *, effects: bool = True) -> OrderRecord | None:
+    """The order's record; with ``effects=False``, only the effects Digital River answered
+    already done (what ``process`` needs, without reading the whole history)."""
     orders = tx.run(
         "SELECT fulfillment_order_id FROM fulfillmap_orders WHERE order_id = ?", (order_id,)
     )
@@ -306,12 +308,13 @@ def read_order(tx: Transaction, order_id: str) -> OrderRecord | None:
     }
     if not orders and not lines:
         return None
+    which = "" if effects else " AND result = 'already-done'"
     keys = tx.run(
-        "SELECT effect_key FROM fulfillmap_effects WHERE order_id = ? ORDER BY done_at",
+        f"SELECT effect_key FROM fulfillmap_effects WHERE order_id = ?{which} ORDER BY done_at",
         (order_id,),
     )
-    effects = tuple(_effect(tx, str(key)) for (key,) in keys)
-    return OrderRecord(order_id, orders[0][0] if orders else None, lines, effects)
+    records = tuple(_effect(tx, str(key)) for (key,) in keys)
+    return OrderRecord(order_id, orders[0][0] if orders else None, lines, records)
 
 
 def _effect(tx: Transaction, key: str) -> EffectRecord:

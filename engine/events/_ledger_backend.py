@@ -33,8 +33,12 @@ class Transaction(Protocol):
 class Backend(Protocol):
     url: str
 
-    def transaction(self) -> AbstractContextManager[Transaction]:
-        """A transaction that holds the write lock from its start (committed on exit)."""
+    def transaction(self, *, durable: bool = True) -> AbstractContextManager[Transaction]:
+        """A transaction that holds the write lock from its start (committed on exit).
+
+        ``durable``: its commit is on disk when it returns. Claims need not be: a claim lost
+        in a crash is a claim released, so they commit without waiting for the disk.
+        """
         ...
 
     def migration(self) -> AbstractContextManager[Transaction]:

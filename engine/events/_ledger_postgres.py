@@ -1,10 +1,11 @@
 """The PostgreSQL ledger backend: ``postgresql://user:password@host:port/database``.
 
 For many workers on many machines. psycopg 3 with a connection pool (``pip install
-'fulfillmap[postgres]'``). Write transactions take a transaction-level advisory lock on
-nothing but their claim rows (row locks through ``INSERT … ON CONFLICT``), so workers on
-different fulfillment orders never wait for each other; migrations take one advisory lock so
-that workers opening a fresh ledger at once run them one after the other.
+'fulfillmap[postgres]'``). Claims are rows taken with ``INSERT … ON CONFLICT``, so workers on
+different orders never wait for each other; claims commit with ``synchronous_commit`` off
+(a claim lost in a crash is a claim released), effects done with the server's setting.
+Migrations take one advisory lock, so that workers opening a fresh ledger at once run them
+one after the other.
 """
 
 from __future__ import annotations
@@ -68,12 +69,15 @@ class PostgresBackend:
             raise LedgerError(f"cannot connect to the ledger {self._display}: {exc}") from exc
 
     @contextmanager
-    def transaction(self) -> Iterator[_Tx]:
+    def transaction(self, *, durable: bool = True) -> Iterator[_Tx]:
         import psycopg
 
         try:
             with self._pool.connection() as connection, connection.transaction():
-                yield _Tx(connection.cursor())
+                cursor = connection.cursor()
+                if not durable:
+                    cursor.execute("SET LOCAL synchronous_commit TO off")
+                yield _Tx(cursor)
         except psycopg.Error as exc:
             raise LedgerError(f"the ledger {self._display} failed: {exc}") from exc
 

@@ -120,7 +120,7 @@ def process(
     if isinstance(started, Outcome):
         return replace(started, event_id=event_id, event_type=event_type)
     try:
-        outcome = _act(engine, ledger, claim, effect, event, started, send, context)
+        outcome = _act(engine, chosen, ledger, claim, effect, event, started, send, context)
     except BaseException:
         _release(ledger, claim)
         raise
@@ -153,7 +153,7 @@ def order_id(event: dict[str, Any]) -> str | None:
 def _begin(ledger: Ledger, claim: _Claim, effect: str, lease: float) -> OrderRecord | Outcome:
     """Take the claim; the order's state, or the outcome when busy or already done."""
     now = time.time()
-    with ledger.transaction() as tx:
+    with ledger.transaction(durable=False) as tx:
         taken = tx.changed(
             "INSERT INTO fulfillmap_claims (scope, owner, expires_at) VALUES (?, ?, ?) "
             "ON CONFLICT (scope) DO UPDATE SET owner = excluded.owner, "
@@ -180,12 +180,13 @@ def _begin(ledger: Ledger, claim: _Claim, effect: str, lease: float) -> OrderRec
             how = "answered already done by Digital River" if result == "already-done" else "done"
             reason = f"{effect} was {how} at {_when(at)} by event {by}"
             return Outcome("duplicate", "", "", reason=reason, done_at=float(at), done_by=by)
-        state = read_order(tx, claim.scope)
+        state = read_order(tx, claim.scope, effects=False)
     return state or OrderRecord(claim.scope, None, {}, ())
 
 
 def _act(
     engine: Engine,
+    chosen: Any,
     ledger: Ledger,
     claim: _Claim,
     effect: str,
@@ -200,8 +201,6 @@ def _act(
         _release(ledger, claim)
         return Outcome(status, event_id, event_type, action, reason, **more)
 
-    chosen = engine._choose(event)
-    assert not isinstance(chosen, IgnoreAction)
     try:
         action: Action = engine._act(chosen, event, {**(context or {}), "ledger": state.state()})
     except FulfillmapError as exc:
@@ -324,7 +323,7 @@ def _moves(
 
 def _without_done_lines(action: Action, effect: str, state: OrderRecord) -> Action:
     """A capture without the lines Digital River said were already done (409 item_fulfilled)."""
-    prefix = f"{effect} line "
+    prefix = f"{effect} line "  # state.effects holds only those answered already done
     done = {e.key[len(prefix) :] for e in state.effects if e.key.startswith(prefix)}
     if not done or not isinstance(action, RequestAction):
         return action
@@ -482,7 +481,7 @@ def _record_ids(tx: Transaction, order: str, fulfillment_order: Any) -> None:
 
 
 def _release(ledger: Ledger, claim: _Claim) -> None:
-    with ledger.transaction() as tx:
+    with ledger.transaction(durable=False) as tx:
         _release_in(tx, claim)
 
 
