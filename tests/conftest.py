@@ -607,45 +607,20 @@ def write_mapping(tmp_path: Path) -> Callable[..., Path]:
 
 # -- a real PostgreSQL server for the ledger's tests ------------------------------------------------
 
-#: the unprivileged user the temporary cluster runs as when the tests run as root
-POSTGRES_USER = "fulfillmap-pg"
 
+def _postgres_cluster_module() -> Any:
+    import importlib.util
+    import sys
 
-def _postgres_bin() -> Path | None:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    return found[-1].parent if found else None
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _as_postgres_user(command: list[str]) -> list[str]:
-    import os
-    import pwd
-    import subprocess
-
-    if os.geteuid() != 0:
-        return command
-    try:
-        pwd.getpwnam(POSTGRES_USER)
-    except KeyError:
-        subprocess.run(
-            [
-                "useradd",
-                "--system",
-                "--no-create-home",
-                "--shell",
-                "/usr/sbin/nologin",
-                POSTGRES_USER,
-            ],
-            check=True,
-        )
-    return ["runuser", "-u", POSTGRES_USER, "--", *command]
+    spec = importlib.util.spec_from_file_location(
+        "postgres_cluster", Path(__file__).resolve().parent / "postgres_cluster.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["postgres_cluster"] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")
@@ -653,47 +628,20 @@ def postgres_server() -> Iterator[str]:
     """The URL of a PostgreSQL server: $FULFILLMAP_TEST_POSTGRES, or a temporary cluster.
 
     The cluster runs as an unprivileged user (PostgreSQL refuses root), on a free port of
-    127.0.0.1, and is stopped afterwards. Without server binaries the test is skipped (a
-    failure under CI=true, see pytest_runtest_makereport).
+    127.0.0.1, and is stopped afterwards (tests/postgres_cluster.py). Without server binaries
+    the test is skipped (a failure under CI=true, see pytest_runtest_makereport).
     """
     import os
-    import shutil
-    import subprocess
 
     given = os.environ.get("FULFILLMAP_TEST_POSTGRES")
     if given:
         yield given
         return
-    binaries = _postgres_bin()
-    if binaries is None:
-        pytest.skip(
-            "no PostgreSQL server: install PostgreSQL 15 (apt-get install postgresql-15) or set "
-            "FULFILLMAP_TEST_POSTGRES to a server's URL"
-        )
-    import tempfile
-
-    folder = Path(tempfile.mkdtemp(prefix="fulfillmap-pg-"))  # pytest's are root's own (0700)
-    if os.geteuid() == 0:
-        _as_postgres_user(["true"])  # creates the user
-        shutil.chown(folder, POSTGRES_USER)
-    folder.chmod(0o700)
-    data, port = folder / "data", _free_port()
-
-    def run(*command: str) -> None:
-        done = subprocess.run(_as_postgres_user(list(command)), capture_output=True, text=True)
-        if done.returncode:
-            raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}")
-
-    initdb, pg_ctl = str(binaries / "initdb"), str(binaries / "pg_ctl")
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c max_connections=100"
-    try:
-        run(initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
-        run(pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start")
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        if (data / "postmaster.pid").exists():
-            run(pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop")
-        shutil.rmtree(folder, ignore_errors=True)
+    cluster = _postgres_cluster_module()
+    if cluster.binaries() is None:
+        pytest.skip(cluster.MISSING)
+    with cluster.temporary_cluster() as url:
+        yield url
 
 
 @pytest.fixture

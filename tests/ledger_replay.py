@@ -17,7 +17,7 @@ import multiprocessing
 import queue
 import random
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,7 +75,10 @@ def _order(rng: random.Random, order_id: str, truth: Truth) -> list[dict[str, An
         truth.digital.add(order_id)
         return [accepted]
     truth.physical.add(order_id)
-    counters = {line: {"pending": q, "backordered": 0, "shipped": 0, "cancelled": 0} for line, q in quantities.items()}
+    counters = {
+        line: {"pending": q, "backordered": 0, "shipped": 0, "cancelled": 0}
+        for line, q in quantities.items()
+    }
     events = [accepted, _fo_event("fulfillment_order.pending", order_id, quantities, counters)]
     for step in range(rng.randint(2, 9)):
         open_lines = [line for line, c in counters.items() if c["pending"] + c["backordered"]]
@@ -193,7 +196,9 @@ def _shipped(order_id: str, shipment: str, units: dict[str, int]) -> dict[str, A
     return event
 
 
-def deliveries(events: list[dict[str, Any]], seed: int, duplicates: float = 0.3) -> list[dict[str, Any]]:
+def deliveries(
+    events: list[dict[str, Any]], seed: int, duplicates: float = 0.3
+) -> list[dict[str, Any]]:
     """``events`` with ``duplicates`` of them delivered again, all shuffled (G11).
 
     Half of the redelivered shipments come with a new event id: the shipment id dedupes them.
@@ -270,7 +275,14 @@ def _worker(
     results.put(dict(statuses))
 
 
-def replay(url: str, delivered: list[dict[str, Any]], folder: Path, workers: int = 4, seed: int = 7, failure: float = 0.1) -> tuple[Counter[str], list[dict[str, Any]], float]:
+def replay(
+    url: str,
+    delivered: list[dict[str, Any]],
+    folder: Path,
+    workers: int = 4,
+    seed: int = 7,
+    failure: float = 0.1,
+) -> tuple[Counter[str], list[dict[str, Any]], float]:
     """Process ``delivered`` with ``workers`` processes; statuses, what was sent, seconds."""
     context = multiprocessing.get_context("fork")
     events = context.Queue()
@@ -295,7 +307,12 @@ def replay(url: str, delivered: list[dict[str, Any]], folder: Path, workers: int
     for process in processes:
         process.join(timeout=60)
     elapsed = time.perf_counter() - started
-    sent = [json.loads(line)["action"] for log in logs if log.exists() for line in log.read_text().splitlines()]
+    sent = [
+        json.loads(line)["action"]
+        for log in logs
+        if log.exists()
+        for line in log.read_text().splitlines()
+    ]
     return statuses, sent, elapsed
 
 
@@ -308,10 +325,18 @@ def check(truth: Truth, sent: list[dict[str, Any]], url: str) -> dict[str, int]:
 
     creates = Counter(a["body"]["upstreamId"] for a in sent if a["path"] == "/fulfillment-orders")
     assert set(creates) == truth.physical, "every order with goods has its fulfillment order"
-    assert set(creates.values()) == {1}, f"fulfillment orders created twice: {[o for o, n in creates.items() if n > 1]}"
-    captures = Counter(a["body"]["shipmentId"] for a in sent if a["path"] == "/fulfillments" and "shipmentId" in a["body"])
+    assert set(creates.values()) == {1}, (
+        f"fulfillment orders created twice: {[o for o, n in creates.items() if n > 1]}"
+    )
+    captures = Counter(
+        a["body"]["shipmentId"]
+        for a in sent
+        if a["path"] == "/fulfillments" and "shipmentId" in a["body"]
+    )
     assert set(captures) == set(truth.shipments), "every shipment is captured"
-    assert set(captures.values()) == {1}, f"shipments captured twice: {[s for s, n in captures.items() if n > 1]}"
+    assert set(captures.values()) == {1}, (
+        f"shipments captured twice: {[s for s, n in captures.items() if n > 1]}"
+    )
     captured: Counter[tuple[str, str]] = Counter()
     cancelled: Counter[tuple[str, str]] = Counter()
     for action in sent:
@@ -326,21 +351,30 @@ def check(truth: Truth, sent: list[dict[str, Any]], url: str) -> dict[str, int]:
             assert captured[(order, line)] >= q, (shipment, line)
     with fulfillmap.Ledger.open(url) as ledger:
         for (order, line), (quantity, final) in truth.lines.items():
-            assert cancelled[(order, line)] == final, f"line {line}: sent {cancelled[(order, line)]} cancelled, the counter ends at {final}"
-            assert captured[(order, line)] + cancelled[(order, line)] <= quantity, f"line {line} above its quantity {quantity}"
+            assert cancelled[(order, line)] == final, (
+                f"line {line}: sent {cancelled[(order, line)]} cancelled, the counter ends at {final}"
+            )
+            assert captured[(order, line)] + cancelled[(order, line)] <= quantity, (
+                f"line {line} above its quantity {quantity}"
+            )
         for order in truth.physical:
             record = ledger.order(order)
             assert record is not None
             assert record.fulfillment_order_id == str(fulfillment_order_id(order))
             for line_id, line in record.lines.items():
-                assert (line.captured, line.cancelled) == (captured[(order, line_id)], cancelled[(order, line_id)])
+                assert (line.captured, line.cancelled) == (
+                    captured[(order, line_id)],
+                    cancelled[(order, line_id)],
+                )
     return {
         "orders": len(truth.physical) + len(truth.digital),
         "digital-only orders": len(truth.digital),
         "order lines": len(truth.lines),
         "shipments captured once": len(captures),
         "cancelled events": truth.cancel_events,
-        "cancel requests sent": sum(1 for a in sent if a["path"] == "/fulfillments" and "shipmentId" not in a["body"]),
+        "cancel requests sent": sum(
+            1 for a in sent if a["path"] == "/fulfillments" and "shipmentId" not in a["body"]
+        ),
         "units cancelled": sum(cancelled.values()),
         "backordered events": truth.backorder_events,
         "fulfillment orders created once": len(creates),

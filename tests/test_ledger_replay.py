@@ -43,8 +43,10 @@ def test_replay(backend: str, tmp_path: Path, request: pytest.FixtureRequest) ->
     assert not [s for s in statuses if s.startswith("failed for good")], statuses
     counts = replay.check(truth, sent, url)
     assert statuses["send raised"] > 0.05 * len(delivered) * 0.8
-    print(f"\n{backend}: {len(delivered)} deliveries ({len(events)} events, "
-          f"{len(delivered) - len(events)} duplicates) in {seconds:.1f} s, "
-          f"{len(delivered) / seconds:.0f}/s with 4 workers")
+    print(
+        f"\n{backend}: {len(delivered)} deliveries ({len(events)} events, "
+        f"{len(delivered) - len(events)} duplicates) in {seconds:.1f} s, "
+        f"{len(delivered) / seconds:.0f}/s with 4 workers"
+    )
     for name, count in {**counts, **statuses}.items():
         print(f"  {name}: {count}")
