@@ -291,9 +291,30 @@ def _current_version(tx: Transaction) -> int:
     return int(rows[0][0] or 0) if rows else 0
 
 
-def read_order(tx: Transaction, order_id: str, *, effects: bool = True) -> OrderRecord | None:
-    """The order's record; with ``effects=False``, only the effects Digital River answered
-    already done (what ``process`` needs, without reading the whole history)."""
+def read_state(tx: Transaction, order_id: str) -> OrderRecord:
+    """What ``process`` needs of an order, in two queries: its lines, and of its effects only
+    those Digital River answered already done (not the whole history)."""
+    rows = tx.run(
+        "SELECT o.fulfillment_order_id, l.line_id, l.quantity, l.captured, l.cancelled, "
+        "l.returned, l.fulfillment_order_item_id, l.inventory_item_id "
+        "FROM fulfillmap_orders o LEFT JOIN fulfillmap_lines l ON l.order_id = o.order_id "
+        "WHERE o.order_id = ?",
+        (order_id,),
+    )
+    if not rows:
+        return OrderRecord(order_id, None, {}, ())
+    lines = {str(row[1]): LineRecord(str(row[1]), *row[2:]) for row in rows if row[1] is not None}
+    keys = tx.run(
+        "SELECT effect_key FROM fulfillmap_effects WHERE order_id = ? "
+        "AND result = 'already-done' ORDER BY done_at",
+        (order_id,),
+    )
+    effects = tuple(_effect(tx, str(key)) for (key,) in keys)
+    return OrderRecord(order_id, rows[0][0], lines, effects)
+
+
+def read_order(tx: Transaction, order_id: str) -> OrderRecord | None:
+    """Everything about the order, its whole history; None when the ledger has nothing."""
     orders = tx.run(
         "SELECT fulfillment_order_id FROM fulfillmap_orders WHERE order_id = ?", (order_id,)
     )
@@ -308,13 +329,12 @@ def read_order(tx: Transaction, order_id: str, *, effects: bool = True) -> Order
     }
     if not orders and not lines:
         return None
-    which = "" if effects else " AND result = 'already-done'"
     keys = tx.run(
-        f"SELECT effect_key FROM fulfillmap_effects WHERE order_id = ?{which} ORDER BY done_at",
+        "SELECT effect_key FROM fulfillmap_effects WHERE order_id = ? ORDER BY done_at",
         (order_id,),
     )
-    records = tuple(_effect(tx, str(key)) for (key,) in keys)
-    return OrderRecord(order_id, orders[0][0] if orders else None, lines, records)
+    effects = tuple(_effect(tx, str(key)) for (key,) in keys)
+    return OrderRecord(order_id, orders[0][0] if orders else None, lines, effects)
 
 
 def _effect(tx: Transaction, key: str) -> EffectRecord:

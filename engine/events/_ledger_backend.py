@@ -25,6 +25,10 @@ class Transaction(Protocol):
         """Execute ``sql``; the rows it returns (none for a statement without rows)."""
         ...
 
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Execute ``sql`` once per row of parameters (in one round trip where it can)."""
+        ...
+
     def changed(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Execute ``sql``; how many rows it inserted, updated or deleted."""
         ...

@@ -37,6 +37,16 @@ class _Tx:
     def changed(self, sql: str, params: Sequence[Any] = ()) -> int:
         return int(self._execute(sql, params).rowcount)
 
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        import psycopg
+
+        if not rows:
+            return
+        try:  # psycopg sends the rows in one pipeline: one round trip
+            self._cursor.executemany(sql.replace("?", "%s"), rows)
+        except psycopg.Error as exc:
+            raise LedgerError(f"the ledger failed: {exc}") from exc
+
     def _execute(self, sql: str, params: Sequence[Any]) -> Any:
         import psycopg
 

@@ -24,7 +24,7 @@ from typing import Any, Literal, Protocol, TypeAlias
 
 from fulfillmap.errors import FulfillmapError
 from fulfillmap.events._action import Action, IgnoreAction, RequestAction, plain_json
-from fulfillmap.events._ledger import Ledger, OrderRecord, read_order
+from fulfillmap.events._ledger import Ledger, OrderRecord, read_state
 from fulfillmap.events._ledger_backend import Transaction
 from fulfillmap.events._responses import DigitalRiverError, Verdict, classify_response
 
@@ -180,8 +180,7 @@ def _begin(ledger: Ledger, claim: _Claim, effect: str, lease: float) -> OrderRec
             how = "answered already done by Digital River" if result == "already-done" else "done"
             reason = f"{effect} was {how} at {_when(at)} by event {by}"
             return Outcome("duplicate", "", "", reason=reason, done_at=float(at), done_by=by)
-        state = read_order(tx, claim.scope, effects=False)
-    return state or OrderRecord(claim.scope, None, {}, ())
+        return read_state(tx, claim.scope)
 
 
 def _act(
@@ -393,57 +392,59 @@ def _record(
     """Record the effect as done and release the claim, in one transaction; when."""
     now = time.time()
     order = claim.scope
+    fo_id, ids = _ids(_fulfillment_order(event, moves.kind, response))
+    request, answer = _dumps(action.body), _dumps(response)
+    lines = sorted({*quantities, *moves.lines(), *ids})
     with ledger.transaction() as tx:
-        tx.run(
-            "INSERT INTO fulfillmap_orders (order_id, created_at, updated_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (order_id) DO UPDATE SET updated_at = excluded.updated_at",
-            (order, now, now),
+        tx.many(
+            "INSERT INTO fulfillmap_orders (order_id, fulfillment_order_id, created_at, "
+            "updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (order_id) DO UPDATE SET "
+            "updated_at = excluded.updated_at, fulfillment_order_id = COALESCE("
+            "excluded.fulfillment_order_id, fulfillmap_orders.fulfillment_order_id)",
+            [(order, fo_id, now, now)],
         )
-        tx.run(
+        tx.many(
             "INSERT INTO fulfillmap_effects (effect_key, kind, order_id, event_id, event_type, "
             "done_at, result, request, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (effect_key) DO NOTHING",
-            (
-                effect,
-                moves.kind,
-                order,
-                str(event["id"]),
-                str(event["type"]),
-                now,
-                result,
-                _dumps(action.body),
-                _dumps(response),
-            ),
+            [(effect, moves.kind, order, event["id"], event["type"], now, result, request, answer)],
         )
-        for line, quantity in quantities.items():
-            _line(tx, order, line, quantity=quantity)
-        for line in moves.lines():
-            units = moves.captured.get(line, 0)
-            delta, total = moves.cancelled.get(line, (0, None))
-            tx.run(
-                "INSERT INTO fulfillmap_line_effects (effect_key, order_id, line_id, captured, "
-                "cancelled, cumulative) VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (effect_key, line_id) DO NOTHING",
-                (effect, order, line, units, delta, total),
-            )
-            _line(tx, order, line)
-            tx.run(
-                "UPDATE fulfillmap_lines SET captured = captured + ?, cancelled = cancelled + ? "
-                "WHERE order_id = ? AND line_id = ?",
-                (units, delta, order, line),
-            )
-        _record_ids(tx, order, _fulfillment_order(event, moves.kind, response))
+        tx.many(
+            "INSERT INTO fulfillmap_lines (order_id, line_id, quantity, captured, cancelled, "
+            "fulfillment_order_item_id, inventory_item_id) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (order_id, line_id) DO UPDATE SET "
+            "quantity = COALESCE(excluded.quantity, fulfillmap_lines.quantity), "
+            "captured = fulfillmap_lines.captured + excluded.captured, "
+            "cancelled = fulfillmap_lines.cancelled + excluded.cancelled, "
+            "fulfillment_order_item_id = COALESCE(excluded.fulfillment_order_item_id, "
+            "fulfillmap_lines.fulfillment_order_item_id), "
+            "inventory_item_id = COALESCE(excluded.inventory_item_id, "
+            "fulfillmap_lines.inventory_item_id)",
+            [
+                (
+                    order,
+                    line,
+                    quantities.get(line),
+                    moves.captured.get(line, 0),
+                    moves.cancelled.get(line, (0, 0))[0],
+                    *ids.get(line, (None, None)),
+                )
+                for line in lines
+            ],
+        )
+        tx.many(
+            "INSERT INTO fulfillmap_line_effects (effect_key, order_id, line_id, captured, "
+            "cancelled, cumulative) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (effect_key, line_id) DO NOTHING",
+            [
+                (effect, order, line, moves.captured.get(line, 0), *moves.cancelled[line])
+                if line in moves.cancelled
+                else (effect, order, line, moves.captured.get(line, 0), 0, None)
+                for line in sorted(moves.lines())
+            ],
+        )
         _release_in(tx, claim)
     return now
-
-
-def _line(tx: Transaction, order: str, line: str, *, quantity: int | None = None) -> None:
-    tx.run(
-        "INSERT INTO fulfillmap_lines (order_id, line_id, quantity) VALUES (?, ?, ?) "
-        "ON CONFLICT (order_id, line_id) DO UPDATE SET "
-        "quantity = COALESCE(excluded.quantity, fulfillmap_lines.quantity)",
-        (order, line, quantity),
-    )
 
 
 def _fulfillment_order(event: dict[str, Any], kind: str, response: Any) -> Any:
@@ -454,30 +455,24 @@ def _fulfillment_order(event: dict[str, Any], kind: str, response: Any) -> Any:
     return obj if not str(event["type"]).startswith("order.") else None
 
 
-def _record_ids(tx: Transaction, order: str, fulfillment_order: Any) -> None:
-    """The fulfillment order id and each line's item and inventory item ids (G1: as text)."""
+def _ids(
+    fulfillment_order: Any,
+) -> tuple[str | None, dict[str, tuple[str | None, str | None]]]:
+    """The fulfillment order id, and per line its item and inventory item ids (G1: as text).
+
+    From a fulfillment order (the 201, pending/cancelled events) or a Shipment.
+    """
     if not isinstance(fulfillment_order, dict):
-        return
+        return None, {}
     shipment = "fulfillmentOrderId" in fulfillment_order
     fo_id = _text(fulfillment_order.get("fulfillmentOrderId" if shipment else "id"))
-    if fo_id is not None:
-        tx.run(
-            "UPDATE fulfillmap_orders SET fulfillment_order_id = ? WHERE order_id = ?",
-            (fo_id, order),
-        )
+    ids: dict[str, tuple[str | None, str | None]] = {}
     for item in _items(fulfillment_order):
         line = _text(item.get("fulfillmentOrderItemUpstreamId" if shipment else "upstreamId"))
-        item_id = _text(item.get("fulfillmentOrderItemId" if shipment else "id"))
-        if line is None:
-            continue
-        _line(tx, order, line)
-        tx.run(
-            "UPDATE fulfillmap_lines SET "
-            "fulfillment_order_item_id = COALESCE(?, fulfillment_order_item_id), "
-            "inventory_item_id = COALESCE(?, inventory_item_id) "
-            "WHERE order_id = ? AND line_id = ?",
-            (item_id, _text(item.get("inventoryItemId")), order, line),
-        )
+        if line is not None:
+            item_id = _text(item.get("fulfillmentOrderItemId" if shipment else "id"))
+            ids[line] = (item_id, _text(item.get("inventoryItemId")))
+    return fo_id, ids
 
 
 def _release(ledger: Ledger, claim: _Claim) -> None:
