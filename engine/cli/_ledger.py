@@ -60,11 +60,12 @@ def _url(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _age(text: str) -> float:
+def _age(text: str) -> tuple[float, str]:
+    """``90d`` -> (seconds, ``90d``)."""
     found = _DURATION.fullmatch(text.strip())
     if not found:
         raise argparse.ArgumentTypeError(f"{text!r} is not an age like 90d, 12w or 36h")
-    return float(found.group(1)) * _SECONDS[found.group(2)]
+    return float(found.group(1)) * _SECONDS[found.group(2)], text.strip()
 
 
 def _open(url: str | None, *, migrate: bool = True) -> Ledger:
@@ -121,9 +122,10 @@ def render(record: OrderRecord) -> str:
 
 
 def _prune(args: argparse.Namespace) -> int:
+    seconds, age = args.older_than
     with _open(args.ledger) as ledger:
-        count = ledger.prune(args.older_than)
-    print(f"pruned {count} order{'s' * (count != 1)} untouched for {args.older_than:g} s")
+        count = ledger.prune(seconds)
+    print(f"pruned {count} order{'s' * (count != 1)} untouched for {age}")
     return 0
 
 
