@@ -497,3 +497,29 @@ def test_each_kind_of_action_has_its_class(engine: Engine) -> None:
         "pending-event": "RecordAction",
         "backordered-event": "NotifyAction",
     }
+
+
+def test_a_taken_over_effect_is_counted_once(
+    ledger_url: str, request: pytest.FixtureRequest
+) -> None:
+    """A send slower than the lease: the shipment is sent again by the worker that took the
+    claim over (the lease must exceed send's timeout), but the ledger counts its units once."""
+    import time
+
+    engine = Engine(ledger=ledger_url, lease=0.3)
+    request.addfinalizer(lambda: engine._ledger and engine._ledger.close())
+    inside, leave = threading.Event(), threading.Event()
+
+    def slow(action: fulfillmap.Action) -> Any:
+        inside.set()
+        leave.wait(5)
+        return {}
+
+    worker = threading.Thread(target=lambda: engine.process(example("shipped-event"), slow))
+    worker.start()
+    assert inside.wait(5)
+    time.sleep(0.4)
+    assert engine.process(example("shipped-event"), Shop()).status == "done"
+    leave.set()
+    worker.join()
+    assert line(engine, ORDER).lines[WIDGETS].captured == 2

@@ -403,12 +403,14 @@ def _record(
             "excluded.fulfillment_order_id, fulfillmap_orders.fulfillment_order_id)",
             [(order, fo_id, now, now)],
         )
-        tx.many(
+        first = tx.changed(
             "INSERT INTO fulfillmap_effects (effect_key, kind, order_id, event_id, event_type, "
             "done_at, result, request, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (effect_key) DO NOTHING",
-            [(effect, moves.kind, order, event["id"], event["type"], now, result, request, answer)],
+            (effect, moves.kind, order, event["id"], event["type"], now, result, request, answer),
         )
+        if not first:  # a worker that took the claim over after our lease expired did it too
+            moves = _Moves(moves.kind, {}, {})
         tx.many(
             "INSERT INTO fulfillmap_lines (order_id, line_id, quantity, captured, cancelled, "
             "fulfillment_order_item_id, inventory_item_id) VALUES (?, ?, ?, ?, ?, ?, ?) "
