@@ -20,7 +20,8 @@ __all__ = ["PostgresBackend"]
 
 #: the advisory lock migrations hold (any constant: "fulfillmap" in ASCII, truncated)
 _MIGRATION_LOCK = 0x66756C66696C6C
-#: connections per process; process() holds one only inside a transaction, never across send
+#: connections per process and pool; process() holds one only inside a transaction, never
+#: across send
 POOL_SIZE = 4
 
 
@@ -69,13 +70,24 @@ class PostgresBackend:
         self.url = url
         self._display = _without_password(url)
         conninfo = url.replace("postgresql+psycopg://", "postgresql://", 1)
-        self._pool = ConnectionPool(
-            conninfo, min_size=1, max_size=POOL_SIZE, open=False, kwargs={"autocommit": True}
-        )
+
+        def pool(**settings: str) -> ConnectionPool:
+            return ConnectionPool(
+                conninfo,
+                min_size=1,
+                max_size=POOL_SIZE,
+                open=False,
+                kwargs={"autocommit": True, **settings},
+            )
+
+        # durable: the server's synchronous_commit; quick (claims): without waiting for the disk
+        self._durable = pool()
+        self._quick = pool(options="-c synchronous_commit=off")
         try:
-            self._pool.open(wait=True, timeout=10)
-        except (psycopg.Error, Exception) as exc:
-            self._pool.close()
+            for each in (self._durable, self._quick):
+                each.open(wait=True, timeout=10)
+        except (psycopg.Error, Exception) as exc:  # PoolTimeout says why it could not connect
+            self.close()
             raise LedgerError(f"cannot connect to the ledger {self._display}: {exc}") from exc
 
     @contextmanager
@@ -83,11 +95,9 @@ class PostgresBackend:
         import psycopg
 
         try:
-            with self._pool.connection() as connection, connection.transaction():
-                cursor = connection.cursor()
-                if not durable:
-                    cursor.execute("SET LOCAL synchronous_commit TO off")
-                yield _Tx(cursor)
+            pool = self._durable if durable else self._quick
+            with pool.connection() as connection, connection.transaction():
+                yield _Tx(connection.cursor())
         except psycopg.Error as exc:
             raise LedgerError(f"the ledger {self._display} failed: {exc}") from exc
 
@@ -98,7 +108,8 @@ class PostgresBackend:
             yield tx
 
     def close(self) -> None:
-        self._pool.close()
+        self._durable.close()
+        self._quick.close()
 
 
 def _without_password(url: str) -> str:
