@@ -102,6 +102,15 @@ def to_integer(value: Any) -> int | None:
     raise ValueError(f"to_integer() takes a whole number, not {value!r}")
 
 
+def minus(left: Any, right: Any) -> int | None:
+    """``left - right`` for whole numbers (``minus(cancelled, ledger.cancelled)``); null if
+    either is null. The ledger's cancel deltas are written with it (G13)."""
+    if left is None or right is None:
+        return None
+    first, second = to_integer(left), to_integer(right)
+    return int(first or 0) - int(second or 0)  # neither is None: to_integer keeps only None
+
+
 def _is_integral(value: Any) -> bool:
     if isinstance(value, int):
         return True
@@ -129,5 +138,11 @@ def fulfillmap_functions() -> Sequence[JMESPathFunction]:
         JMESPathFunction("to_id", to_id, (("any",),), "An identifier as text (G1).", (str, NONE)),
         JMESPathFunction(
             "to_integer", to_integer, (("any",),), "A whole number as an integer.", (int, NONE)
+        ),
+        JMESPathFunction(
+            "minus",
+            minus,
+            (("number", "null"), ("number", "null")),
+            "A whole number minus another.",
         ),
     )

@@ -197,7 +197,7 @@ def test_cli_prints_markdown_and_json(capsys: pytest.CaptureFixture[str]) -> Non
         "items[].itemId",
         "items[].cancelQuantity",
     ]
-    assert data["fields"][1]["where"] == "cancelled != `0`"
+    assert data["fields"][1]["where"] == "cancelled != (ledger.cancelled || `0`)"
 
 
 def test_cli_needs_a_mapping_or_a_readme(capsys: pytest.CaptureFixture[str]) -> None:

@@ -449,7 +449,7 @@ def test_integrator_routes_override_by_event_type(tmp_path: Path) -> None:
 
 def test_result_rule_guards_an_edited_cancel_mapping(tmp_path: Path) -> None:
     text = _shipped_mapping("cancelled-event-to-fulfillment").replace(
-        "    where: cancelled != `0`\n", ""
+        "    where: cancelled != (ledger.cancelled || `0`)\n", ""
     )
     _write(tmp_path, "cancel-all-lines.yaml", text)
     with pytest.raises(MappingError, match="cancelQuantity above 0") as caught:

@@ -186,3 +186,14 @@ def test_example_context_file_is_an_object() -> None:
         (Path(__file__).parent.parent / "examples" / "order.context.json").read_text()
     )
     assert isinstance(context["shippingQuote"], dict)
+
+
+def test_minus() -> None:
+    from fulfillmap.plugins import builtin
+
+    assert builtin.minus(3, 1) == 2
+    assert builtin.minus(3.0, 1) == 2
+    assert builtin.minus(None, 1) is None
+    assert builtin.minus(1, None) is None
+    with pytest.raises(ValueError, match="to_integer"):
+        builtin.minus(1.5, 1)

@@ -1,15 +1,15 @@
 """``Engine.process``: one event's effect, exactly once, through the ledger.
 
-    claim the order (a lease) -> already done? -> the action, with the ledger's state as
-    ``context.ledger`` -> cancels: the delta -> never more than ordered -> send -> record
+    claim the order (a lease) -> already done? -> each line of the event gets ``ledger`` (and
+    the mapping ``context.ledger``) -> the action -> never more than ordered -> send -> record
 
 Effects on one order (and so on its fulfillment order) are serialised by a claim held across
 ``send`` under a lease; another worker meanwhile gets ``busy``, and takes the claim over once
 the lease has expired (its holder crashed). Keys (``fulfillmap_effects.effect_key`` is the
 event type and the action's idempotency key, which ``routes.yaml`` says): create, the order id;
 capture, the shipment id; record, the fulfillment order id; notify, the event id. A cancel is
-keyed by its event, and per line by the cumulative ``cancelled`` counter: it sends the counter
-minus what the ledger says was already cancelled (G13).
+keyed by its event, and per line by the cumulative ``cancelled`` counter: the shipped route and
+mapping send the counter minus the line's ``ledger.cancelled`` (G13), which ``process`` checks.
 """
 
 from __future__ import annotations
@@ -119,7 +119,12 @@ def process(
     started = _begin(ledger, claim, effect, engine.lease)
     if isinstance(started, Outcome):
         return replace(started, event_id=event_id, event_type=event_type)
+    event = with_ledger(event, started)
     try:
+        chosen = engine._choose(event)  # the routes' conditions may read the ledger's counts
+        if isinstance(chosen, IgnoreAction):
+            _release(ledger, claim)
+            return Outcome("ignored", event_id, event_type, chosen, chosen.reason)
         outcome = _act(engine, chosen, ledger, claim, effect, event, started, send, context)
     except BaseException:
         _release(ledger, claim)
@@ -209,7 +214,7 @@ def _act(
     if isinstance(moves, str):
         return finish("ignored", action, moves, notes=notes)
     if moves.cancelled:
-        action = _with_deltas(action, moves.cancelled)
+        action = _cancel_keyed(action, moves.cancelled)
     too_many = _over_quantity(moves, state, quantities)
     if too_many:
         return finish("failed", action, too_many, notes=notes)
@@ -295,22 +300,18 @@ def _moves(
     cancelled: dict[str, tuple[int, int]] = {}
     notes: list[str] = []
     previous = _previous_cancelled(event)
+    counters = _cancelled_counters(event)
     for item in _items(action.body):
         line = _text(item.get("itemId"))
         if line is None:
             continue
         if isinstance(item.get("quantity"), int):
             captured[line] = captured.get(line, 0) + item["quantity"]
-        total = item.get("cancelQuantity")
-        if isinstance(total, int):
+        delta = item.get("cancelQuantity")
+        if isinstance(delta, int) and delta > 0:
             known = state.lines[line].cancelled if line in state.lines else 0
-            if line in previous and previous[line] != known:
-                notes.append(
-                    f"line {line}: previousAttributes says {previous[line]} cancelled before "
-                    f"this event, the ledger {known}; sending the difference from the ledger"
-                )
-            if total > known:
-                cancelled[line] = (total - known, total)
+            cancelled[line] = (delta, known + delta)
+            notes += _cross_checks(line, known, delta, counters.get(line), previous.get(line))
     if not captured and not cancelled:
         return "nothing newly cancelled: the ledger already has every line's count", {}, ()
     return (
@@ -340,19 +341,46 @@ def _kind(action: Action) -> str:
     return "fulfillment" if path == "/fulfillments" else "request"
 
 
-def _with_deltas(action: Action, cancelled: dict[str, tuple[int, int]]) -> Action:
-    """The cancel with each line's delta as ``cancelQuantity``; lines with none left out."""
+def _cancel_keyed(action: Action, cancelled: dict[str, tuple[int, int]]) -> Action:
+    """The cancel keyed by its lines' cumulative counters: ``ORDER:LINE@3,LINE@1``."""
     assert isinstance(action, RequestAction)
-    items = []
-    for item in _items(action.body):
-        line = _text(item.get("itemId"))
-        if "cancelQuantity" not in item:
-            items.append(item)
-        elif line in cancelled:
-            items.append({**item, "cancelQuantity": cancelled[line][0]})
     key = ",".join(f"{line}@{total}" for line, (_, total) in sorted(cancelled.items()))
-    order = action.body.get("orderId")
-    return replace(action, body={**action.body, "items": items}, idempotency_key=f"{order}:{key}")
+    return replace(action, idempotency_key=f"{action.body.get('orderId')}:{key}")
+
+
+def _cross_checks(
+    line: str, known: int, delta: int, counter: int | None, previous: int | None
+) -> list[str]:
+    """Notes where the event's counters disagree with the ledger and the mapping's delta."""
+    notes = []
+    if counter is not None and counter != known + delta:
+        notes.append(
+            f"line {line}: the mapping cancels {delta}, but the event's counter {counter} "
+            f"minus the ledger's {known} is {counter - known}"
+        )
+    if previous is not None and previous != known:
+        notes.append(
+            f"line {line}: previousAttributes says {previous} cancelled before this event, "
+            f"the ledger {known}; sending the difference from the ledger"
+        )
+    return notes
+
+
+def with_ledger(event: dict[str, Any], state: OrderRecord) -> dict[str, Any]:
+    """``event`` (a copy) whose fulfillment order lines each carry ``ledger``: the ledger's
+    record of that line (``quantity``, ``captured``, ``cancelled``, …), for the routes and
+    mappings to read, e.g. ``minus(cancelled, ledger.cancelled || `0`)``."""
+    obj = event["data"]["object"]
+    items = obj.get("items")
+    if not state.lines or not isinstance(items, list) or "fulfillmentOrderId" in obj:
+        return event
+    lines = []
+    for item in items:
+        record = (
+            state.lines.get(_text(item.get("upstreamId")) or "") if isinstance(item, dict) else None
+        )
+        lines.append(item if record is None else {**item, "ledger": record.to_json()})
+    return {**event, "data": {**event["data"], "object": {**obj, "items": lines}}}
 
 
 def _over_quantity(moves: _Moves, state: OrderRecord, quantities: dict[str, int]) -> str | None:
@@ -529,6 +557,15 @@ def _previous_cancelled(event: dict[str, Any]) -> dict[str, int]:
         if line is not None and isinstance(count, int):
             found[line] = count
     return found
+
+
+def _cancelled_counters(event: dict[str, Any]) -> dict[str, int]:
+    """Each line's cumulative ``cancelled`` counter in the event."""
+    pairs = (
+        (_text(i.get("upstreamId")), _whole(i.get("cancelled")))
+        for i in _items(event["data"]["object"])
+    )
+    return {line: count for line, count in pairs if line is not None and count is not None}
 
 
 def _whole(value: Any) -> int | None:
