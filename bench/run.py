@@ -48,6 +48,7 @@ sys.path.insert(0, str(HERE))
 import engines  # noqa: E402
 import fulfillmap  # noqa: E402
 import jsonschema_rs  # noqa: E402
+import ledger  # noqa: E402
 from handwritten import MAPPINGS as HANDWRITTEN  # noqa: E402
 
 Run = Callable[[], Any]
@@ -492,6 +493,9 @@ def main() -> int:
         print(f"## {title}\n")
         print("\n".join(rows) + "\n", flush=True)
         missed += misses
+    title, rows, misses = ledger.ledger_section()  # bench/ledger.py
+    print(f"## {title}\n\n" + "\n".join(rows) + "\n")
+    missed += misses
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     print("targets: all met" if not missed else "targets missed:\n  " + "\n  ".join(missed))
     return 0

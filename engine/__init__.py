@@ -35,7 +35,18 @@ if TYPE_CHECKING:
     from fulfillmap.evaluate._mapping import CompiledMapping, Result, load
     from fulfillmap.evaluate._rules import Violation
     from fulfillmap.evaluate._trace import Attempt, FieldStep, RuleCheck, Trace
-    from fulfillmap.events._handler import Action, Engine
+    from fulfillmap.events._action import (
+        Action,
+        IgnoreAction,
+        NotifyAction,
+        RecordAction,
+        RequestAction,
+    )
+    from fulfillmap.events._handler import Engine
+    from fulfillmap.events._ledger import Ledger, OrderRecord
+    from fulfillmap.events._ledger_backend import LedgerError
+    from fulfillmap.events._process import Outcome
+    from fulfillmap.events._responses import DigitalRiverError, Verdict, classify_response
     from fulfillmap.language._limits import Limits, set_limits
     from fulfillmap.language._resources import shipped_mapping_names as shipped_mappings
     from fulfillmap.plugins._registry import plugin_manager
@@ -44,20 +55,31 @@ __all__ = [  # noqa: RUF022 (plain sorted order, as tests/test_package.py checks
     "Action",
     "Attempt",
     "CompiledMapping",
+    "DigitalRiverError",
     "Engine",
     "EventError",
     "FieldStep",
     "FulfillmapError",
     "FulfillmapWarning",
+    "IgnoreAction",
     "JSON",
+    "Ledger",
+    "LedgerError",
     "Limits",
     "MappingError",
+    "NotifyAction",
+    "OrderRecord",
+    "Outcome",
     "Problem",
+    "RecordAction",
+    "RequestAction",
     "Result",
     "RuleCheck",
     "SpecError",
     "Trace",
+    "Verdict",
     "Violation",
+    "classify_response",
     "load",
     "plugin_manager",
     "set_limits",
@@ -66,7 +88,18 @@ __all__ = [  # noqa: RUF022 (plain sorted order, as tests/test_package.py checks
 
 #: public name -> (module, name in that module)
 _LAZY = {
-    "Action": ("events._handler", "Action"),
+    "Action": ("events._action", "Action"),
+    "DigitalRiverError": ("events._responses", "DigitalRiverError"),
+    "IgnoreAction": ("events._action", "IgnoreAction"),
+    "Ledger": ("events._ledger", "Ledger"),
+    "LedgerError": ("events._ledger_backend", "LedgerError"),
+    "NotifyAction": ("events._action", "NotifyAction"),
+    "OrderRecord": ("events._ledger", "OrderRecord"),
+    "Outcome": ("events._process", "Outcome"),
+    "RecordAction": ("events._action", "RecordAction"),
+    "RequestAction": ("events._action", "RequestAction"),
+    "Verdict": ("events._responses", "Verdict"),
+    "classify_response": ("events._responses", "classify_response"),
     "Attempt": ("evaluate._trace", "Attempt"),
     "CompiledMapping": ("evaluate._mapping", "CompiledMapping"),
     "Engine": ("events._handler", "Engine"),

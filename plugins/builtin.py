@@ -147,6 +147,15 @@ def unknown_keys(value: Mapping[str, Any] | None, known: Sequence[Any]) -> list[
     return [key for key in value if key not in allowed]
 
 
+def minus(left: Any, right: Any) -> int | None:
+    """``left - right`` for whole numbers (``minus(cancelled, ledger.cancelled)``); null if
+    either is null. The ledger's cancel deltas are written with it (G13)."""
+    if left is None or right is None:
+        return None
+    first, second = to_integer(left), to_integer(right)
+    return int(first or 0) - int(second or 0)  # neither is None: to_integer keeps only None
+
+
 def _is_integral(value: Any) -> bool:
     if isinstance(value, int):
         return True
@@ -188,5 +197,11 @@ def fulfillmap_functions() -> Sequence[JMESPathFunction]:
             unknown_keys,
             (("object", "null"), ("array",)),
             "The keys of an object that a list does not name.",
+        ),
+        JMESPathFunction(
+            "minus",
+            minus,
+            (("number", "null"), ("number", "null")),
+            "A whole number minus another.",
         ),
     )

@@ -28,7 +28,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 _BLOCK = re.compile(r"```(\w*)\n(.*?)```", re.DOTALL)
-_PLACEHOLDER = re.compile(r"\[|\b(MAPPING|INPUT|PATH|FILE|DIR|NAME)\b")
+_PLACEHOLDER = re.compile(r"\[|\b(MAPPING|INPUT|PATH|FILE|DIR|NAME|URL|ORDER_ID|LINE)\b")
 #: what the commands read, copied into each run's folder
 _COPIED = ("examples", "mappings", "README.md", "docs")
 

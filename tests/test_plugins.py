@@ -250,3 +250,14 @@ def test_unknown_keys() -> None:
     order["shipTo"]["taxId"] = "x"
     [warning] = mapping_expression.run(order, {"shippingQuote": {"id": "SG"}}).warnings
     assert warning.rule == "ship-to-keys-are-known"
+
+
+def test_minus() -> None:
+    from fulfillmap.plugins import builtin
+
+    assert builtin.minus(3, 1) == 2
+    assert builtin.minus(3.0, 1) == 2
+    assert builtin.minus(None, 1) is None
+    assert builtin.minus(1, None) is None
+    with pytest.raises(ValueError, match="to_integer"):
+        builtin.minus(1.5, 1)

@@ -38,10 +38,12 @@ def test_shipped_routes() -> None:
         path="/fulfillment-orders",
         input="data.object",
         when="data.object.shipTo",
+        key="data.object.id",
         description=accepted.description,
     )
     assert (fallback.action, fallback.mapping) == ("ignore", None)
     assert table["fulfillment_order.shipped"][0].key == "data.object.id"
+    assert table["fulfillment_order.pending"][0].key == "to_id(data.object.id)"
     assert table["no.such"] == ()
 
 

@@ -3,7 +3,8 @@
 2 bad usage.
 
 One module per command group (``_map``: map and trace, ``_validate``, ``_explain``: explain and
-schema, ``_test``, ``_handle`` with its input reader ``_stream``), each with ``add(commands)``.
+schema, ``_test``, ``_handle`` with its input reader ``_stream``, ``_ledger``), each with
+``add(commands)``.
 Each command imports what only it needs when it runs: ``fulfillmap handle`` and ``map`` then
 start without the tooling's imports (jsonschema).
 """
@@ -17,14 +18,14 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from fulfillmap.cli import _explain, _handle, _map, _test, _validate
+from fulfillmap.cli import _explain, _handle, _ledger, _map, _test, _validate
 from fulfillmap.cli._common import fail
 from fulfillmap.errors import FulfillmapError, MappingError
 
 __all__ = ["main"]
 
 #: the command groups, in the order ``--help`` lists them
-COMMANDS = (_map, _validate, _explain, _handle, _test)
+COMMANDS = (_map, _validate, _explain, _handle, _ledger, _test)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -96,7 +97,9 @@ class _CommandParser(argparse.ArgumentParser):
     def parse_known_args(  # type: ignore[override]
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
     ) -> tuple[argparse.Namespace, list[str]]:
-        if self._intermixing:  # intermixed parsing parses twice, through this method
+        nested = any(action.nargs == argparse.PARSER for action in self._actions)
+        if self._intermixing or nested:  # intermixed parsing parses twice, through this
+            # method, and cannot parse a group of commands (``ledger show``): they parse theirs
             return super().parse_known_args(args, namespace)
         self._intermixing = True
         try:

@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from fulfillmap.evaluate._mapping import CompiledMapping
 
 
+#: the environment variable that gives ``--ledger`` its default
+LEDGER_VARIABLE = "FULFILLMAP_LEDGER"
+
+
 def write_json(result: Any, *, compact: bool) -> None:
     """``result`` as JSON on standard output (numbers with their digits, valid UTF-8)."""
     write_bytes(dump_document(result, compact=compact) + b"\n")
