@@ -12,7 +12,8 @@ input and the mapping file's line, so that a webhook handler can log it as it is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import difflib
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -24,6 +25,7 @@ __all__ = [
     "Problem",
     "SpecError",
     "Step",
+    "did_you_mean",
 ]
 
 
@@ -243,3 +245,13 @@ class EventError(MappingError):
         where = f" (at {self.data_path})" if self.data_path else ""
         route = f"; route defined at {self.location}" if self.location else ""
         return f"{self.reason}{where}{route}"
+
+
+def did_you_mean(word: str, choices: Sequence[str], cutoff: float = 0.6) -> str:
+    """`` (did you mean 'x'?)`` naming the choice closest to ``word`` (a near spelling, else
+    the one choice containing it), or "" when none is close."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=cutoff)
+    if not close and word:
+        close = [choice for choice in choices if word in choice][:2]
+        close = close if len(close) == 1 else []
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 __all__ = ["Path", "excerpt", "format_path", "parse_path", "rebase", "truncate"]
@@ -47,12 +48,26 @@ def rebase(prefix: str | Path, path: str | None) -> str:
 
 
 def truncate(value: Any, limit: int = 60) -> str:
-    """``value`` as JSON, cut after ``limit`` characters with ``... (len=N)``."""
+    """``value`` as it reads in a message: JSON text (``"2"``, ``2.5``, ``{"x": 1}``), never a
+    Python repr (``'2'``, ``Decimal('2.5')``), cut after ``limit`` characters with
+    ``... (len=N)``. The one way values are shown."""
     try:
-        text = json.dumps(value, ensure_ascii=False, default=str)
-    except (ValueError, RecursionError):  # circular or absurdly deep: say what it is
-        text = f"<{type(value).__name__}>"
+        text = _NUMBER.sub(r"\1", json.dumps(value, ensure_ascii=False, default=_marked))
+    except (TypeError, ValueError, RecursionError):  # not JSON, circular, absurdly deep
+        text = f"a {type(value).__name__}"  # say what it is
     return text if len(text) <= limit else f"{text[:limit]}... (len={len(text)})"
+
+
+#: a Decimal as ``_marked`` writes it: in quotes between two U+0000 (escaped by json.dumps)
+_NUMBER = re.compile(r'"\\u0000([-+0-9.eEinfatyINFATY]+)\\u0000"')
+
+
+def _marked(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return f"\0{value}\0"
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    raise TypeError
 
 
 def excerpt(source: Any, context: Any, data_path: str | None) -> str:

@@ -87,7 +87,7 @@ def test_an_invalid_body_gets_jsonschemas_detailed_error() -> None:
     with pytest.raises(MappingError) as caught:
         mapping.check(body)
     assert caught.value.field == "currency"
-    assert "does not match" in caught.value.reason
+    assert "is not a valid currency" in caught.value.reason
     assert caught.value.location is not None
     assert ".yaml:" in caught.value.location
 

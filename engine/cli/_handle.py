@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
-from fulfillmap.cli._common import read_context
+from fulfillmap.cli._common import LEDGER_VARIABLE, read_context, say
 from fulfillmap.cli._stream import Progress, open_binary, read_events
 from fulfillmap.errors import EventError, FulfillmapError
 from fulfillmap.language._jsonio import dump_line
 
 if TYPE_CHECKING:
-    from fulfillmap.events._handler import Action, Engine
+    from fulfillmap.events._action import Action
+    from fulfillmap.events._handler import Engine
 
 
 def add(commands: Any) -> None:
@@ -36,20 +38,33 @@ def add(commands: Any) -> None:
         help="a directory of your own mappings (and routes.yaml) overriding the shipped ones",
     )
     handle.add_argument("--context", metavar="FILE", help="a JSON object passed to every mapping")
+    handle.add_argument(
+        "--ledger",
+        metavar="URL",
+        default=os.environ.get(LEDGER_VARIABLE) or None,
+        help=(
+            "replay through this ledger (sqlite:///file.db, postgresql://..., memory:; default: "
+            f"${LEDGER_VARIABLE}): an Action printed is recorded as done, and duplicates, "
+            "captures already made and cancels already sent are not printed again"
+        ),
+    )
     handle.set_defaults(run=_handle)
 
 
 def _handle(args: argparse.Namespace) -> int:
     from fulfillmap.events._handler import Engine
 
-    engine = Engine(args.mappings)
+    engine = Engine(args.mappings, ledger=args.ledger)
+    for warning in engine.routes.warnings:  # e.g. a mistyped event type: its events ignored
+        say(str(warning))
     context = read_context(args.context)
     write = _binary_stdout()
     with open_binary(args.input) as stream:
         progress = Progress.start(args.input)
         failed = 0
         for item in read_events(stream, progress):
-            message = item.error or _handle_one(engine, item.event, context, write)
+            one = _handle_one if args.ledger is None else _process_one
+            message = item.error or one(engine, item.event, context, write)
             if message is None:
                 continue
             failed += 1
@@ -77,6 +92,26 @@ def _handle_one(
     return None
 
 
+def _process_one(
+    engine: Engine, event: Any, context: dict[str, Any] | None, write: Callable[[bytes], Any]
+) -> str | None:
+    """Through the ledger: the action is printed (that is its ``send``) unless already done."""
+    from fulfillmap.events._action import IgnoreAction
+
+    def send(action: Action) -> None:
+        write(dump_line(action.to_json(), nulls=_nulls(action)))
+
+    try:
+        outcome = engine.process(event, send, context)
+    except EventError as exc:
+        return str(exc)
+    if outcome.status == "ignored" and isinstance(outcome.action, IgnoreAction):
+        send(outcome.action)  # as handle prints it; nothing to record
+    if outcome.status in ("failed", "busy"):
+        return f"the {event.get('type')} event {event.get('id')}: {outcome.reason}"
+    return None
+
+
 def _nulls(action: Action) -> int:
     """How many None values ``action.to_json()`` holds outside the body (see dump_line)."""
     top = (action.method, action.path, action.body, action.mapping, action.reason)
@@ -92,4 +127,4 @@ def _binary_stdout() -> Callable[[bytes], Any]:
     buffer = getattr(sys.stdout, "buffer", None)
     if buffer is not None:
         return cast("Callable[[bytes], Any]", buffer.write)
-    return lambda data: sys.stdout.write(data.decode("utf-8", "surrogatepass"))
+    return lambda data: sys.stdout.write(data.decode("utf-8"))

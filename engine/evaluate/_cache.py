@@ -10,12 +10,12 @@ function's code object (``marshal``) with the objects it refers to, the spec and
   by no one else, and at most ``MAX_BYTES`` long;
 - the key stored in it (a SHA-256 digest) is the one computed now from: the cache format,
   Python's bytecode magic number, what was asked for (name or path, the working directory,
-  ``max_values``), fulfillmap's installed files (name, size and modification time of each: a
-  new version or an edit changes them), the installed distributions (every ``*.dist-info``
-  and ``*.egg-info`` on ``sys.path`` by name, which holds its version, and the size and
-  modification time of its ``entry_points.txt``: a plugin installed, removed or upgraded), and
-  the content of every file the load read (the mapping, its schemas, the language schema,
-  the plugins' modules);
+  ``max_values``, the limits in force), fulfillmap's installed files (name, size and
+  modification time of each: a new version or an edit changes them), the installed
+  distributions (every ``*.dist-info`` and ``*.egg-info`` on ``sys.path`` by name, which
+  holds its version, and the size and modification time of its ``entry_points.txt``: a plugin
+  installed, removed or upgraded), and the content of every file the load read (the mapping,
+  its schemas, the language schema, the plugins' modules);
 - its payload's own SHA-256 digest matches (a truncated or corrupt file).
 
 Anything else is a miss, and the full load runs and raises exactly what it raises without a
@@ -33,6 +33,7 @@ import builtins
 import contextlib
 import functools
 import importlib
+import io
 import linecache
 import marshal
 import os
@@ -45,7 +46,9 @@ from importlib.util import MAGIC_NUMBER
 from types import FunctionType
 from typing import TYPE_CHECKING, Any, Protocol
 
+from fulfillmap.errors import FulfillmapError
 from fulfillmap.evaluate._runtime import Program
+from fulfillmap.language._limits import limits
 
 if TYPE_CHECKING:
     from fulfillmap.language._spec import MappingSpec
@@ -126,8 +129,13 @@ def key(reference: str | os.PathLike[str], max_values: int) -> Key | None:
     """The key of ``load(reference, max_values=...)``; None when there is no cache."""
     if not directories():
         return None
+    try:
+        bounds = repr(limits())  # what a file may hold decides whether it loads
+    except FulfillmapError:  # a bad FULFILLMAP_MAX_* variable: the full load says so
+        return None
     text = os.fspath(reference)
-    parts = [FORMAT.decode(), MAGIC_NUMBER.hex(), type(reference).__name__, text, str(max_values)]
+    kind = type(reference).__name__
+    parts = [FORMAT.decode(), MAGIC_NUMBER.hex(), kind, text, str(max_values), bounds]
     try:
         if not os.path.isabs(text):  # a name can be a file in the working directory, too
             parts.append(os.getcwd())
@@ -222,8 +230,8 @@ def _unpack(data: bytes, key: Key) -> Entry | None:
 
 
 def _text(path: str) -> str:
-    with open(path, encoding="utf-8") as file:  # as the loader reads it (newlines included)
-        return file.read()
+    with open(path, "rb") as file:  # as the loader reads it: UTF-8, newlines as they are
+        return file.read().decode("utf-8")
 
 
 # -- writing ------------------------------------------------------------------------------
@@ -238,7 +246,19 @@ def _pack(entry: Entry) -> bytes:
     }
     code = marshal.dumps(build.__code__)
     parts = (entry.spec, entry.source_schema, entry.target_schema, entry.program.source)
-    return pickle.dumps((*parts, namespace, code), protocol=pickle.HIGHEST_PROTOCOL)
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump((*parts, namespace, code))
+    return buffer.getvalue()
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles a function made by another (a closure) as the call that made it, when it says
+    so in ``__made_by__`` (``_registry.guarded``'s do)."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is FunctionType:
+            return getattr(obj, "__made_by__", NotImplemented)
+        return NotImplemented
 
 
 def _store(folder: str, name: str, data: bytes) -> bool:

@@ -139,6 +139,7 @@ class _Writer:
             source = [rule for rule in spec.rules if rule.on == "source"]
             fused = [rule for rule in source if rule in self.rules.fused]
             self.rules.write([rule for rule in source if rule not in fused], "root")
+            self.rules.write([rule for rule in spec.rules if rule.on == "context"], "context")
             body = self.object(spec.fields, "root")
             self.rules.write(fused, "root")  # gathered in their loops: reported now
             self.rules.write([rule for rule in spec.rules if rule.on == "result"], body)
@@ -557,9 +558,11 @@ def _plain_paths(fields: tuple[Field, ...], current: str) -> list[tuple[str, tup
 
 
 def _order(spec: MappingSpec) -> RuleOrder:
-    """The sort key of violations: their rule's position (source rules, then result ones)."""
-    rules = [rule for rule in spec.rules if rule.on == "source"]
-    rules += [rule for rule in spec.rules if rule.on == "result"]
+    """The sort key of violations: their rule's position (source rules, then context and
+    result ones)."""
+    rules = [
+        rule for where in ("source", "context", "result") for rule in spec.rules if rule.on == where
+    ]
     return RuleOrder({rule.name: position for position, rule in enumerate(rules)})
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import jmespath.functions
 import jmespath.parser
 from fulfillmap.language._expressions import MISSING, is_false
+from fulfillmap.plugins._registry import guarded
 
 __all__ = ["Code", "Emitter", "Unsupported", "compile_jmespath", "is_false"]
 
@@ -382,7 +383,7 @@ class Emitter:
         if None in checks:  # a type the inline check does not know: jmespath checks it
             self.code.line(f"{out} = {call}")
             return out
-        function = self.code.constant(plugin.function, "fn")
+        function = self.code.constant(guarded(plugin), "fn")
         direct = f"{function}({', '.join(args)})"
         if plugin.unchanged and len(args) == 1:  # the values it returns as they are: no call
             kept = self.code.constant(frozenset(plugin.unchanged), "kept")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
+from fulfillmap._types import JSON
 from fulfillmap.errors import FulfillmapWarning, MappingError
 from fulfillmap.evaluate import _cache
 from fulfillmap.evaluate._rules import Violation
@@ -91,7 +92,7 @@ def _load(
     spec = build_spec(document)
     check_depth(spec)
     mapping = CompiledMapping(spec, schemas.source, schemas.target, registry, max_values)
-    if key is not None:
+    if key is not None and not registry.broken:  # (a broken plugin warns in every process)
         entry = _cache.Entry(spec, schemas.source, schemas.target, mapping._program)
         _cache.write(key, entry, {**files, **_plugin_files(registry)})
     return mapping
@@ -118,7 +119,7 @@ class Result:
     """What ``CompiledMapping.apply_with_warnings`` produces: the body, and the violations
     of ``warn`` rules (in rule order)."""
 
-    body: dict[str, Any]
+    body: dict[str, JSON]
     warnings: tuple[Violation, ...] = ()
 
 
@@ -183,8 +184,8 @@ class CompiledMapping:
         return self._program.source
 
     def apply(
-        self, source: Any, context: Mapping[str, Any] | None = None, *, validate: bool = True
-    ) -> dict[str, Any]:
+        self, source: JSON, context: Mapping[str, JSON] | None = None, *, validate: bool = True
+    ) -> dict[str, JSON]:
         """Map ``source`` to a new target document.
 
         ``context`` holds what the source lacks (e.g. the persisted ``shippingQuote``).
@@ -199,7 +200,7 @@ class CompiledMapping:
         return body
 
     def apply_with_warnings(
-        self, source: Any, context: Mapping[str, Any] | None = None, *, validate: bool = True
+        self, source: JSON, context: Mapping[str, JSON] | None = None, *, validate: bool = True
     ) -> Result:
         """Like ``apply``, and return the violations of ``warn`` rules beside the body
         (as ``Result.warnings``) instead of issuing them: for services that log or act on
@@ -231,7 +232,7 @@ class CompiledMapping:
     run = apply_with_warnings
 
     def trace(
-        self, source: Any, context: Mapping[str, Any] | None = None, *, validate: bool = True
+        self, source: JSON, context: Mapping[str, JSON] | None = None, *, validate: bool = True
     ) -> Trace:
         """Run the mapping while recording what every field read and produced.
 
@@ -299,7 +300,7 @@ class CompiledMapping:
 
     # -- error reporting (never on the success path) ------------------------------------
 
-    def check(self, result: Any) -> None:
+    def check(self, result: JSON) -> None:
         """Validate a result against the target schema; raise ``MappingError`` if invalid."""
         self._target.check(result)
 

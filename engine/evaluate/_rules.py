@@ -1,4 +1,5 @@
-"""Rules: named JMESPath checks on the source (before mapping) or on the result (after).
+"""Rules: named JMESPath checks on the source or the context (before mapping) or on the
+result (after).
 
 The generated function of a mapping checks them inline (``_codegen``). A failed ``error`` rule
 stops the mapping; a failed ``warn`` rule is reported beside the result. Violations name the
@@ -22,7 +23,7 @@ class Violation:
     data_path: str  #: where in the checked document (``data.object.items[2]``)
     expression: str
     location: str  #: the rule's ``file:line:column``
-    on: str = "source"  #: ``source`` or ``result``
+    on: str = "source"  #: ``source``, ``context`` or ``result``
 
     def __str__(self) -> str:
         where = f" at {self.data_path}" if self.data_path else ""

@@ -487,14 +487,14 @@ def found(keys: tuple[str, ...], data: Any) -> str:
 def violation(rule: Rule, index: int | None, message: str | None = None) -> Violation:
     """``rule`` does not hold on the document, or on the element at ``index`` of its ``each``."""
     where = "" if rule.each is None else (rule.each if index is None else f"{rule.each}[{index}]")
+    return _violation_at(rule, where, rule.message if message is None else message)
+
+
+def _violation_at(rule: Rule, where: str, message: str) -> Violation:
+    if rule.on == "context":  # a path in the context, not in the input
+        where = f"context.{where}" if where else "context"
     return Violation(
-        rule.name,
-        rule.message if message is None else message,
-        rule.severity,
-        where,
-        rule.check,
-        str(rule.location),
-        rule.on,
+        rule.name, message, rule.severity, where, rule.check, str(rule.location), rule.on
     )
 
 
@@ -513,15 +513,7 @@ def each_broken(rule: Rule, exc: Exception, data: Any) -> Violation:
             compile_expression(text).lookup(data)
         except WrongType as wrong:
             message = f"expected an object, got {type_name(wrong.value)}"
-            return Violation(
-                rule.name,
-                message,
-                rule.severity,
-                ".".join(wrong.keys),
-                rule.check,
-                str(rule.location),
-                rule.on,
-            )
+            return _violation_at(rule, ".".join(wrong.keys), message)
     return violation(rule, None, f"{rule.message} (the check failed to run: {exc})")
 
 

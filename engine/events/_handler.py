@@ -12,17 +12,32 @@ immutable: share it between threads. ``handle`` never performs the action; it sa
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import jmespath
 import pluggy
-from fulfillmap.errors import EventError, FulfillmapError, MappingError, Problem, SpecError
+from fulfillmap._types import JSON
+from fulfillmap.errors import (
+    EventError,
+    FulfillmapError,
+    MappingError,
+    Problem,
+    SpecError,
+    did_you_mean,
+)
 from fulfillmap.evaluate._mapping import CompiledMapping, Result, load
-from fulfillmap.evaluate._rules import Violation
+from fulfillmap.events._action import (
+    ACTIONS,
+    Action,
+    IgnoreAction,
+    NotifyAction,
+    RecordAction,
+    RequestAction,
+)
 from fulfillmap.language._expressions import (
     Expression,
     WrongType,
@@ -35,56 +50,13 @@ from fulfillmap.language._routes import Route, RouteTable, load_routes, shipped_
 from fulfillmap.paths import rebase
 from fulfillmap.plugins._registry import default_registry, registry_for
 
+if TYPE_CHECKING:
+    from fulfillmap.events._ledger import Ledger
+    from fulfillmap.events._process import Outcome
+
 __all__ = ["ACTIONS", "Action", "Engine"]
 
-#: every value of ``Action.action``
-ACTIONS = ("request", "record", "notify", "ignore")
 _MAPPING_SUFFIXES = (".yaml", ".yml")
-
-
-@dataclass(frozen=True, slots=True)
-class Action:
-    """What to do with one event. ``to_json()`` gives the stable JSON form (see the README).
-
-    ``action`` is ``request`` (send ``body`` as ``method path`` to Digital River), ``record``
-    (persist ``body``), ``notify`` (send ``body`` to the customer) or ``ignore`` (``reason``
-    says why). ``idempotency_key`` identifies the effect, to drop duplicate deliveries (G11).
-    """
-
-    action: str
-    event_id: str
-    event_type: str
-    idempotency_key: str
-    mapping: str | None = None
-    method: str | None = None
-    path: str | None = None
-    body: dict[str, Any] | None = None
-    warnings: tuple[Violation, ...] = ()
-    reason: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The action as JSON; every key is always there (null where it does not apply)."""
-        return {
-            "action": self.action,
-            "method": self.method,
-            "path": self.path,
-            "body": self.body,
-            "mapping": self.mapping,
-            "event": {"id": self.event_id, "type": self.event_type},
-            "idempotencyKey": self.idempotency_key,
-            "warnings": [_violation_json(warning) for warning in self.warnings],
-            "reason": self.reason,
-        }
-
-
-def _violation_json(violation: Violation) -> dict[str, Any]:
-    return {
-        "rule": violation.rule,
-        "severity": violation.severity,
-        "message": violation.message,
-        "dataPath": violation.data_path or None,
-        "location": violation.location,
-    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +81,19 @@ class Engine:
 
     directory: str | Path | None = None
     plugins: pluggy.PluginManager | None = field(default=None, repr=False)
+    #: where ``process`` records what was done: a ``Ledger`` or its URL (``sqlite:///…``,
+    #: ``postgresql://…``, ``memory:``); None for ``handle`` only
+    ledger: Ledger | str | None = field(default=None, repr=False)
+    #: how long a claim on a fulfillment order is held across ``send`` before another
+    #: worker may take it over (seconds)
+    lease: float = 30.0
     #: every mapping available, by name (the integrator's overriding the shipped ones)
     mappings: Mapping[str, CompiledMapping] = field(init=False, repr=False)
     #: the routes in effect
     routes: RouteTable = field(init=False, repr=False)
     _routes: Mapping[str, tuple[_CompiledRoute, ...]] = field(init=False, repr=False)
     _options: jmespath.Options = field(init=False, repr=False)
+    _ledger: Ledger | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         registry = default_registry() if self.plugins is None else registry_for(self.plugins)
@@ -133,23 +112,69 @@ class Engine:
         setter(self, "routes", routes)
         setter(self, "_routes", MappingProxyType(compiled))
         setter(self, "_options", registry.options)
+        setter(self, "_ledger", _open_ledger(self.ledger))
 
     def mapping(self, name: str) -> CompiledMapping:
         """The mapping the engine uses under ``name`` (e.g. ``shipment-to-tracking``)."""
         try:
             return self.mappings[name]
         except KeyError:
-            known = ", ".join(sorted(self.mappings))
-            raise FulfillmapError(f"no mapping named '{name}'; known: {known}") from None
+            known = sorted(self.mappings)
+            hint = did_you_mean(name, known)
+            raise FulfillmapError(
+                f"no mapping named '{name}'{hint}; known: {', '.join(known)}"
+            ) from None
 
-    def handle(self, event: Any, context: Mapping[str, Any] | None = None) -> Action:
+    def handle(self, event: JSON, context: Mapping[str, JSON] | None = None) -> Action:
         """What to do with one webhook event (a parsed JSON object).
 
         ``context`` is passed to the mapping (e.g. the persisted ``shippingQuote``). Event
         types without a route give an ``ignore`` action. Raises ``EventError`` for a
         malformed envelope and ``MappingError`` when the mapping or one of its rules fails;
-        data paths in both are paths in the event.
+        data paths in both are paths in the event. Keeps no state: see ``process`` for
+        exactly-once effects through a ledger.
         """
+        chosen = self._choose(event)
+        if isinstance(chosen, IgnoreAction):
+            return chosen
+        return self._act(chosen, cast("dict[str, Any]", event), context)  # _choose checked it
+
+    def process(
+        self,
+        event: Any,
+        send: Callable[[Action], Any],
+        context: Mapping[str, Any] | None = None,
+    ) -> Outcome:
+        """Perform the effect of one webhook event exactly once, through the ledger.
+
+        Claims the effect in the ledger, calls ``send(action)`` (the caller's function that
+        performs it, e.g. the HTTP request to Digital River) and records what happened. Never
+        raises for what ``send`` does: see ``Outcome`` and docs/effects.md. Raises
+        ``FulfillmapError`` when the engine has no ledger.
+        """
+        from fulfillmap.events._process import process
+
+        return process(self, self._ledger_or_fail(), event, send, context)
+
+    def process_order(
+        self,
+        order: Any,
+        send: Callable[[Action], Any],
+        context: Mapping[str, Any] | None = None,
+    ) -> Outcome:
+        """``process`` for an accepted Order from a synchronous API response.
+
+        Deduplicated with the ``order.accepted`` event of the same order: the fulfillment
+        order is created once, whichever arrives first.
+        """
+        from fulfillmap.events._process import order_event, process
+
+        return process(self, self._ledger_or_fail(), order_event(order), send, context)
+
+    # -- one step each ------------------------------------------------------------------
+
+    def _choose(self, event: Any) -> _CompiledRoute | IgnoreAction:
+        """The route that applies to ``event``, or the ignore action when there is none."""
         event_id, event_type = _envelope(event)
         candidates = self._routes.get(event_type, ())
         chosen = next((c for c in candidates if self._applies(c, event)), None)
@@ -159,27 +184,50 @@ class Engine:
                 if candidates
                 else f"no route for event type '{event_type}'"
             )
-            return Action("ignore", event_id, event_type, event_id, reason=reason)
-        route = chosen.route
-        if chosen.mapping is None:
+        elif chosen.mapping is None:
+            route = chosen.route
             reason = route.description or f"ignored by the route at {route.location}"
-            return Action("ignore", event_id, event_type, event_id, reason=reason)
-        result = self._run(chosen, chosen.mapping, event, context)
-        return Action(
-            route.action,
-            event_id,
-            event_type,
-            self._key(chosen, event, event_id),
-            mapping=chosen.mapping.name,
-            method=route.method,
-            path=route.path,
-            body=result.body,
-            warnings=result.warnings,
+        else:
+            return chosen
+        return IgnoreAction(
+            event_id=event_id, event_type=event_type, idempotency_key=event_id, reason=reason
         )
+
+    def _act(
+        self, chosen: _CompiledRoute, event: dict[str, Any], context: Mapping[str, Any] | None
+    ) -> RequestAction | RecordAction | NotifyAction:
+        """The action of a route that has a mapping (see ``_choose``)."""
+        mapping = chosen.mapping
+        assert mapping is not None  # _choose returns only routes with a mapping
+        route = chosen.route
+        event_id, event_type = str(event["id"]), str(event["type"])
+        result = self._run(chosen, mapping, event, context)
+        common: dict[str, Any] = {
+            "event_id": event_id,
+            "event_type": event_type,
+            "idempotency_key": self._key(chosen, event, event_id),
+            "mapping": mapping.name,
+            "body": result.body,
+            "warnings": result.warnings,
+        }
+        if route.action == "request":
+            assert route.method is not None  # the routes' checks make sure of it
+            assert route.path is not None
+            return RequestAction(method=route.method, path=route.path, **common)
+        if route.action == "record":
+            return RecordAction(**common)
+        return NotifyAction(**common)
+
+    def _ledger_or_fail(self) -> Ledger:
+        if self._ledger is None:
+            raise FulfillmapError(
+                "this Engine has no ledger: build it with Engine(ledger=URL) to use process()"
+            )
+        return self._ledger
 
     # -- one step each ------------------------------------------------------------------
 
-    def _applies(self, compiled: _CompiledRoute, event: dict[str, Any]) -> bool:
+    def _applies(self, compiled: _CompiledRoute, event: JSON) -> bool:
         if compiled.when is None:
             return True
         return is_true(self._search(compiled, compiled.when, event, "condition"))
@@ -188,8 +236,8 @@ class Engine:
         self,
         compiled: _CompiledRoute,
         mapping: CompiledMapping,
-        event: dict[str, Any],
-        context: Mapping[str, Any] | None,
+        event: JSON,
+        context: Mapping[str, JSON] | None,
     ) -> Result:
         source = event
         if compiled.input is not None:
@@ -209,7 +257,7 @@ class Engine:
         )
         return Result(result.body, warnings)
 
-    def _key(self, compiled: _CompiledRoute, event: dict[str, Any], event_id: str) -> str:
+    def _key(self, compiled: _CompiledRoute, event: JSON, event_id: str) -> str:
         if compiled.key is None:
             return event_id
         value = self._search(compiled, compiled.key, event, "idempotency key")
@@ -235,6 +283,14 @@ class Engine:
 
 
 # -- building ---------------------------------------------------------------------------
+
+
+def _open_ledger(ledger: Ledger | str | None) -> Ledger | None:
+    if ledger is None or not isinstance(ledger, str):
+        return ledger
+    from fulfillmap.events._ledger import open_ledger
+
+    return open_ledger(ledger)
 
 
 def _load_mappings(

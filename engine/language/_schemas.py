@@ -17,6 +17,7 @@ default.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -25,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 from fulfillmap.errors import FulfillmapError
-from fulfillmap.language._expressions import type_name
 from fulfillmap.paths import truncate
 
 if TYPE_CHECKING:
@@ -145,13 +145,12 @@ def _format_names(schema: Any) -> Iterator[str]:
             yield from _format_names(item)
 
 
-# -- the one way a schema validation error is put into words -----------------------------
-
+#: JSON Schema type names as a message says them
 _TYPES = {
+    "string": "text",
     "integer": "an integer",
     "number": "a number",
-    "string": "text",
-    "boolean": "a boolean",
+    "boolean": "true or false",
     "object": "an object",
     "array": "an array",
     "null": "null",
@@ -159,46 +158,67 @@ _TYPES = {
 
 
 def describe_error(error: ValidationError) -> str:
-    """One schema validation error in words, with JSON (never Python) values:
-    ``"2" (text) is not an integer``, ``"express" is not one of "standard", "priority"``."""
-    kind, value = error.validator, error.instance
+    """One JSON Schema error in words, values written as JSON, never as Python reprs
+    (jsonschema says ``'2' is not of type 'integer'``; this says ``expected an integer, not
+    "2"``). A ``pattern`` is explained by the schema's title and description, not the regex."""
+    value, schema = truncate(error.instance), error.schema
     expected: Any = error.validator_value
-    shown = f"{_json(value)} ({type_name(value)})"
-    if kind == "type":
-        names = [expected] if isinstance(expected, str) else list(expected)
-        return f"{shown} is not {' or '.join(_TYPES.get(n, n) for n in names)}"
-    if kind == "enum":
-        return f"{_json(value)} is not one of {', '.join(_json(v) for v in expected)}"
-    if kind == "const":
-        return f"{_json(value)} is not {_json(expected)}"
-    if kind == "required":
-        missing = [key for key in expected if isinstance(value, dict) and key not in value]
-        return f"missing {', '.join(_json(key) for key in missing) or 'a required key'}"
-    if kind == "additionalProperties" and isinstance(value, dict):
-        allowed = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
-        extra = [key for key in value if key not in allowed]
-        return f"unexpected key(s): {', '.join(_json(key) for key in extra)}"
-    limits = {
-        "minimum": "less than",
-        "maximum": "more than",
-        "exclusiveMinimum": "not more than",
-        "exclusiveMaximum": "not less than",
-    }
-    if kind in limits:
-        return f"{_json(value)} is {limits[kind]} {_json(expected)}"
-    sizes = {"minLength": ("shorter", "character"), "maxLength": ("longer", "character")}
-    sizes |= {"minItems": ("shorter", "element"), "maxItems": ("longer", "element")}
-    if kind in ("minLength", "minItems") and expected == 1:
-        return f"{_json(value)} is empty"
-    if kind in sizes:
-        comparison, unit = sizes[kind]
-        return f"{_json(value)} is {comparison} than {expected} {unit}(s)"
-    if kind == "pattern":
-        return f"{_json(value)} does not match the pattern {_json(expected)}"
-    if kind == "format":
-        return f"{_json(value)} is not a valid {expected}"
-    return f"{_json(value)} does not satisfy the schema's '{kind}'"
+    instance: Any = error.instance
+    if not isinstance(schema, dict):
+        schema = {}
+    match error.validator:
+        case "type":
+            kinds = [expected] if isinstance(expected, str) else list(expected)
+            return f"expected {' or '.join(_TYPES.get(k, k) for k in kinds)}, not {value}"
+        case "enum":
+            return f"expected one of {', '.join(map(truncate, expected))}, not {value}"
+        case "const":
+            return f"expected {truncate(expected)}, not {value}"
+        case "pattern" | "format":
+            what = str(schema.get("title") or "value")
+            what, reason = (
+                _sentence_part(what),
+                _sentence_part(str(schema.get("description") or "")),
+            )
+            if not reason:
+                kind = "be" if error.validator == "format" else "match the pattern"
+                reason = f"it must {kind} {truncate(expected)}"
+            return f"{value} is not a valid {what}" + (f": {reason}" if reason else "")
+        case "minLength" | "maxLength":
+            size = "short: at least" if error.validator == "minLength" else "long: at most"
+            return f"{value} is too {size} {expected} character(s)"
+        case "minItems" | "maxItems":
+            most = "at least" if error.validator == "minItems" else "at most"
+            return f"expected {most} {expected} element(s), got {len(instance)}"
+        case "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum":
+            words = {
+                "minimum": "at least",
+                "maximum": "at most",
+                "exclusiveMinimum": "above",
+                "exclusiveMaximum": "below",
+            }[error.validator]
+            return f"expected a number {words} {truncate(expected)}, not {value}"
+        case "uniqueItems":
+            return "the elements must be unique"
+        case "additionalProperties" if isinstance(instance, dict):
+            allowed = set(schema.get("properties", {}))
+            extra = sorted(key for key in instance if key not in allowed)
+            return f"unknown key(s): {', '.join(extra)}"
+        case "required":  # one error per missing key; its message names it as a repr
+            return f"missing key: {_required_key(error.message)}"
+    return error.message
 
 
-def _json(value: Any) -> str:
-    return truncate(value, 60)
+def _sentence_part(text: str) -> str:
+    """``A letter`` -> ``a letter`` inside a sentence; ``HTTP request`` stays as it is."""
+    return text[:1].lower() + text[1:] if text[1:2] and not text[1:2].isupper() else text
+
+
+def _required_key(message: str) -> str:
+    """``'source' is a required property`` -> ``source``."""
+    quoted = message.removesuffix(" is a required property")
+    try:
+        key = ast.literal_eval(quoted)
+    except (ValueError, SyntaxError):
+        return quoted
+    return key if isinstance(key, str) else quoted

@@ -117,14 +117,14 @@ class Field:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """A named check on the source or on the result."""
+    """A named check on the source, the context or the result."""
 
     name: str
     check: str  #: a JMESPath expression that must be true
     message: str
     location: Location
     severity: str = "error"  #: ``error`` stops the mapping; ``warn`` is reported
-    on: str = "source"  #: ``source`` or ``result``
+    on: str = "source"  #: ``source``, ``context`` or ``result``
     each: str | None = None  #: check every element of this array
     description: str = ""
 

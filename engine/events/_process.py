@@ -1,0 +1,604 @@
+"""``Engine.process``: one event's effect, exactly once, through the ledger.
+
+    claim the order (a lease) -> already done? -> each line of the event gets ``ledger`` (and
+    the mapping ``context.ledger``) -> the action -> never more than ordered -> send -> record
+
+Effects on one order (and so on its fulfillment order) are serialised by a claim held across
+``send`` under a lease; another worker meanwhile gets ``busy``, and takes the claim over once
+the lease has expired (its holder crashed). Keys (``fulfillmap_effects.effect_key`` is the
+event type and the action's idempotency key, which ``routes.yaml`` says): create, the order id;
+capture, the shipment id; record, the fulfillment order id; notify, the event id. A cancel is
+keyed by its event, and per line by the cumulative ``cancelled`` counter: the shipped route and
+mapping send the counter minus the line's ``ledger.cancelled`` (G13), which ``process`` checks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Literal, Protocol, TypeAlias
+
+from fulfillmap.errors import FulfillmapError
+from fulfillmap.events._action import Action, IgnoreAction, RequestAction
+from fulfillmap.events._ledger import Ledger, OrderRecord, read_state
+from fulfillmap.events._ledger_backend import Transaction
+from fulfillmap.events._responses import DigitalRiverError, Verdict, classify_response
+from fulfillmap.language._jsonio import dump_document
+
+
+class Engine(Protocol):
+    """What ``process`` uses of ``fulfillmap.Engine``: its lease and the handler's steps
+    (``_choose`` gives a route, opaque here, or the ignore action)."""
+
+    @property
+    def lease(self) -> float: ...
+
+    def _choose(self, event: Any) -> Any: ...
+
+    def _act(
+        self, chosen: Any, event: dict[str, Any], context: Mapping[str, Any] | None
+    ) -> Action: ...
+
+    def _key(self, compiled: Any, event: dict[str, Any], event_id: str) -> str: ...
+
+
+__all__ = ["Outcome", "OutcomeStatus", "Send", "order_event", "process"]
+
+OutcomeStatus: TypeAlias = Literal["done", "duplicate", "busy", "ignored", "failed"]
+#: the caller's function that performs an action (see docs/effects.md)
+Send: TypeAlias = Callable[[Action], Any]
+_OWNER = f"{os.uname().nodename}:{os.getpid()}"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What ``process`` did with one event.
+
+    ``status``: ``done`` (sent now), ``duplicate`` (already done: ``done_at`` and
+    ``done_by`` say when and by which event), ``busy`` (another worker holds the order's
+    claim: answer non-2xx so that Digital River redelivers), ``ignored`` (nothing to do:
+    ``reason``) or ``failed`` (not done; ``retry`` says whether a redelivery may succeed).
+    ``action`` is the action sent (or that would have been), None when there was none.
+    """
+
+    status: OutcomeStatus
+    event_id: str
+    event_type: str
+    action: Action | None = None
+    reason: str | None = None
+    retry: bool = False
+    done_at: float | None = None
+    done_by: str | None = None
+    #: what the ledger noticed (e.g. previousAttributes disagreeing with it)
+    notes: tuple[str, ...] = ()
+    #: Digital River's answer (the body ``send`` returned), for done
+    response: Any = None
+
+    @property
+    def http_status(self) -> int:
+        """What a webhook endpoint should answer Digital River: 200, or 503 to be redelivered."""
+        return 503 if self.status == "busy" or self.retry else 200
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "event": {"id": self.event_id, "type": self.event_type},
+            "action": None if self.action is None else self.action.to_json(),
+            "reason": self.reason,
+            "retry": self.retry,
+            "doneAt": self.done_at,
+            "doneBy": self.done_by,
+            "notes": list(self.notes),
+        }
+
+
+def order_event(order: Any) -> dict[str, Any]:
+    """The ``order.accepted`` event an accepted order from a synchronous response stands for."""
+    order_id = order.get("id") if isinstance(order, dict) else None
+    if not isinstance(order_id, str) or not order_id:
+        raise FulfillmapError("process_order: the order has no id (text)")
+    return {"id": f"order:{order_id}", "type": "order.accepted", "data": {"object": order}}
+
+
+def process(
+    engine: Engine,
+    ledger: Ledger,
+    event: Any,
+    send: Send,
+    context: Mapping[str, Any] | None = None,
+) -> Outcome:
+    chosen = engine._choose(event)
+    if isinstance(chosen, IgnoreAction):
+        return Outcome("ignored", chosen.event_id, chosen.event_type, chosen, chosen.reason)
+    event_id, event_type = str(event["id"]), str(event["type"])
+    effect = f"{event_type} {engine._key(chosen, event, event_id)}"
+    claim = _Claim(order_id(event) or effect, f"{_OWNER}:{uuid.uuid4().hex[:12]}")
+    started = _begin(ledger, claim, effect, engine.lease)
+    if isinstance(started, Outcome):
+        return replace(started, event_id=event_id, event_type=event_type)
+    event = with_ledger(event, started)
+    try:
+        chosen = engine._choose(event)  # the routes' conditions may read the ledger's counts
+        if isinstance(chosen, IgnoreAction):
+            _release(ledger, claim)
+            return Outcome("ignored", event_id, event_type, chosen, chosen.reason)
+        outcome = _act(engine, chosen, ledger, claim, effect, event, started, send, context)
+    except BaseException:
+        _release(ledger, claim)
+        raise
+    return outcome
+
+
+# -- the steps ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    scope: str
+    owner: str
+
+
+def order_id(event: dict[str, Any]) -> str | None:
+    """The order an event is about: what its claim serialises on (G10 shapes).
+
+    ``order.accepted``: the order's id; fulfillment order events: ``upstreamId``; shipped
+    events (a Shipment): ``fulfillmentOrderUpstreamId``.
+    """
+    obj = event["data"]["object"]
+    if event["type"].startswith("order."):
+        value = obj.get("id")
+    else:
+        value = obj.get("upstreamId") or obj.get("fulfillmentOrderUpstreamId")
+    return _text(value)
+
+
+def _begin(ledger: Ledger, claim: _Claim, effect: str, lease: float) -> OrderRecord | Outcome:
+    """Take the claim; the order's state, or the outcome when busy or already done."""
+    now = time.time()
+    with ledger.transaction(durable=False) as tx:
+        taken = tx.changed(
+            "INSERT INTO fulfillmap_claims (scope, owner, expires_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (scope) DO UPDATE SET owner = excluded.owner, "
+            "expires_at = excluded.expires_at WHERE fulfillmap_claims.expires_at < ?",
+            (claim.scope, claim.owner, now + lease, now),
+        )
+        if not taken:
+            rows = tx.run(
+                "SELECT expires_at FROM fulfillmap_claims WHERE scope = ?", (claim.scope,)
+            )
+            left = max(0.0, float(rows[0][0]) - now) if rows else 0.0
+            reason = (
+                f"another worker is acting on order {claim.scope} (its claim expires in "
+                f"{left:.1f} s): answer non-2xx so that Digital River redelivers"
+            )
+            return Outcome("busy", "", "", reason=reason, retry=True)
+        done = tx.run(
+            "SELECT event_id, done_at, result FROM fulfillmap_effects WHERE effect_key = ?",
+            (effect,),
+        )
+        if done:
+            _release_in(tx, claim)
+            by, at, result = done[0]
+            how = "answered already done by Digital River" if result == "already-done" else "done"
+            reason = f"{effect} was {how} at {_when(at)} by event {by}"
+            return Outcome("duplicate", "", "", reason=reason, done_at=float(at), done_by=by)
+        return read_state(tx, claim.scope)
+
+
+def _act(
+    engine: Engine,
+    chosen: Any,
+    ledger: Ledger,
+    claim: _Claim,
+    effect: str,
+    event: dict[str, Any],
+    state: OrderRecord,
+    send: Send,
+    context: Mapping[str, Any] | None,
+) -> Outcome:
+    event_id, event_type = str(event["id"]), str(event["type"])
+
+    def finish(status: OutcomeStatus, action: Action | None, reason: str, **more: Any) -> Outcome:
+        _release(ledger, claim)
+        return Outcome(status, event_id, event_type, action, reason, **more)
+
+    try:
+        action: Action = engine._act(chosen, event, {**(context or {}), "ledger": state.state()})
+    except FulfillmapError as exc:
+        return finish("failed", None, str(exc))
+    action = _without_done_lines(action, effect, state)
+    moves, quantities, notes = _moves(action, event, state)
+    if isinstance(moves, str):
+        return finish("ignored", action, moves, notes=notes)
+    if moves.cancelled:
+        action = _cancel_keyed(action, moves.cancelled)
+    too_many = _over_quantity(moves, state, quantities)
+    if too_many:
+        return finish("failed", action, too_many, notes=notes)
+    try:
+        response = send(action)
+    except DigitalRiverError as exc:
+        verdict = classify_response(exc.status, exc.body)
+        return _answered(ledger, claim, effect, event, action, moves, quantities, verdict, notes)
+    except Exception as exc:
+        reason = f"send failed: {type(exc).__name__}: {exc}; nothing was recorded as done"
+        return finish("failed", action, reason, retry=True, notes=notes)
+    at = _record(ledger, claim, effect, event, action, moves, quantities, "sent", response)
+    return Outcome(
+        "done", event_id, event_type, action, None, done_at=at, notes=notes, response=response
+    )
+
+
+def _answered(
+    ledger: Ledger,
+    claim: _Claim,
+    effect: str,
+    event: dict[str, Any],
+    action: Action,
+    moves: _Moves,
+    quantities: dict[str, int],
+    verdict: Verdict,
+    notes: tuple[str, ...],
+) -> Outcome:
+    """``send`` reported Digital River's refusal: record what it says is already done."""
+    event_id, event_type = str(event["id"]), str(event["type"])
+    answer = f"Digital River answered {verdict.code or verdict.kind}: {verdict.message}"
+    if verdict.kind != "already-done":
+        _release(ledger, claim)
+        reason = f"{answer}; nothing was recorded as done"
+        return Outcome("failed", event_id, event_type, action, reason, verdict.retry, notes=notes)
+    if verdict.line is None or not moves.lines():
+        at = _record(ledger, claim, effect, event, action, moves, quantities, "already-done", None)
+        reason = f"{answer} (G12); recorded as done"
+        return Outcome("duplicate", event_id, event_type, action, reason, False, at, event_id)
+    line_moves = moves.only(verdict.line)
+    line_effect = f"{effect} line {verdict.line}"
+    _record(ledger, claim, line_effect, event, action, line_moves, quantities, "already-done", None)
+    reason = (
+        f"{answer} (G12): line {verdict.line} recorded as done; the other lines will be retried"
+    )
+    return Outcome("failed", event_id, event_type, action, reason, True, notes=notes)
+
+
+# -- what an action moves ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Moves:
+    """Per line: units captured, units newly cancelled (and the cumulative counter)."""
+
+    kind: str
+    captured: dict[str, int]
+    cancelled: dict[str, tuple[int, int]]
+
+    def lines(self) -> set[str]:
+        return {*self.captured, *self.cancelled}
+
+    def only(self, line: str) -> _Moves:
+        captured = {k: v for k, v in self.captured.items() if k == line}
+        cancelled = {k: v for k, v in self.cancelled.items() if k == line}
+        return _Moves(self.kind, captured, cancelled)
+
+
+def _moves(
+    action: Action, event: dict[str, Any], state: OrderRecord
+) -> tuple[_Moves | str, dict[str, int], tuple[str, ...]]:
+    """What ``action`` moves per line, the line quantities the event tells, notes.
+
+    A ``str`` instead of moves: the reason there is nothing to do (nothing newly cancelled).
+    """
+    quantities = _quantities(event)
+    kind = _kind(action)
+    if kind == "create":
+        quantities = {**_body_quantities(action.body or {}), **quantities}
+    if kind != "fulfillment":
+        return _Moves(kind, {}, {}), quantities, ()
+    captured: dict[str, int] = {}
+    cancelled: dict[str, tuple[int, int]] = {}
+    notes: list[str] = []
+    previous = _previous_cancelled(event)
+    counters = _cancelled_counters(event)
+    for item in _items(action.body):
+        line = _text(item.get("itemId"))
+        if line is None:
+            continue
+        if isinstance(item.get("quantity"), int):
+            captured[line] = captured.get(line, 0) + item["quantity"]
+        delta = item.get("cancelQuantity")
+        if isinstance(delta, int) and delta > 0:
+            known = state.lines[line].cancelled if line in state.lines else 0
+            cancelled[line] = (delta, known + delta)
+            notes += _cross_checks(line, known, delta, counters.get(line), previous.get(line))
+    if not captured and not cancelled:
+        return "nothing newly cancelled: the ledger already has every line's count", {}, ()
+    return (
+        _Moves("cancel" if cancelled and not captured else "capture", captured, cancelled),
+        quantities,
+        tuple(notes),
+    )
+
+
+def _without_done_lines(action: Action, effect: str, state: OrderRecord) -> Action:
+    """A capture without the lines Digital River said were already done (409 item_fulfilled)."""
+    prefix = f"{effect} line "  # state.effects holds only those answered already done
+    done = {e.key[len(prefix) :] for e in state.effects if e.key.startswith(prefix)}
+    if not done or not isinstance(action, RequestAction):
+        return action
+    items = [item for item in _items(action.body) if _text(item.get("itemId")) not in done]
+    return replace(action, body={**action.body, "items": items})
+
+
+def _kind(action: Action) -> str:
+    """``create``, ``fulfillment`` (a capture or cancel), ``request``, ``record``, ``notify``."""
+    if not isinstance(action, RequestAction):
+        return action.action
+    path = action.path.rstrip("/")
+    if path == "/fulfillment-orders":
+        return "create"
+    return "fulfillment" if path == "/fulfillments" else "request"
+
+
+def _cancel_keyed(action: Action, cancelled: dict[str, tuple[int, int]]) -> Action:
+    """The cancel keyed by its lines' cumulative counters: ``ORDER:LINE@3,LINE@1``."""
+    assert isinstance(action, RequestAction)
+    key = ",".join(f"{line}@{total}" for line, (_, total) in sorted(cancelled.items()))
+    return replace(action, idempotency_key=f"{action.body.get('orderId')}:{key}")
+
+
+def _cross_checks(
+    line: str, known: int, delta: int, counter: int | None, previous: int | None
+) -> list[str]:
+    """Notes where the event's counters disagree with the ledger and the mapping's delta."""
+    notes = []
+    if counter is not None and counter != known + delta:
+        notes.append(
+            f"line {line}: the mapping cancels {delta}, but the event's counter {counter} "
+            f"minus the ledger's {known} is {counter - known}"
+        )
+    if previous is not None and previous != known:
+        notes.append(
+            f"line {line}: previousAttributes says {previous} cancelled before this event, "
+            f"the ledger {known}; sending the difference from the ledger"
+        )
+    return notes
+
+
+def with_ledger(event: dict[str, Any], state: OrderRecord) -> dict[str, Any]:
+    """``event`` (a copy) whose fulfillment order lines each carry ``ledger``: the ledger's
+    record of that line (``quantity``, ``captured``, ``cancelled``, …), for the routes and
+    mappings to read, e.g. ``minus(cancelled, ledger.cancelled || `0`)``."""
+    obj = event["data"]["object"]
+    items = obj.get("items")
+    if not state.lines or not isinstance(items, list) or "fulfillmentOrderId" in obj:
+        return event
+    lines = []
+    for item in items:
+        record = (
+            state.lines.get(_text(item.get("upstreamId")) or "") if isinstance(item, dict) else None
+        )
+        lines.append(item if record is None else {**item, "ledger": record.to_json()})
+    return {**event, "data": {**event["data"], "object": {**obj, "items": lines}}}
+
+
+def _over_quantity(moves: _Moves, state: OrderRecord, quantities: dict[str, int]) -> str | None:
+    """Why ``moves`` would take a line above its quantity; None when none would."""
+    for line in sorted(moves.lines()):
+        record = state.lines.get(line)
+        quantity = quantities.get(line, record.quantity if record else None)
+        if quantity is None:
+            continue
+        captured = record.captured if record else 0
+        cancelled = record.cancelled if record else 0
+        more = moves.captured.get(line, 0) + moves.cancelled.get(line, (0, 0))[0]
+        if captured + cancelled + more > quantity:
+            return (
+                f"not sent: line {line} of order {state.order_id} would have "
+                f"{captured + moves.captured.get(line, 0)} captured and "
+                f"{cancelled + moves.cancelled.get(line, (0, 0))[0]} cancelled, above its "
+                f"quantity {quantity} (the ledger had {captured} captured, {cancelled} cancelled)"
+            )
+    return None
+
+
+# -- recording -------------------------------------------------------------------------------------
+
+
+def _record(
+    ledger: Ledger,
+    claim: _Claim,
+    effect: str,
+    event: dict[str, Any],
+    action: Action,
+    moves: _Moves,
+    quantities: dict[str, int],
+    result: str,
+    response: Any,
+) -> float:
+    """Record the effect as done and release the claim, in one transaction; when."""
+    now = time.time()
+    order = claim.scope
+    fo_id, ids = _ids(_fulfillment_order(event, moves.kind, response))
+    request, answer = _dumps(action.body), _dumps(response)
+    lines = sorted({*quantities, *moves.lines(), *ids})
+    with ledger.transaction() as tx:
+        tx.many(
+            "INSERT INTO fulfillmap_orders (order_id, fulfillment_order_id, created_at, "
+            "updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (order_id) DO UPDATE SET "
+            "updated_at = excluded.updated_at, fulfillment_order_id = COALESCE("
+            "excluded.fulfillment_order_id, fulfillmap_orders.fulfillment_order_id)",
+            [(order, fo_id, now, now)],
+        )
+        first = tx.changed(
+            "INSERT INTO fulfillmap_effects (effect_key, kind, order_id, event_id, event_type, "
+            "done_at, result, request, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (effect_key) DO NOTHING",
+            (effect, moves.kind, order, event["id"], event["type"], now, result, request, answer),
+        )
+        if not first:  # a worker that took the claim over after our lease expired did it too
+            moves = _Moves(moves.kind, {}, {})
+        tx.many(
+            "INSERT INTO fulfillmap_lines (order_id, line_id, quantity, captured, cancelled, "
+            "fulfillment_order_item_id, inventory_item_id) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (order_id, line_id) DO UPDATE SET "
+            "quantity = COALESCE(excluded.quantity, fulfillmap_lines.quantity), "
+            "captured = fulfillmap_lines.captured + excluded.captured, "
+            "cancelled = fulfillmap_lines.cancelled + excluded.cancelled, "
+            "fulfillment_order_item_id = COALESCE(excluded.fulfillment_order_item_id, "
+            "fulfillmap_lines.fulfillment_order_item_id), "
+            "inventory_item_id = COALESCE(excluded.inventory_item_id, "
+            "fulfillmap_lines.inventory_item_id)",
+            [
+                (
+                    order,
+                    line,
+                    quantities.get(line),
+                    moves.captured.get(line, 0),
+                    moves.cancelled.get(line, (0, 0))[0],
+                    *ids.get(line, (None, None)),
+                )
+                for line in lines
+            ],
+        )
+        tx.many(
+            "INSERT INTO fulfillmap_line_effects (effect_key, order_id, line_id, captured, "
+            "cancelled, cumulative) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (effect_key, line_id) DO NOTHING",
+            [
+                (effect, order, line, moves.captured.get(line, 0), *moves.cancelled[line])
+                if line in moves.cancelled
+                else (effect, order, line, moves.captured.get(line, 0), 0, None)
+                for line in sorted(moves.lines())
+            ],
+        )
+        _release_in(tx, claim)
+    return now
+
+
+def _fulfillment_order(event: dict[str, Any], kind: str, response: Any) -> Any:
+    """The fulfillment order whose ids to record: the 201 to a create, or the event's object."""
+    if kind == "create":
+        return response if isinstance(response, dict) else None
+    obj = event["data"]["object"]
+    return obj if not str(event["type"]).startswith("order.") else None
+
+
+def _ids(
+    fulfillment_order: Any,
+) -> tuple[str | None, dict[str, tuple[str | None, str | None]]]:
+    """The fulfillment order id, and per line its item and inventory item ids (G1: as text).
+
+    From a fulfillment order (the 201, pending/cancelled events) or a Shipment.
+    """
+    if not isinstance(fulfillment_order, dict):
+        return None, {}
+    shipment = "fulfillmentOrderId" in fulfillment_order
+    fo_id = _text(fulfillment_order.get("fulfillmentOrderId" if shipment else "id"))
+    ids: dict[str, tuple[str | None, str | None]] = {}
+    for item in _items(fulfillment_order):
+        line = _text(item.get("fulfillmentOrderItemUpstreamId" if shipment else "upstreamId"))
+        if line is not None:
+            item_id = _text(item.get("fulfillmentOrderItemId" if shipment else "id"))
+            ids[line] = (item_id, _text(item.get("inventoryItemId")))
+    return fo_id, ids
+
+
+def _release(ledger: Ledger, claim: _Claim) -> None:
+    with ledger.transaction(durable=False) as tx:
+        _release_in(tx, claim)
+
+
+def _release_in(tx: Transaction, claim: _Claim) -> None:
+    tx.run(
+        "DELETE FROM fulfillmap_claims WHERE scope = ? AND owner = ?", (claim.scope, claim.owner)
+    )
+
+
+# -- reading events and bodies -----------------------------------------------------------------
+
+
+def _items(document: Any) -> list[dict[str, Any]]:
+    items = document.get("items") if isinstance(document, dict) else None
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+def _quantities(event: dict[str, Any]) -> dict[str, int]:
+    """Each line's ordered quantity, from a fulfillment order event's items."""
+    obj = event["data"]["object"]
+    if str(event["type"]).startswith("order."):
+        pairs = ((item.get("id"), item.get("quantity")) for item in _items(obj))
+    elif "fulfillmentOrderId" in obj:  # a Shipment: its quantities are the shipped ones
+        return {}
+    else:
+        pairs = (
+            (item.get("upstreamId"), _whole(item.get("ordered", item.get("quantity"))))
+            for item in _items(obj)
+        )
+    return {line: q for key, q in pairs if (line := _text(key)) and isinstance(q, int)}
+
+
+def _body_quantities(body: dict[str, Any]) -> dict[str, int]:
+    pairs = ((_text(item.get("upstreamId")), item.get("quantity")) for item in _items(body))
+    return {line: q for line, q in pairs if line and isinstance(q, int)}
+
+
+def _previous_cancelled(event: dict[str, Any]) -> dict[str, int]:
+    """Each line's ``cancelled`` counter before this event, where previousAttributes has it."""
+    previous = event["data"].get("previousAttributes")
+    current = _items(event["data"]["object"])
+    found: dict[str, int] = {}
+    for index, item in enumerate(_items(previous)):
+        line = _text(item.get("upstreamId"))
+        if line is None and index < len(current):
+            line = _text(current[index].get("upstreamId"))
+        count = _whole(item.get("cancelled"))
+        if line is not None and isinstance(count, int):
+            found[line] = count
+    return found
+
+
+def _cancelled_counters(event: dict[str, Any]) -> dict[str, int]:
+    """Each line's cumulative ``cancelled`` counter in the event."""
+    pairs = (
+        (_text(i.get("upstreamId")), _whole(i.get("cancelled")))
+        for i in _items(event["data"]["object"])
+    )
+    return {line: count for line, count in pairs if line is not None and count is not None}
+
+
+def _whole(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() else None
+
+
+def _text(value: Any) -> str | None:
+    """An id as text (ids may be numbers, G1)."""
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _when(seconds: Any) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(float(seconds)))
+
+
+def _dumps(value: Any) -> str | None:
+    """``value`` as JSON text, amounts with their digits (G3); what is not JSON as text."""
+    if value is None:
+        return None
+    try:
+        return dump_document(value, compact=True).decode("utf-8")
+    except FulfillmapError:  # e.g. a response object of the shop's own
+        return json.dumps(value, default=str)
