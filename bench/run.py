@@ -322,11 +322,13 @@ def cold_start(repeats: int) -> tuple[list[str], list[str]]:
     examples = REPO / "examples"
     full = [python, "-c", _COLD, str(examples / "order.json"), str(examples / "order.context.json")]
     bare = [python, "-c", "pass"]
+    libraries = [python, "-c", "import dataclasses, json, jmespath, jsonschema_rs, pluggy, pickle"]
     base = {key: value for key, value in os.environ.items() if not key.startswith("FULFILLMAP_")}
     times: dict[str, list[tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as folder:
         envs = {
             "bare": base,
+            "libraries": base,
             "no cache": {**base, "FULFILLMAP_NO_CACHE": "1"},
             "cold cache": base,  # a new empty directory each round, below
             "warm cache": {**base, "FULFILLMAP_CACHE_DIR": os.path.join(folder, "warm")},
@@ -335,7 +337,8 @@ def cold_start(repeats: int) -> tuple[list[str], list[str]]:
         for round_ in range(repeats):
             envs["cold cache"] = {**base, "FULFILLMAP_CACHE_DIR": os.path.join(folder, str(round_))}
             for which, env in envs.items():
-                times.setdefault(which, []).append(_child(bare if which == "bare" else full, env))
+                command = {"bare": bare, "libraries": libraries}.get(which, full)
+                times.setdefault(which, []).append(_child(command, env))
 
     def best(which: str, cpu: int) -> float:
         return min(sample[cpu] for sample in times[which]) * 1e3
@@ -349,6 +352,7 @@ def cold_start(repeats: int) -> tuple[list[str], list[str]]:
     ]
     for label, which in (
         ("bare interpreter (python -c pass)", "bare"),
+        ("the libraries alone (import only)", "libraries"),
         ("without the cache (FULFILLMAP_NO_CACHE=1)", "no cache"),
         ("cold cache (empty: this process fills it)", "cold cache"),
         ("warm cache", "warm cache"),

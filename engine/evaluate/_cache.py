@@ -44,13 +44,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib.util import MAGIC_NUMBER
 from types import FunctionType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from fulfillmap.errors import FulfillmapError
 from fulfillmap.evaluate._runtime import Program
 from fulfillmap.language._limits import limits
 
 if TYPE_CHECKING:
+    from hashlib import _Hash
+
     from fulfillmap.language._spec import MappingSpec
 
 __all__ = ["MAX_BYTES", "Entry", "Key", "directories", "key", "read", "write"]
@@ -64,12 +66,6 @@ MAX_FILES = 500
 #: the folder next to the installed package, used when no user cache directory is usable
 PACKAGE_FOLDER = "__fmcache__"
 _HEADER = len(FORMAT) + 32 + 32 + 4
-
-
-class _Hash(Protocol):
-    def update(self, data: bytes, /) -> None: ...
-    def digest(self) -> bytes: ...
-    def hexdigest(self) -> str: ...
 
 
 def _sha256_class() -> Callable[..., _Hash]:
