@@ -14,14 +14,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from fulfillmap.cli import _explain, _handle, _map, _test, _validate
+from fulfillmap.cli import _explain, _handle, _map, _playground, _test, _validate
 from fulfillmap.cli._common import fail
 from fulfillmap.errors import FulfillmapError, MappingError
 
 __all__ = ["main"]
 
 #: the command groups, in the order ``--help`` lists them
-COMMANDS = (_map, _validate, _explain, _handle, _test)
+COMMANDS = (_map, _validate, _explain, _handle, _test, _playground)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,12 +11,19 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from fulfillmap.errors import FulfillmapError, Problem, SpecError
-from fulfillmap.evaluate._mapping import load
+from fulfillmap.evaluate._mapping import CompiledMapping, load
 from fulfillmap.language._resources import ROUTES_FILE, TEST_SUFFIX, shipped_mapping_names
 from fulfillmap.plugins._registry import default_registry
 from fulfillmap.tooling._lint import lint
 
-__all__ = ["REPORTERS", "MappingReport", "check_file", "check_mapping", "expand_targets"]
+__all__ = [
+    "REPORTERS",
+    "MappingReport",
+    "check_file",
+    "check_loaded",
+    "check_mapping",
+    "expand_targets",
+]
 
 _YAML = ("*.yaml", "*.yml")
 
@@ -70,14 +77,22 @@ def check_file(target: str) -> MappingReport:
 
 def check_mapping(target: str) -> MappingReport:
     """Load ``target`` (a name or a path) and lint it; every problem found, in file order."""
+    return check_loaded(target, lambda: load(target))[0]
+
+
+def check_loaded(
+    target: str, load_mapping: Callable[[], CompiledMapping]
+) -> tuple[MappingReport, CompiledMapping | None]:
+    """The report of the mapping ``load_mapping`` loads (from a file, or from the playground's
+    editor), and the mapping when it loaded."""
     try:
-        mapping = load(target)
+        mapping = load_mapping()
     except SpecError as exc:
         file = exc.problems[0].file if exc.problems else target
-        return MappingReport(target, file, exc.problems)
+        return MappingReport(target, file, exc.problems), None
     except FulfillmapError as exc:
-        return MappingReport(target, target, (Problem(target, 1, 1, str(exc)),))
-    return MappingReport(target, mapping.spec.file, tuple(lint(mapping)))
+        return MappingReport(target, target, (Problem(target, 1, 1, str(exc)),)), None
+    return MappingReport(target, mapping.spec.file, tuple(lint(mapping))), mapping
 
 
 def _checked(target: str, read: Callable[[], object]) -> MappingReport:
