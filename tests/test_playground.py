@@ -121,7 +121,9 @@ def test_output_and_trace_are_those_of_map_and_trace(shipped: Client, tmp_path: 
     files = ("in.json", "--context", "ctx.json")
     mapped = cli("map", ORDER, *files, cwd=tmp_path)
     traced = cli("trace", ORDER, *files, "--format", "json", cwd=tmp_path)
-    shown = shipped.evaluate(data["mapping"], json.loads(data["input"]), json.loads(data["context"]))
+    shown = shipped.evaluate(
+        data["mapping"], json.loads(data["input"]), json.loads(data["context"])
+    )
     assert shown["error"] is None
     assert shown["output"] == json.loads(mapped.stdout)
     expected = json.loads(traced.stdout)

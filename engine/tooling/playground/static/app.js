@@ -64,12 +64,13 @@ const highlightField = CM.StateField.define({
   provide: (field) => CM.EditorView.decorations.from(field),
 });
 
-function editor(id, language, onChange) {
+function editor(id, language, onChange, ...more) {
   return new CM.EditorView({
     parent: $(id),
     extensions: [
       CM.basicSetup,
       language,
+      ...more,
       highlightField,
       CM.EditorView.updateListener.of((update) => { if (update.docChanged) onChange(); }),
     ],
@@ -82,7 +83,7 @@ function setText(view, value) {
 }
 
 const editors = {
-  mapping: editor("mapping", CM.yaml(), () => { schedule(); showDirty(); }),
+  mapping: editor("mapping", CM.yaml(), () => { schedule(); showDirty(); }, CM.EditorView.lineWrapping),
   input: editor("input", CM.json(), () => schedule()),
   context: editor("context", CM.json(), () => schedule()),
 };
@@ -204,7 +205,8 @@ function renderTrace(trace) {
     row.dataset.line = step.line;
     row.dataset.target = step.target;
     const value = "value" in step ? JSON.stringify(step.value) : step.outcome;
-    const from = step.plugin ? `plugin ${step.plugin}` : step.expression || "";
+    const tried = step.attempts.map((a) => a.expression).join(" | ");
+    const from = step.plugin ? `plugin ${step.plugin}` : step.expression || tried;
     for (const [content, className] of [
       [`${step.line}:${step.column}`, ""], [step.target, ""], [value, ""], [from, ""], [why(step), "why"],
     ]) {
