@@ -3,7 +3,8 @@
 2 bad usage.
 
 One module per command group (``_map``: map and trace, ``_validate``, ``_explain``: explain and
-schema, ``_test``, ``_handle`` with its input reader ``_stream``), each with ``add(commands)``.
+schema, ``_test``, ``_handle`` with its input reader ``_stream``, ``_playground``), each with
+``add(commands)``.
 Each command imports what only it needs when it runs: ``fulfillmap handle`` and ``map`` then
 start without the tooling's imports (jsonschema).
 """

@@ -154,11 +154,17 @@ function render(result) {
   renderTrace(result.trace);
 }
 
+// Nothing was evaluated: no panel may keep showing an older state as if it were current.
 function renderFailure(message) {
   const output = $("output");
   output.textContent = message;
   output.className = "output error";
+  $("warnings").textContent = "";
   badge("outcome", "error", "not evaluated");
+  $("problems").replaceChildren(item("none", `Not checked: ${message}`));
+  badge("problem-count", "", "?");
+  badge("validity", "", "not checked");
+  renderTrace(null);
   status(message, true);
 }
 
@@ -198,7 +204,14 @@ function item(className, content) {
 function renderTrace(trace) {
   const body = $("trace").tBodies[0];
   body.replaceChildren();
-  if (!trace) return;
+  if (!trace) {
+    const row = body.insertRow();
+    const cell = row.insertCell();
+    cell.colSpan = 5;
+    cell.className = "why";
+    cell.textContent = "No trace: the mapping did not run.";
+    return;
+  }
   for (const step of trace.steps) {
     const row = document.createElement("tr");
     row.className = step.outcome;
