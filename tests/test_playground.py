@@ -254,8 +254,12 @@ def test_requests_without_the_token_or_from_another_host_are_refused(shipped: Cl
     status, data = shipped.call("/api/session", headers={"X-Playground-Token": "guess"})
     assert status == 403
     assert "does not come from the playground page" in data["error"]
-    status, data = shipped.call("/api/session", headers={"Host": "evil.example:80"})
-    assert (status, data["error"]) == (403, "refused: Host 'evil.example:80' is not this server")
+    for path, body in (("/api/session", None), ("/", None), ("/api/save-mapping", {})):
+        status, data = shipped.call(path, body, headers={"Host": "evil.example:80"})
+        assert (status, data) == (
+            403,
+            {"error": "refused: Host 'evil.example:80' is not this server"},
+        )
 
 
 def test_the_page_and_only_its_static_files_are_served(shipped: Client) -> None:
@@ -388,8 +392,11 @@ def test_the_command_says_it_listens_on_127_0_0_1_only(tmp_path: Path) -> None:
         with socket.create_connection(("127.0.0.1", port), timeout=10):
             pass
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        process.terminate()  # SIGTERM stops it as Ctrl+C does: the worker and the port freed
+        _, stderr = process.communicate(timeout=30)
+    assert (process.returncode, stderr) == (0, "fulfillmap playground: stopped\n")
+    with socket.socket() as again:
+        again.bind(("127.0.0.1", port))
 
 
 def test_the_command_refuses_a_port_in_use_and_a_bad_file() -> None:

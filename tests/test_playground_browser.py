@@ -264,3 +264,28 @@ def test_the_newest_edit_wins(playground: Playground) -> None:
         playground.page.wait_for_timeout(60 if letter < "e" else 260)
     playground.page.wait_for_timeout(1500)
     assert '"locale": "en_USabcdefgh"' in playground.panel("output").text_content()
+
+
+def test_a_too_large_input_is_a_clear_error_and_the_page_recovers(playground: Playground) -> None:
+    original = playground.page.evaluate(
+        """() => {
+            const view = CM.EditorView.findFromDOM(
+                document.querySelector('[data-testid=input] .cm-editor'));
+            const text = view.state.doc.toString();
+            const huge = JSON.stringify({id: "x".repeat(3 * 1024 * 1024)});
+            view.dispatch({changes: {from: 0, to: view.state.doc.length, insert: huge}});
+            return text;
+        }"""
+    )
+    playground.wait_output("too large to send")
+    assert "Not checked" in playground.panel("problems").text_content()
+    playground.shot("8-too-large")
+    playground.page.evaluate(
+        """text => {
+            const view = CM.EditorView.findFromDOM(
+                document.querySelector('[data-testid=input] .cm-editor'));
+            view.dispatch({changes: {from: 0, to: view.state.doc.length, insert: text}});
+        }""",
+        original,
+    )
+    playground.wait_output('"upstreamId": "278815640336"')

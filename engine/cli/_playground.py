@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 import webbrowser
@@ -45,12 +46,17 @@ def _playground(args: argparse.Namespace) -> int:
     input_text = _text(args.input, "input") if args.input else ""
     context_text = _text(args.context, "context", context=True) if args.context else ""
     playground = Playground(opened, input_text, context_text, timeout=args.timeout)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill`: stop as Ctrl+C does
     try:
         server, _ = serve(playground, args.port)
     except OSError as exc:
         raise FulfillmapError(f"cannot listen on {HOST}:{args.port}: {exc.strerror}") from None
     url = f"http://{HOST}:{server.server_address[1]}/"
-    saving = opened.path or "nothing: a shipped mapping is read-only"
+    saving = (
+        f"{opened.path} and {opened.test_file}, on request"
+        if opened.path
+        else "nothing: a shipped mapping is read-only"
+    )
     print(
         f"fulfillmap playground: {url}\n"
         f"  listening on {HOST} only: reachable from this machine, not from the network\n"
@@ -71,6 +77,11 @@ def _playground(args: argparse.Namespace) -> int:
         server.server_close()
         playground.worker.close()
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    del signum, frame
+    raise KeyboardInterrupt
 
 
 def _text(name: str, what: str, *, context: bool = False) -> str:

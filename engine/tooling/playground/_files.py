@@ -24,8 +24,12 @@ from fulfillmap.language._resources import (
 )
 from fulfillmap.tooling._testing import CaseFile, load_cases, parse_cases
 
-__all__ = ["Opened", "append_case", "examples", "open_mapping", "write_atomically"]
+__all__ = ["READ_ONLY", "Opened", "append_case", "examples", "open_mapping", "write_atomically"]
 
+READ_ONLY = (
+    "this is a shipped mapping, opened by name: it is read-only. Copy it (and its "
+    "*.fmtest.yaml) and open the copy by path to save"
+)
 _CASES = re.compile(r"^cases:[ \t]*(#.*)?$", re.MULTILINE)
 _TOP_LEVEL_KEY = re.compile(r"^[^\s#-][^:]*:", re.MULTILINE)
 _FIRST_ITEM = re.compile(r"^([ \t]*)- ", re.MULTILINE)
@@ -96,7 +100,7 @@ def append_case(opened: Opened, name: str, case: dict[str, Any]) -> Path:
     written, and written whole or not at all. Returns the test file."""
     test_file = opened.test_file
     if test_file is None or opened.path is None:
-        raise FulfillmapError(_READ_ONLY)
+        raise FulfillmapError(READ_ONLY)
     item = yaml.safe_dump([{"name": name, **case}], sort_keys=False, allow_unicode=True, width=100)
     if test_file.exists():
         text = _appended(test_file, _read(test_file), item)
@@ -155,9 +159,3 @@ def write_atomically(path: Path, text: str) -> None:
             raise
     except OSError as exc:
         raise FulfillmapError(f"cannot write {path}: {exc}") from exc
-
-
-_READ_ONLY = (
-    "this is a shipped mapping, opened by name: it is read-only. Copy it (and its "
-    "*.fmtest.yaml) and open the copy by path to save"
-)

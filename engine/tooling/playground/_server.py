@@ -12,6 +12,7 @@ the page shows, never a dead server.
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import threading
@@ -19,11 +20,13 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from fulfillmap.errors import FulfillmapError
 from fulfillmap.tooling.playground import _engine
 from fulfillmap.tooling.playground._files import (
+    READ_ONLY,
     Opened,
     append_case,
     examples,
@@ -103,13 +106,9 @@ class Playground:
         message = f"case '{name}' appended to {test_file}"
         return {"message": message, "examples": shown, "examplesNote": note}
 
-    def _writable(self) -> Any:
+    def _writable(self) -> Path:
         if self.opened.path is None:
-            raise BadRequest(
-                "this is a shipped mapping, opened by name: it is read-only. Copy it (and "
-                "its .fmtest.yaml) and open the copy by path to save",
-                HTTPStatus.FORBIDDEN,
-            )
+            raise BadRequest(READ_ONLY, HTTPStatus.FORBIDDEN)
         return self.opened.path
 
     def _in_worker(self, function: Any, request: dict[str, Any]) -> Any:
@@ -156,6 +155,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
+        if not self._from_this_host():
+            return
         if path == "/api/session":
             self._guarded(lambda: self.server.playground.session())
         elif path == "/api/ping":
@@ -171,6 +172,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         route = _ROUTES.get(self.path)
+        if not self._from_this_host():
+            self._discard_body()
+            return
         if route is None:
             self._discard_body()
             self._json(HTTPStatus.NOT_FOUND, {"error": f"no such API: {self.path}"})
@@ -189,11 +193,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.log_error("internal error: %r", exc)
             self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"internal error: {exc!r}"})
 
-    def _check_origin(self) -> None:
+    def _from_this_host(self) -> bool:
+        """Whether the request names this server (a web page whose name was pointed at
+        127.0.0.1, DNS rebinding, names its own); answers 403 when it does not."""
         host = self.headers.get("Host", "")
         port = self.server.server_address[1]
-        if host not in (f"{HOST}:{port}", f"localhost:{port}"):
-            raise BadRequest(f"refused: Host {host!r} is not this server", HTTPStatus.FORBIDDEN)
+        if host in (f"{HOST}:{port}", f"localhost:{port}"):
+            return True
+        message = f"refused: Host {host!r} is not this server"
+        self._json(HTTPStatus.FORBIDDEN, {"error": message})
+        return False
+
+    def _check_origin(self) -> None:
         if self.headers.get("X-Playground-Token") != self.server.playground.token:
             raise BadRequest(
                 "refused: this request does not come from the playground page (reload it)",
@@ -277,10 +288,11 @@ class _Server(ThreadingHTTPServer):
         del request, client_address  # a client that went away; the server carries on
 
 
-def _static_names() -> set[str]:
-    return {
+@functools.cache
+def _static_names() -> frozenset[str]:
+    return frozenset(
         entry.name for entry in _STATIC.iterdir() if entry.name[entry.name.rfind(".") :] in _TYPES
-    }
+    )
 
 
 def _static(name: str) -> bytes:
