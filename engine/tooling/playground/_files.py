@@ -24,7 +24,15 @@ from fulfillmap.language._resources import (
 )
 from fulfillmap.tooling._testing import CaseFile, load_cases, parse_cases
 
-__all__ = ["READ_ONLY", "Opened", "append_case", "examples", "open_mapping", "write_atomically"]
+__all__ = [
+    "READ_ONLY",
+    "Opened",
+    "append_case",
+    "examples",
+    "open_mapping",
+    "read_text",
+    "write_atomically",
+]
 
 READ_ONLY = (
     "this is a shipped mapping, opened by name: it is read-only. Copy it (and its "
@@ -103,7 +111,7 @@ def append_case(opened: Opened, name: str, case: dict[str, Any]) -> Path:
         raise FulfillmapError(READ_ONLY)
     item = yaml.safe_dump([{"name": name, **case}], sort_keys=False, allow_unicode=True, width=100)
     if test_file.exists():
-        text = _appended(test_file, _read(test_file), item)
+        text = _appended(test_file, read_text(test_file), item)
     else:
         head = yaml.safe_dump({"mapping": opened.path.name}, sort_keys=False)
         text = f"{head}cases:\n{_indented(item, '  ')}"
@@ -137,7 +145,7 @@ def _indented(text: str, indent: str) -> str:
     return "".join(f"{indent}{line}" if line.strip() else line for line in text.splitlines(True))
 
 
-def _read(path: Path) -> str:
+def read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

@@ -30,9 +30,10 @@ from fulfillmap.tooling.playground._files import (
     Opened,
     append_case,
     examples,
+    read_text,
     write_atomically,
 )
-from fulfillmap.tooling.playground._worker import Worker, WorkerTimeout
+from fulfillmap.tooling.playground._worker import Worker
 
 __all__ = ["MAX_BODY", "Playground", "serve"]
 
@@ -95,7 +96,7 @@ class Playground:
         name = _text(request, "name").strip()
         if not name:
             raise BadRequest("give the case a name")
-        if _text(request, "mapping") != path.read_text(encoding="utf-8"):
+        if _text(request, "mapping") != read_text(path):
             raise BadRequest(
                 f"save the mapping first: the test file runs {path} as it is on disk, "
                 f"and the editor's text differs from it"
@@ -121,9 +122,7 @@ class Playground:
         )
         try:
             return self.worker.call(function, *arguments)
-        except WorkerTimeout as exc:
-            raise BadRequest(str(exc), HTTPStatus.UNPROCESSABLE_ENTITY) from None
-        except FulfillmapError as exc:
+        except FulfillmapError as exc:  # bad input, an invalid mapping, WorkerTimeout
             raise BadRequest(str(exc), HTTPStatus.UNPROCESSABLE_ENTITY) from None
         except RecursionError:
             raise BadRequest(
