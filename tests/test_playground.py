@@ -17,8 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fulfillmap import shipped_mappings
+from fulfillmap.language._resources import shipped_test_files
 from fulfillmap.tooling._reports import check_mapping
+from fulfillmap.tooling._testing import parse_cases
 from fulfillmap.tooling.playground import Playground, open_mapping, serve
+from fulfillmap.tooling.playground._engine import evaluate
+from fulfillmap.tooling.playground._files import examples
 from fulfillmap.tooling.playground._server import MAX_BODY
 
 REPO = Path(__file__).resolve().parent.parent
@@ -214,6 +219,25 @@ def test_hostile_mappings_are_problems(shipped: Client, text: str, message: str)
     shown = shipped.evaluate(text, {})
     assert message in shown["problems"][0]["message"]
     assert shown["error"].startswith("the mapping is invalid")
+
+
+@pytest.mark.parametrize("name", shipped_mappings())
+def test_every_shipped_mapping_opens_with_its_test_cases_as_examples(name: str) -> None:
+    opened = open_mapping(name)
+    shown, note = examples(opened)
+    assert (opened.path, note) == (None, "")
+    assert [example["name"] for example in shown] == [
+        case.name for case in parse_cases(source_of(name)).cases
+    ]
+    first = shown[0]
+    result = evaluate(opened.text, opened.file, "", first["input"], first["context"] or "")
+    assert [p for p in result["problems"] if p["severity"] == "error"] == []
+    assert result["trace"]["mapping"] == name
+
+
+def source_of(name: str) -> Any:
+    (source,) = (s for s in shipped_test_files() if Path(s.file).name == f"{name}.fmtest.yaml")
+    return source
 
 
 # -- bad requests: a clear error, never a dead server ----------------------------------------
