@@ -109,7 +109,13 @@ def append_case(opened: Opened, name: str, case: dict[str, Any]) -> Path:
     test_file = opened.test_file
     if test_file is None or opened.path is None:
         raise FulfillmapError(READ_ONLY)
-    item = yaml.safe_dump([{"name": name, **case}], sort_keys=False, allow_unicode=True, width=100)
+    item = yaml.dump(
+        [{"name": name, **case}],
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+    )
     if test_file.exists():
         text = _appended(test_file, read_text(test_file), item)
     else:
@@ -125,6 +131,14 @@ def append_case(opened: Opened, name: str, case: dict[str, Any]) -> Path:
         raise FulfillmapError(f"the case was not appended to {test_file}")
     write_atomically(test_file, text)
     return test_file
+
+
+class _Dumper(yaml.SafeDumper):
+    """Lists indented under their key, as the shipped test files write them."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        del indentless
+        super().increase_indent(flow, False)
 
 
 def _appended(test_file: Path, text: str, item: str) -> str:
