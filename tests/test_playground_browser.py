@@ -246,6 +246,11 @@ def test_save_mapping_writes_the_file(playground: Playground) -> None:
     playground.page.locator("#status", has_text="saved").wait_for(timeout=TIMEOUT_MS)
     assert "from: lower(currency)" in playground.mapping.read_text()
     assert playground.page.locator("#save-mapping").text_content() == "Save mapping"
+    playground.replace("mapping", "lower(currency)", "upper(currency)")
+    assert playground.page.locator("#save-mapping").text_content() == "Save mapping •"
+    playground.page.keyboard.press("Control+s")  # in the mapping editor
+    playground.page.locator("#save-mapping", has_text="•").wait_for(state="detached")
+    assert "from: upper(currency)" in playground.mapping.read_text()
 
 
 def test_the_page_says_when_the_server_is_gone(playground: Playground) -> None:

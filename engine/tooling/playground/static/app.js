@@ -83,7 +83,10 @@ function setText(view, value) {
 }
 
 const editors = {
-  mapping: editor("mapping", CM.yaml(), () => { schedule(); showDirty(); }, CM.EditorView.lineWrapping),
+  mapping: editor(
+    "mapping", CM.yaml(), () => { schedule(); showDirty(); }, CM.EditorView.lineWrapping,
+    CM.keymap.of([{ key: "Mod-s", preventDefault: true, run: () => { saveMapping(); return true; } }]),
+  ),
   input: editor("input", CM.json(), () => schedule()),
   context: editor("context", CM.json(), () => schedule()),
 };
@@ -296,6 +299,7 @@ function showDirty() {
 }
 
 async function saveMapping() {
+  if (!session || !session.writable) return;
   try {
     const mapping = text(editors.mapping);
     const answer = await api("/api/save-mapping", { mapping });
