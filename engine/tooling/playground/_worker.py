@@ -19,6 +19,8 @@ __all__ = ["Worker", "WorkerTimeout"]
 
 #: address space of the worker process: a runaway evaluation fails with MemoryError
 MEMORY_LIMIT = 2 * 1024**3
+#: seconds a new worker process may take to start (its imports), apart from the time limit
+STARTUP_TIMEOUT = 60
 
 
 class WorkerTimeout(FulfillmapError):
@@ -34,10 +36,10 @@ class Worker:
         self._pool: Pool | None = None
 
     def call(self, function: Callable[..., Any], *args: Any) -> Any:
-        """``function(*args)`` in the worker; raises what it raises, or ``WorkerTimeout``."""
+        """``function(*args)`` in the worker; raises what it raises, or ``WorkerTimeout``.
+        Starting a worker (after the last one was stopped) does not count against the time."""
         with self._lock:
-            pool = self._pool = self._pool or _start()
-            pending = pool.apply_async(function, args)
+            pending = self._started().apply_async(function, args)
             try:
                 return pending.get(self.timeout)
             except multiprocessing.TimeoutError:
@@ -49,7 +51,22 @@ class Worker:
 
     def start(self) -> None:
         """Start the worker now (its imports take a moment), so the first call is quick."""
-        self.call(_ready)
+        with self._lock:
+            self._started()
+
+    def _started(self) -> Pool:
+        if self._pool is None:
+            # spawn: a clean interpreter, not a fork of the threaded server
+            pool = multiprocessing.get_context("spawn").Pool(1, initializer=_limit_memory)
+            try:
+                pool.apply_async(_ready).get(STARTUP_TIMEOUT)  # the imports
+            except multiprocessing.TimeoutError:
+                pool.terminate()
+                raise WorkerTimeout(
+                    f"the evaluation worker did not start in {STARTUP_TIMEOUT} seconds"
+                ) from None
+            self._pool = pool
+        return self._pool
 
     def close(self) -> None:
         with self._lock:
@@ -60,11 +77,6 @@ class Worker:
             self._pool.terminate()
             self._pool.join()
             self._pool = None
-
-
-def _start() -> Pool:
-    # spawn: a clean interpreter, not a fork of the threaded server
-    return multiprocessing.get_context("spawn").Pool(1, initializer=_limit_memory)
 
 
 def _limit_memory() -> None:

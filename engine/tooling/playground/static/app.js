@@ -122,14 +122,15 @@ async function evaluate() {
   if (inFlight) { again = true; return; }
   inFlight = true;
   const seq = ++sent;
-  status("evaluating…");
+  $("busy").hidden = false;
   try {
     const result = await api("/api/evaluate", state());
-    if (seq > shown) { shown = seq; render(result); status(""); }
+    if (seq > shown) { shown = seq; render(result); }
   } catch (error) {
     if (seq > shown) { shown = seq; renderFailure(error.message); }
   } finally {
     inFlight = false;
+    $("busy").hidden = true;
     if (again) { again = false; evaluate(); }
   }
 }
@@ -141,6 +142,7 @@ function state() {
 // -- showing a result -----------------------------------------------------------------------
 
 function render(result) {
+  if (statusOfEvaluation) status("");
   renderProblems(result.problems);
   const output = $("output");
   const warnings = result.warnings || [];
@@ -168,7 +170,7 @@ function renderFailure(message) {
   badge("problem-count", "", "?");
   badge("validity", "", "not checked");
   renderTrace(null);
-  status(message, true);
+  status(message, true, true);
 }
 
 function renderProblems(problems) {
@@ -259,7 +261,11 @@ function badge(id, kind, label) {
   element.textContent = label;
 }
 
-function status(message, error = false) {
+// The status line: what saving said, or why nothing could be evaluated (cleared by the next
+// evaluation that succeeds; a save's message stays until the next save).
+let statusOfEvaluation = false;
+function status(message, error = false, ofEvaluation = false) {
+  statusOfEvaluation = ofEvaluation;
   const element = $("status");
   element.textContent = message;
   element.title = message;
