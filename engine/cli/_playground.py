@@ -8,10 +8,13 @@ import sys
 import time
 import webbrowser
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fulfillmap.cli._common import read_context, read_json
 from fulfillmap.errors import FulfillmapError
+
+if TYPE_CHECKING:
+    from fulfillmap.tooling.playground import Opened
 
 DEFAULT_MAPPING = "order-to-fulfillment-order"
 
@@ -51,20 +54,9 @@ def _playground(args: argparse.Namespace) -> int:
         server, _ = serve(playground, args.port)
     except OSError as exc:
         raise FulfillmapError(f"cannot listen on {HOST}:{args.port}: {exc.strerror}") from None
-    url = f"http://{HOST}:{server.server_address[1]}/"
-    saving = (
-        f"{opened.path} and {opened.test_file}, on request"
-        if opened.path
-        else "nothing: a shipped mapping is read-only"
-    )
-    print(
-        f"fulfillmap playground: {url}\n"
-        f"  listening on {HOST} only: reachable from this machine, not from the network\n"
-        f"  mapping {opened.file}; saves {saving}\n"
-        f"  Ctrl+C stops it",
-        flush=True,
-    )
     try:
+        url = f"http://{HOST}:{server.server_address[1]}/"
+        print(_banner(url, HOST, opened), flush=True)
         playground.worker.start()
         if not args.no_browser:
             webbrowser.open(url)
@@ -77,6 +69,20 @@ def _playground(args: argparse.Namespace) -> int:
         server.server_close()
         playground.worker.close()
     return 0
+
+
+def _banner(url: str, host: str, opened: Opened) -> str:
+    saving = (
+        f"{opened.path} and {opened.test_file}, on request"
+        if opened.path
+        else "nothing: a shipped mapping is read-only"
+    )
+    return (
+        f"fulfillmap playground: {url}\n"
+        f"  listening on {host} only: reachable from this machine, not from the network\n"
+        f"  mapping {opened.file}; saves {saving}\n"
+        f"  Ctrl+C stops it"
+    )
 
 
 def _interrupt(signum: int, frame: object) -> None:

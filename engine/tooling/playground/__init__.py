@@ -8,7 +8,7 @@ output, its problems and its trace.
 ``frontend/`` by ``make playground-bundle``).
 """
 
-from fulfillmap.tooling.playground._files import open_mapping
+from fulfillmap.tooling.playground._files import Opened, open_mapping
 from fulfillmap.tooling.playground._server import HOST, Playground, serve
 
-__all__ = ["HOST", "Playground", "open_mapping", "serve"]
+__all__ = ["HOST", "Opened", "Playground", "open_mapping", "serve"]
