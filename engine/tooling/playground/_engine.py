@@ -12,7 +12,10 @@ The same functions as the commands, so that the page says what they say:
   ``fulfillmap test`` checks.
 
 Every function takes and returns plain data (text, dicts), so that it can run in the
-playground's worker process, with a time limit.
+playground's worker process, with a time limit. It uses only the public names of the
+evaluator (``CompiledMapping`` with ``run`` and ``trace``, ``Trace``, ``FieldStep``,
+``MappingError``) and ``trace_json``; ``load_text`` is ``fulfillmap.load``'s pipeline for a
+text instead of a file, to re-point should ``load`` itself accept text.
 """
 
 from __future__ import annotations
