@@ -24,7 +24,7 @@ from fulfillmap.evaluate._target import TargetCheck
 from fulfillmap.language._checks import validate_document
 from fulfillmap.language._expressions import type_name
 from fulfillmap.language._loader import parse_yaml
-from fulfillmap.language._resources import find_mapping
+from fulfillmap.language._resources import MappingSource, find_mapping
 from fulfillmap.language._spec import (
     MappingSpec,
     build_spec,
@@ -35,7 +35,7 @@ from fulfillmap.plugins._registry import Registry, default_registry, registry_fo
 if TYPE_CHECKING:
     from fulfillmap.evaluate._trace import Recorder, Trace
 
-__all__ = ["CompiledMapping", "Result", "load"]
+__all__ = ["CompiledMapping", "Result", "load", "load_source"]
 
 _MAX_ERRORS = 10
 
@@ -54,7 +54,18 @@ def load(
     nested 20 times shares its parts, and would copy into millions). Raises ``SpecError``
     listing every problem of an invalid file.
     """
-    source = find_mapping(name_or_path)
+    return load_source(find_mapping(name_or_path), plugins=plugins, max_values=max_values)
+
+
+def load_source(
+    source: MappingSource,
+    *,
+    plugins: pluggy.PluginManager | None = None,
+    max_values: int = MAX_VALUES,
+) -> CompiledMapping:
+    """``load`` for a mapping's text (``source.text``; e.g. an editor's) instead of its file:
+    ``source.file`` names it in problems and errors, ``source.directory`` is where its
+    relative schemas are."""
     document = parse_yaml(source.text, source.file, source.directory)
     registry = default_registry() if plugins is None else registry_for(plugins)
     schemas = validate_document(document, registry)
