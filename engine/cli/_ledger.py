@@ -13,7 +13,7 @@ from fulfillmap.cli._common import LEDGER_VARIABLE, dump
 from fulfillmap.errors import FulfillmapError
 
 if TYPE_CHECKING:
-    from fulfillmap.events._ledger import Ledger, OrderRecord
+    from fulfillmap.events._ledger import EffectRecord, Ledger, OrderRecord
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -95,13 +95,23 @@ def render(record: OrderRecord) -> str:
     fo = record.fulfillment_order_id or "(not known yet)"
     out = [f"order {record.order_id}   fulfillment order {fo}", "", "lines"]
     out.append(
-        f"  {'line':<20} {'qty':>4} {'captured':>9} {'cancelled':>10}  fo item / inventory item"
+        f"  {'line':<20} {'qty':>4} {'captured':>9} {'cancelled':>10} {'returned':>9}  "
+        "fo item / inventory item"
     )
     for line in record.lines.values():
         quantity = "?" if line.quantity is None else str(line.quantity)
         ids = f"{line.fulfillment_order_item_id or '-'} / {line.inventory_item_id or '-'}"
+        pending = "".join(
+            f"  ({count} being {what})"
+            for count, what in (
+                (line.being_cancelled, "cancelled"),
+                (line.being_returned, "returned"),
+            )
+            if count
+        )
         out.append(
-            f"  {line.line_id:<20} {quantity:>4} {line.captured:>9} {line.cancelled:>10}  {ids}"
+            f"  {line.line_id:<20} {quantity:>4} {line.captured:>9} {line.cancelled:>10} "
+            f"{line.returned:>9}  {ids}{pending}"
         )
     out += ["", "effects"]
     for effect in record.effects:
@@ -110,15 +120,29 @@ def render(record: OrderRecord) -> str:
             f"  {iso(effect.done_at)}  {effect.kind:<8} {effect.key}{result}  "
             f"by event {effect.event_id}"
         )
-        for line_id, (captured, cancelled, _returned, total) in effect.lines.items():
-            if captured:
-                out.append(f"      line {line_id}: captured {captured}")
-            if cancelled:
-                out.append(
-                    f"      line {line_id}: cancelQuantity {cancelled} "
-                    f"(cancelled counter now {total})"
-                )
+        out += [f"      line {line_id}: {what}" for line_id, what in _moved(effect)]
     return "\n".join(out) + "\n"
+
+
+def _moved(effect: EffectRecord) -> list[tuple[str, str]]:
+    """What an effect did to each of its lines, in words."""
+    moved = []
+    for line_id, did in effect.lines.items():
+        if did.captured:
+            moved.append((line_id, f"captured {did.captured}"))
+        if did.cancelled:
+            counter = f"cancelled counter now {did.cancelled_total}"
+            moved.append((line_id, f"cancelQuantity {did.cancelled} ({counter})"))
+        if did.accepted is not None:
+            moved.append((line_id, f"{did.accepted} of {did.requested} accepted"))
+        elif did.requested:
+            moved.append((line_id, f"{did.requested} asked to {_VERBS.get(effect.kind, '?')}"))
+        if did.returned:
+            moved.append((line_id, f"returned {did.returned}"))
+    return moved
+
+
+_VERBS = {"cancellation": "cancel", "return": "return"}
 
 
 def _prune(args: argparse.Namespace) -> int:
