@@ -67,6 +67,19 @@ MAPPINGS: dict[str, MappingSchemas] = {
     "shipment-to-tracking": MappingSchemas(
         "shipment.schema.json", "shipment-tracking.schema.json", None
     ),
+    "cancellation-request-to-fulfillment-cancellation": MappingSchemas(
+        "shop-request.schema.json",
+        "fulfillment-cancellation-request.schema.json",
+        "GlobalFulfillmentCancellationRequest",
+    ),
+    "return-request-to-fulfillment-return": MappingSchemas(
+        "shop-request.schema.json",
+        "fulfillment-return-request.schema.json",
+        "GlobalFulfillmentReturnRequest",
+    ),
+    "outcome-event-to-record": MappingSchemas(
+        "outcome-event.schema.json", "request-outcome.schema.json", None
+    ),
 }
 
 # Which source schema each example payload is an instance of, and where in the file it sits
