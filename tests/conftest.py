@@ -671,6 +671,16 @@ def postgres_url(postgres_server: str) -> str:
     return postgres_server
 
 
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh ledger's URL on each backend: memory:, SQLite and the test PostgreSQL."""
+    if request.param == "memory":
+        return "memory:"
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/ledger.db"
+    return str(request.getfixturevalue("postgres_url"))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     """Under CI=true a skipped test is a failure: CI must run every test (PostgreSQL included)."""

@@ -28,15 +28,6 @@ def example(name: str) -> dict[str, Any]:
 CONTEXT = example("order.context")
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgresql"])
-def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "memory":
-        return "memory:"
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/ledger.db"
-    return str(request.getfixturevalue("postgres_url"))
-
-
 @pytest.fixture
 def engine(ledger_url: str) -> Iterator[Engine]:
     engine = Engine(ledger=ledger_url)

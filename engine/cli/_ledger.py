@@ -27,14 +27,18 @@ def add(commands: Any) -> None:
     )
     actions = ledger.add_subparsers(title="ledger commands", required=True, metavar="COMMAND")
     show = actions.add_parser(
-        "show", help="what was created, captured and cancelled for an order, and by which events"
+        "show",
+        help=(
+            "what was created, captured, cancelled, asked for and returned for an order, and by "
+            "which events"
+        ),
     )
-    _url(show)
+    ledger_option(show)
     show.add_argument("order", metavar="ORDER_ID", help="the Digital River order id")
     show.add_argument("--format", choices=("text", "json"), default="text")
     show.set_defaults(run=_show)
     prune = actions.add_parser("prune", help="forget orders untouched for a while")
-    _url(prune)
+    ledger_option(prune)
     prune.add_argument(
         "--older-than",
         metavar="AGE",
@@ -51,7 +55,7 @@ def add(commands: Any) -> None:
     migrate.set_defaults(run=_migrate)
 
 
-def _url(parser: argparse.ArgumentParser) -> None:
+def ledger_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ledger",
         metavar="URL",
@@ -68,7 +72,7 @@ def _age(text: str) -> tuple[float, str]:
     return float(found.group(1)) * _SECONDS[found.group(2)], text.strip()
 
 
-def _open(url: str | None, *, migrate: bool = True) -> Ledger:
+def open_ledger_url(url: str | None, *, migrate: bool = True) -> Ledger:
     from fulfillmap.events._ledger import open_ledger
 
     if not url:
@@ -77,7 +81,7 @@ def _open(url: str | None, *, migrate: bool = True) -> Ledger:
 
 
 def _show(args: argparse.Namespace) -> int:
-    with _open(args.ledger) as ledger:
+    with open_ledger_url(args.ledger) as ledger:
         record = ledger.order(args.order)
     if record is None:
         raise FulfillmapError(f"the ledger {args.ledger} has nothing for order {args.order}")
@@ -117,7 +121,7 @@ def render(record: OrderRecord) -> str:
     for effect in record.effects:
         result = "" if effect.result == "sent" else f" ({effect.result})"
         out.append(
-            f"  {iso(effect.done_at)}  {effect.kind:<8} {effect.key}{result}  "
+            f"  {iso(effect.done_at)}  {effect.kind:<12} {effect.key}{result}  "
             f"by event {effect.event_id}"
         )
         out += [f"      line {line_id}: {what}" for line_id, what in _moved(effect)]
@@ -136,7 +140,7 @@ def _moved(effect: EffectRecord) -> list[tuple[str, str]]:
         if did.accepted is not None:
             moved.append((line_id, f"{did.accepted} of {did.requested} accepted"))
         elif did.requested:
-            moved.append((line_id, f"{did.requested} asked to {_VERBS.get(effect.kind, '?')}"))
+            moved.append((line_id, f"asked to {_VERBS.get(effect.kind, '?')} {did.requested}"))
         if did.returned:
             moved.append((line_id, f"returned {did.returned}"))
     return moved
@@ -147,7 +151,7 @@ _VERBS = {"cancellation": "cancel", "return": "return"}
 
 def _prune(args: argparse.Namespace) -> int:
     seconds, age = args.older_than
-    with _open(args.ledger) as ledger:
+    with open_ledger_url(args.ledger) as ledger:
         count = ledger.prune(seconds)
     print(f"pruned {count} order{'s' * (count != 1)} untouched for {age}")
     return 0
@@ -155,7 +159,7 @@ def _prune(args: argparse.Namespace) -> int:
 
 def _migrate(args: argparse.Namespace) -> int:
     url = args.url or args.url_option or os.environ.get(LEDGER_VARIABLE)
-    with _open(url, migrate=False) as ledger:
+    with open_ledger_url(url, migrate=False) as ledger:
         before, after = ledger.migrate()
     if before == after:
         print(f"the ledger {ledger.url} is up to date (schema version {after})")

@@ -612,8 +612,9 @@ def _fulfillment_order(event: dict[str, Any], kind: str, response: Any) -> Any:
     """The fulfillment order whose ids to record: the 201 to a create, or the event's object."""
     if kind == "create":
         return response if isinstance(response, dict) else None
-    obj = event["data"]["object"]
-    return obj if not str(event["type"]).startswith("order.") else None
+    if str(event["type"]).startswith("order.") or event["type"] in SHOP_EVENTS:
+        return None  # an order, or the shop's request: no fulfillment order ids in it
+    return event["data"]["object"]
 
 
 def _ids(
