@@ -31,6 +31,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy
@@ -40,7 +41,9 @@ test: lint typecheck
 
 # The benchmark (not a test): installs the engines it compares with, prints the table and
 # whether every target is met. Copy its output into docs/performance.md.
+# /usr/bin/time measures each child process's own peak memory.
 bench: install
+	@test -x /usr/bin/time || apt-get install -y -q time
 	$(BIN)/python -m pip install -q -e ".[test,bench]" --config-settings editable_mode=strict
 	$(BIN)/python bench/run.py
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import jmespath
 from fulfillmap import CompiledMapping
-from fulfillmap.evaluate._compiler import copy_value
 from fulfillmap.language._spec import Computed, Constant, Field, From, Nested, Scope
 from fulfillmap.plugins.hookspecs import FieldInput
+from handwritten import clean as copy_value
 
 Engine = Callable[[dict[str, Any], Mapping[str, Any]], Any]
 

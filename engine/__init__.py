@@ -12,16 +12,26 @@ with ``errors`` at the bottom; plugins extend it through ``fulfillmap.plugins``.
 
 ``import fulfillmap`` is cheap: each public name is imported from its module on first use
 (PEP 562), so a service that only maps does not pay for the event handler, and the command
-line does not pay for what its command does not use.
+line does not pay for what its command does not use. Type checkers see the real imports
+instead (the module ``__getattr__`` exists only at run time), so a misspelt name or attribute
+is an error in code that uses fulfillmap, never a silent ``Any``.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from fulfillmap._types import JSON
 
 if TYPE_CHECKING:
-    from fulfillmap.errors import EventError, FulfillmapError, MappingError, Problem, SpecError
+    from fulfillmap.errors import (
+        EventError,
+        FulfillmapError,
+        FulfillmapWarning,
+        MappingError,
+        Problem,
+        SpecError,
+    )
     from fulfillmap.evaluate._mapping import CompiledMapping, Result, load
     from fulfillmap.evaluate._rules import Violation
     from fulfillmap.evaluate._trace import Attempt, FieldStep, RuleCheck, Trace
@@ -37,10 +47,11 @@ if TYPE_CHECKING:
     from fulfillmap.events._ledger_backend import LedgerError
     from fulfillmap.events._process import Outcome
     from fulfillmap.events._responses import DigitalRiverError, Verdict, classify_response
+    from fulfillmap.language._limits import Limits, set_limits
     from fulfillmap.language._resources import shipped_mapping_names as shipped_mappings
     from fulfillmap.plugins._registry import plugin_manager
 
-__all__ = [
+__all__ = [  # noqa: RUF022 (plain sorted order, as tests/test_package.py checks)
     "Action",
     "Attempt",
     "CompiledMapping",
@@ -49,9 +60,12 @@ __all__ = [
     "EventError",
     "FieldStep",
     "FulfillmapError",
+    "FulfillmapWarning",
     "IgnoreAction",
+    "JSON",
     "Ledger",
     "LedgerError",
+    "Limits",
     "MappingError",
     "NotifyAction",
     "OrderRecord",
@@ -68,6 +82,7 @@ __all__ = [
     "classify_response",
     "load",
     "plugin_manager",
+    "set_limits",
     "shipped_mappings",
 ]
 
@@ -91,6 +106,8 @@ _LAZY = {
     "EventError": ("errors", "EventError"),
     "FieldStep": ("evaluate._trace", "FieldStep"),
     "FulfillmapError": ("errors", "FulfillmapError"),
+    "FulfillmapWarning": ("errors", "FulfillmapWarning"),
+    "Limits": ("language._limits", "Limits"),
     "MappingError": ("errors", "MappingError"),
     "Problem": ("errors", "Problem"),
     "Result": ("evaluate._mapping", "Result"),
@@ -100,18 +117,22 @@ _LAZY = {
     "Violation": ("evaluate._rules", "Violation"),
     "load": ("evaluate._mapping", "load"),
     "plugin_manager": ("plugins._registry", "plugin_manager"),
+    "set_limits": ("language._limits", "set_limits"),
     "shipped_mappings": ("language._resources", "shipped_mapping_names"),
 }
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module, attribute = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'fulfillmap' has no attribute '{name}'") from None
-    value = getattr(importlib.import_module(f"fulfillmap.{module}"), attribute)
-    globals()[name] = value  # the next lookup is a plain module attribute
-    return value
+if not TYPE_CHECKING:  # at run time only: to a type checker every name is imported above
+    import importlib
+
+    def __getattr__(name: str) -> object:
+        try:
+            module, attribute = _LAZY[name]
+        except KeyError:
+            raise AttributeError(f"module 'fulfillmap' has no attribute '{name}'") from None
+        value = getattr(importlib.import_module(f"fulfillmap.{module}"), attribute)
+        globals()[name] = value  # the next lookup is a plain module attribute
+        return value
 
 
 def __dir__() -> list[str]:

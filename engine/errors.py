@@ -12,18 +12,43 @@ input and the mapping file's line, so that a webhook handler can log it as it is
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import difflib
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from fulfillmap.evaluate._trace import FieldStep
+__all__ = [
+    "EventError",
+    "FulfillmapError",
+    "FulfillmapWarning",
+    "MappingError",
+    "Problem",
+    "SpecError",
+    "Step",
+    "did_you_mean",
+]
 
-__all__ = ["EventError", "FulfillmapError", "MappingError", "Problem", "SpecError"]
+
+class Step(Protocol):
+    """One step of a trace, as an error shows it (``FieldStep`` is one)."""
+
+    @property
+    def location(self) -> str: ...
+
+    def describe(self) -> str: ...
+
+
+#: what an error's trace and data are computed from, on first use: () -> (steps, data)
+Explainer = Callable[[], tuple[tuple[Any, ...], str]]
 
 
 class FulfillmapError(ValueError):
     """Base class of every error fulfillmap raises on purpose."""
+
+
+class FulfillmapWarning(UserWarning):
+    """A ``warn`` rule that does not hold, issued by ``CompiledMapping.apply`` through
+    Python's ``warnings``; ``args[0]`` is the ``Violation`` (``str()`` of it reads well)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,15 +89,16 @@ class MappingError(FulfillmapError):
     - ``plugin``: the plugin that computed the field, if any;
     - ``rule``: the rule that failed, if any;
     - ``reason``: the bare reason, without the location details;
-    - ``trace``: the field steps up to the failure (``FieldStep``), recorded by re-running the
-      mapping with tracing once it has failed (never on success); empty when not recorded;
+    - ``trace``: the field steps up to the failure (``FieldStep``), recorded on first access
+      by running the mapping's tracing variant on the same input (never on success; so do
+      not change the input before reading it); empty when not recorded;
     - ``data``: a truncated view of the input at ``data_path`` (``items[1]: {...}``), or "".
 
     ``str(error)`` is one paragraph, for logs; ``details()`` adds the trace.
     """
 
-    trace: tuple[FieldStep, ...] = ()
-    data: str = ""
+    _explained: tuple[tuple[Any, ...], str] | None = None
+    _explainer: Explainer | None = None
 
     def __init__(
         self,
@@ -115,23 +141,60 @@ class MappingError(FulfillmapError):
         tail = f" ({'; '.join(details)})" if details else ""
         return f"{head}: {self.reason}{tail}"
 
+    # -- the trace and the data, computed when first asked for ---------------------------
+
+    def explain_with(self, explainer: Explainer | None) -> None:
+        """Compute ``trace`` and ``data`` with ``explainer`` when first asked (errors are
+        raised on hot paths; most are logged without their trace)."""
+        self._explainer, self._explained = explainer, None
+
+    def _explanation(self) -> tuple[tuple[Any, ...], str]:
+        if self._explained is None:
+            explainer, self._explainer = self._explainer, None
+            try:
+                self._explained = explainer() if explainer is not None else ((), "")
+            except Exception:  # the error matters more than its explanation
+                self._explained = ((), "")
+        return self._explained
+
+    @property
+    def trace(self) -> tuple[Any, ...]:
+        """The ``FieldStep``s up to the failure."""
+        return self._explanation()[0]
+
+    @trace.setter
+    def trace(self, steps: tuple[Any, ...]) -> None:
+        self._explained = (tuple(steps), self._explanation()[1])
+
+    @property
+    def data(self) -> str:
+        return self._explanation()[1]
+
+    @data.setter
+    def data(self, text: str) -> None:
+        self._explained = (self._explanation()[0], text)
+
     def details(self, *, last: int = 20) -> str:
         """The message, then the ``last`` steps of the trace and the data where it failed."""
-        if not self.trace and not self.data:
+        steps: tuple[Step, ...] = self.trace
+        if not steps and not self.data:
             return str(self)
-        from fulfillmap.tooling._render import (
-            render_steps,  # the renderer needs the spec; errors come first
-        )
-
         lines = [str(self)]
-        if self.trace:
-            earlier = len(self.trace) - last
+        if steps:
+            earlier = len(steps) - last
             more = f", after {earlier} earlier step(s)" if earlier > 0 else ""
             lines.append(f"trace up to the failure (mapping file line:column{more}):")
-            lines += render_steps(self.trace[-last:])
+            lines += render_steps(steps[-last:])
         if self.data:
             lines.append(f"input at {self.data}")
         return "\n".join(lines)
+
+    def with_data_path(self, data_path: str | None) -> MappingError:
+        """This error with another ``data_path`` (a path in a larger document: ``Engine``
+        rebases it onto the event); its trace and data are kept."""
+        error = type(self)(self.reason, **{**self._fields(), "data_path": data_path})
+        error._explainer, error._explained = self._explainer, self._explained
+        return error
 
     def __reduce__(self) -> tuple[object, ...]:
         fields = (self.reason, self._fields(), self.trace, self.data)
@@ -153,12 +216,25 @@ def _rebuild_mapping_error(
     cls: type[MappingError],
     reason: str,
     fields: dict[str, str | None],
-    trace: tuple[FieldStep, ...] = (),
+    trace: tuple[Any, ...] = (),
     data: str = "",
 ) -> MappingError:
     error = cls(reason, **fields)
-    error.trace, error.data = trace, data
+    error._explained = (trace, data)
     return error
+
+
+def render_steps(steps: Iterable[Step]) -> list[str]:
+    """One line per step: ``line:column``, then what the field became and why."""
+    rows = [(_line_column(step.location), step.describe()) for step in steps]
+    width = max((len(where) for where, _ in rows), default=0) + 2
+    return [f"  {where:<{width}}{text}" for where, text in rows]
+
+
+def _line_column(location: str) -> str:
+    """``12:7`` of ``file.yaml:12:7``."""
+    rest, _, column = location.rpartition(":")
+    return f"{rest.rpartition(':')[2]}:{column}"
 
 
 class EventError(MappingError):
@@ -169,3 +245,13 @@ class EventError(MappingError):
         where = f" (at {self.data_path})" if self.data_path else ""
         route = f"; route defined at {self.location}" if self.location else ""
         return f"{self.reason}{where}{route}"
+
+
+def did_you_mean(word: str, choices: Sequence[str], cutoff: float = 0.6) -> str:
+    """`` (did you mean 'x'?)`` naming the choice closest to ``word`` (a near spelling, else
+    the one choice containing it), or "" when none is close."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=cutoff)
+    if not close and word:
+        close = [choice for choice in choices if word in choice][:2]
+        close = close if len(close) == 1 else []
+    return f" (did you mean '{close[0]}'?)" if close else ""

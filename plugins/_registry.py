@@ -7,7 +7,10 @@ a plugin manager the caller builds. The registry is the only place the hooks are
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+import importlib.metadata
+import warnings
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, cast
@@ -24,14 +27,47 @@ __all__ = ["Registry", "default_registry", "plugin_manager", "registry_for"]
 ENTRY_POINT_GROUP = "fulfillmap"
 
 
+#: the installed plugins that failed to load, per plugin manager: one message each
+_BROKEN: weakref.WeakKeyDictionary[pluggy.PluginManager, tuple[str, ...]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def plugin_manager(*, entry_points: bool = True) -> pluggy.PluginManager:
-    """A plugin manager with fulfillmap's hooks and (by default) every installed plugin."""
+    """A plugin manager with fulfillmap's hooks and (by default) every installed plugin.
+
+    An installed plugin that fails to import (or to register) is left out and reported once,
+    by name and entry point, as a ``RuntimeWarning``: everything else still works, and a
+    mapping that needs what it would provide is invalid with that message.
+    """
     manager = pluggy.PluginManager("fulfillmap")
     manager.add_hookspecs(hookspecs)
     if entry_points:
-        manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        _load_entry_points(manager)
     manager.check_pending()
     return manager
+
+
+def _load_entry_points(manager: pluggy.PluginManager) -> None:
+    """``manager.load_setuptools_entrypoints``, where one broken plugin breaks nothing else."""
+    broken: list[str] = []
+    for point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if manager.has_plugin(point.name) or manager.is_blocked(point.name):
+            continue
+        try:
+            manager.register(point.load(), name=point.name)
+        except Exception as exc:  # whatever a third party's import raises
+            failure = (
+                f"the installed plugin '{point.name}' (entry point {point.value}) failed to "
+                f"load, so fulfillmap runs without it: {_describe(exc)}"
+            )
+            broken.append(failure)
+            warnings.warn(failure, RuntimeWarning, stacklevel=3)
+    _BROKEN[manager] = tuple(broken)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 @dataclass(frozen=True)
@@ -42,6 +78,8 @@ class Registry:
     functions: Mapping[str, JMESPathFunction]
     owners: Mapping[str, str] = field(repr=False)
     options: jmespath.Options = field(repr=False, compare=False)
+    #: why each installed plugin that failed to load was left out
+    broken: tuple[str, ...] = ()
 
     @property
     def function_names(self) -> frozenset[str]:
@@ -71,13 +109,14 @@ def registry_for(manager: pluggy.PluginManager) -> Registry:
     fields: dict[str, FieldFunction] = {}
     functions: dict[str, JMESPathFunction] = {}
     owners: dict[str, str] = {}
+    broken = list(_BROKEN.get(manager, ()))
     for impl in manager.hook.fulfillmap_fields.get_hookimpls():
-        provided = cast("Mapping[str, FieldFunction]", impl.function())
+        provided = cast("Mapping[str, FieldFunction]", _provided(impl, broken, {}))
         for name, function in provided.items():
             _claim(owners, f"field '{name}'", impl.plugin_name)
             fields[name] = function
     for impl in manager.hook.fulfillmap_functions.get_hookimpls():
-        declared = cast("Sequence[JMESPathFunction]", impl.function())
+        declared = cast("Sequence[JMESPathFunction]", _provided(impl, broken, ()))
         for jmes in declared:
             if jmes.name in jmespath.functions.Functions.FUNCTION_TABLE:
                 raise FulfillmapError(
@@ -91,7 +130,23 @@ def registry_for(manager: pluggy.PluginManager) -> Registry:
         functions=MappingProxyType(functions),
         owners=MappingProxyType(owners),
         options=jmespath.Options(custom_functions=_function_table(functions.values())),
+        broken=tuple(broken),
     )
+
+
+def _provided(impl: Any, broken: list[str], empty: Any) -> Any:
+    """What a hook implementation returns; ``empty`` (and the reason in ``broken``, and a
+    warning) when it raises, so that one broken plugin breaks nothing else."""
+    try:
+        return impl.function()
+    except Exception as exc:  # a plugin's bug, reported once
+        failure = (
+            f"the plugin '{impl.plugin_name}' failed in {impl.function.__name__}(), so "
+            f"fulfillmap runs without what it provides: {_describe(exc)}"
+        )
+        broken.append(failure)
+        warnings.warn(failure, RuntimeWarning, stacklevel=4)
+        return empty
 
 
 def _claim(owners: dict[str, str], what: str, plugin: str) -> None:
@@ -132,9 +187,27 @@ def _function_table(functions: Any) -> jmespath.functions.Functions:
     return cast("jmespath.functions.Functions", cls())
 
 
+def guarded(function: JMESPathFunction) -> Callable[..., Any]:
+    """``function``'s Python function, its exceptions reported as ours: a ``FulfillmapError``
+    naming the function (what jmespath's call and the generated code both call)."""
+    call = function.function
+
+    def run(*args: Any) -> Any:
+        try:
+            return call(*args)
+        except FulfillmapError:
+            raise
+        except Exception as exc:  # a plugin's bug, reported as ours
+            raise FulfillmapError(f"function {function.name}() failed: {_describe(exc)}") from exc
+
+    return run
+
+
 def _method(function: JMESPathFunction) -> Any:
+    run = guarded(function)
+
     def method(self: object, *args: Any) -> Any:
-        return function.function(*args)
+        return run(*args)
 
     method.signature = [  # type: ignore[attr-defined]
         {"types": [] if "any" in types else list(types)} for types in function.signature

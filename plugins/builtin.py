@@ -8,10 +8,12 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from fulfillmap.paths import truncate
+
 from . import hookimpl
 from .hookspecs import FieldFunction, FieldInput, JMESPathFunction
 
-__all__ = ["duties_paid", "signature_required_type"]
+__all__ = ["duties_paid", "reservation_id", "signature_required_type"]
 
 SIGNATURE_TYPES = ("standard", "adult")
 NONE = type(None)
@@ -28,7 +30,7 @@ def duties_paid(data: FieldInput) -> bool | None:
         return None
     if flag is True:
         return True
-    raise ValueError(f"importerOfRecordTax must be true, false or null, not {flag!r}")
+    raise ValueError(f"importerOfRecordTax must be true, false or null, not {truncate(flag)}")
 
 
 def signature_required_type(data: FieldInput) -> str | None:
@@ -43,14 +45,37 @@ def signature_required_type(data: FieldInput) -> str | None:
     if quote is None:
         return None
     if quote.__class__ is not dict and not isinstance(quote, Mapping):
-        raise ValueError(f"context.shippingQuote must be an object, not {type(quote).__name__}")
+        raise ValueError(f"context.shippingQuote must be an object, not {truncate(quote)}")
     _check_quote_is_chosen(quote, data.root)
     value = quote.get("signatureRequiredType")
     if value is None or value in SIGNATURE_TYPES:
         return value
     raise ValueError(
         f"context.shippingQuote.signatureRequiredType must be one of "
-        f"{', '.join(SIGNATURE_TYPES)}, not {value!r}"
+        f"{', '.join(SIGNATURE_TYPES)}, not {truncate(value)}"
+    )
+
+
+def reservation_id(data: FieldInput) -> str | None:
+    """The order's ``checkoutId`` as the reservation id, when the caller reserved inventory.
+
+    Digital River says to send ``reservationId`` only when a reservation was made, and to
+    make it with the checkout's id (DOC-CF). The order does not say whether one was made: the
+    caller does, with ``context["inventoryReserved"]: true``. Absent otherwise. Reserved
+    inventory on an order without a ``checkoutId`` is an error (the reservation would be
+    left unused while Digital River allocates the items again).
+    """
+    flag = data.context.get("inventoryReserved")
+    if flag is None or flag is False:
+        return None
+    if flag is not True:
+        raise ValueError(f"context.inventoryReserved must be true or false, not {truncate(flag)}")
+    checkout = _get(data.root, "checkoutId")
+    if isinstance(checkout, str) and checkout:
+        return checkout
+    raise ValueError(
+        "context.inventoryReserved is true but the order has no checkoutId, the id the "
+        "reservation was made with"
     )
 
 
@@ -60,8 +85,8 @@ def _check_quote_is_chosen(quote: Mapping[str, Any], order: Any) -> None:
     level = _get(choice, "serviceLevel")
     if quote_id is not None and level is not None and quote_id != level:
         raise ValueError(
-            f"context.shippingQuote.id {quote_id!r} is not the quote the order uses "
-            f"(shippingChoice.serviceLevel {level!r})"
+            f"context.shippingQuote.id {truncate(quote_id)} is not the quote the order "
+            f"uses (shippingChoice.serviceLevel {truncate(level)})"
         )
 
 
@@ -90,7 +115,7 @@ def to_id(value: Any) -> str | None:
         return value
     if not isinstance(value, bool) and _is_integral(value):
         return str(int(value))
-    raise ValueError(f"to_id() takes text or a whole number, not {value!r}")
+    raise ValueError(f"to_id() takes text or a whole number, not {truncate(value)}")
 
 
 def to_integer(value: Any) -> int | None:
@@ -99,7 +124,27 @@ def to_integer(value: Any) -> int | None:
         return value
     if not isinstance(value, bool) and _is_integral(value):
         return int(value)
-    raise ValueError(f"to_integer() takes a whole number, not {value!r}")
+    raise ValueError(f"to_integer() takes a whole number, not {truncate(value)}")
+
+
+def whole_number(value: Any) -> int | None:
+    """A whole number as an integer, else null, never an error: ``2.0`` -> ``2``; ``2.5``,
+    ``"2"``, NaN, infinity, ``true`` -> null. For filters that leave such a line out
+    (``where: whole_number(quantity) > `0```), where ``to_integer`` would stop the mapping."""
+    if value.__class__ is int:
+        return value
+    if not isinstance(value, bool) and _is_integral(value):
+        return int(value)
+    return None
+
+
+def unknown_keys(value: Mapping[str, Any] | None, known: Sequence[Any]) -> list[str]:
+    """The keys of an object that ``known`` does not list, in the object's order; ``[]`` for
+    null (``!unknown_keys(shipTo, `["address", "name"]`)`` holds when shipTo has no others)."""
+    if value is None:
+        return []
+    allowed = set(known)
+    return [key for key in value if key not in allowed]
 
 
 def minus(left: Any, right: Any) -> int | None:
@@ -125,6 +170,7 @@ def _is_integral(value: Any) -> bool:
 def fulfillmap_fields() -> Mapping[str, FieldFunction]:
     return {
         "duties-paid": duties_paid,
+        "reservation-id": reservation_id,
         "signature-required-type": signature_required_type,
     }
 
@@ -138,6 +184,19 @@ def fulfillmap_functions() -> Sequence[JMESPathFunction]:
         JMESPathFunction("to_id", to_id, (("any",),), "An identifier as text (G1).", (str, NONE)),
         JMESPathFunction(
             "to_integer", to_integer, (("any",),), "A whole number as an integer.", (int, NONE)
+        ),
+        JMESPathFunction(
+            "whole_number",
+            whole_number,
+            (("any",),),
+            "A whole number as an integer, else null (never an error).",
+            (int, NONE),
+        ),
+        JMESPathFunction(
+            "unknown_keys",
+            unknown_keys,
+            (("object", "null"), ("array",)),
+            "The keys of an object that a list does not name.",
         ),
         JMESPathFunction(
             "minus",

@@ -38,7 +38,8 @@ class FieldInput(NamedTuple):
     root: Any
     #: the current object: the array element inside ``each``, else the source document
     current: Any
-    #: the context passed to ``apply`` (read-only by convention; an empty dict when none)
+    #: the context passed to ``apply`` (an empty dict when none). ``root``, ``current`` and
+    #: ``context`` are read-only views (``Mapping``s and ``Sequence``s) of the documents
     context: Mapping[str, Any]
     #: the field's ``args`` from the mapping file
     args: Mapping[str, Any] = MappingProxyType({})

@@ -45,8 +45,7 @@ def test_map_reads_standard_input(
     assert main(["map", "cancelled-event-to-fulfillment", "-", "--compact"]) == 0
     out = capsys.readouterr().out
     assert (
-        out
-        == '{"orderId": "278815640336", "items": [{"itemId": "183926760336", "cancelQuantity": 1}]}\n'
+        out == '{"orderId":"278815640336","items":[{"itemId":"183926760336","cancelQuantity":1}]}\n'
     )
 
 
@@ -90,7 +89,7 @@ def test_map_invalid_result_and_no_validate(tmp_path: Path) -> None:
     path.write_text(json.dumps(event))
     done = run("map", "shipped-event-to-fulfillment", str(path))
     assert done.returncode == 1
-    assert "trackingNumber: 794612345678 is not of type 'string'" in done.stderr
+    assert "trackingNumber: expected text, not 794612345678" in done.stderr
     done = run("map", "shipped-event-to-fulfillment", str(path), "--no-validate")
     assert done.returncode == 0
     assert json.loads(done.stdout)["trackingNumber"] == 794612345678
@@ -170,18 +169,27 @@ def test_usage_errors_exit_2() -> None:
             '{"data": {"object": {"upstreamId": "1", "upstreamId": "2"}}}',
             "duplicate key 'upstreamId'",
         ),
-        (
-            '{"data": {"object": {"upstreamId": 1e400, "items": [{"upstreamId": "2", '
-            '"quantity": 1, "pending": 0, "backordered": 0, "shipped": 0, '
-            '"cancelled": 1, "returned": 0}]}}}',
-            "cannot be written as JSON",
-        ),
+        ('{"data": {"object": {"upstreamId": "\\udc80"}}}', "lone surrogate escape"),
     ],
 )
 def test_map_refuses_silent_data_loss(stdin: str, message: str) -> None:
     done = run("map", "cancelled-event-to-fulfillment", "--no-validate", stdin=stdin)
     assert (done.returncode, done.stdout) == (1, "")
     assert message in done.stderr
+
+
+def test_map_keeps_the_digits_of_numbers() -> None:
+    """G3: 1e400 was infinity and 1.6050000000000000001 became 1.605; now both keep their
+    digits from the input to the output."""
+    stdin = (
+        '{"data": {"object": {"upstreamId": 1e400, "items": [{"upstreamId": '
+        '1.6050000000000000001, "quantity": 1, "pending": 0, "backordered": 0, "shipped": 0, '
+        '"cancelled": 1, "returned": 0}]}}}'
+    )
+    done = run("map", "cancelled-event-to-fulfillment", "--no-validate", "--compact", stdin=stdin)
+    assert (done.returncode, done.stderr) == (0, "")
+    expected = '{"orderId":1E+400,"items":[{"itemId":1.6050000000000000001,"cancelQuantity":1}]}\n'
+    assert done.stdout == expected
 
 
 def test_validate_a_folder_checks_mappings_routes_and_test_files(tmp_path: Path) -> None:
@@ -212,3 +220,14 @@ def test_validate_a_folder_checks_mappings_routes_and_test_files(tmp_path: Path)
     assert f"{tmp_path / 'mine.fmtest.yaml'}:" in out
     assert "extra" in out
     assert "3 file(s) checked, 2 invalid" in done.stderr
+
+
+def test_map_reports_warn_rules_on_stderr() -> None:
+    done = run("map", "order-to-fulfillment-order", str(EXAMPLES / "order.json"))
+    assert done.returncode == 0
+    assert "signatureRequiredType" not in json.loads(done.stdout)["shippingChoice"]
+    assert done.stderr.startswith(
+        "fulfillmap: warning: mapping 'order-to-fulfillment-order', rule 'shipping-quote-given': "
+        "no shipping quote in the context (shippingQuote)"
+    )
+    assert done.stderr.count("\n") == 1

@@ -264,82 +264,137 @@ def test_warn_rule_is_reported_and_the_body_produced(engine: Engine) -> None:
     assert warning["severity"] == "warn"
     assert warning["dataPath"] == "data.object.items[2]"
     assert "do not add up" in warning["message"]
-    assert warning["location"].endswith("pending-event-to-record.yaml:14:5")
-
-
-def _set(example: str, line: int, key: str, value: Any) -> dict[str, Any]:
-    """An example event with ``data.object.items[line][key]`` set (deleted for MISSING)."""
-    event = _example(example)
-    item = event["data"]["object"]["items"][line]
-    if value is MISSING:
-        del item[key]
-    else:
-        item[key] = value
-    return event
+    assert warning["location"].endswith("pending-event-to-record.yaml:32:5")
 
 
 MISSING = object()
 
-#: (event, rule, where: ("data_path" | "field", path), words in the message)
-RULE_FAILURES = {
-    "cancel counters do not add up": (
-        _set("cancelled-event", 2, "cancelled", 2),  # 2 pending + 2 cancelled != 3
-        "line-counters-add-up",
-        ("data_path", "data.object.items[2]"),
-        "do not add up",
+
+def _lines(example: str, *changes: tuple[int, str, Any]) -> dict[str, Any]:
+    """An example event with ``data.object.items[line][key] = value`` for each change."""
+    event = _example(example)
+    for line, key, value in changes:
+        item = event["data"]["object"]["items"][line]
+        if value is MISSING:
+            del item[key]
+        else:
+            item[key] = value
+    return event
+
+
+#: the example's cancelled line 0 as fully cancelled too, so that the event cancels two lines
+_LINE_0_CANCELLED = ((0, "pending", 0), (0, "cancelled", 2))
+_CANCEL_LINE_0 = [{"itemId": "183926740336", "cancelQuantity": 2}]
+_CANCEL_LINE_2 = [{"itemId": "183926760336", "cancelQuantity": 1}]
+_CAPTURE_LINE_0 = [{"itemId": "183926740336", "shipmentItemId": "8760948870", "quantity": 2}]
+_CAPTURE_LINE_1 = [{"itemId": "183926750336", "shipmentItemId": "8760948871", "quantity": 1}]
+
+#: a problem on one line: (event, the warnings as (rule, data path), the lines still acted on)
+LINE_PROBLEMS = {
+    "cancel: another line's counters do not add up": (
+        _lines("cancelled-event", (0, "pending", 1)),
+        [("line-counters-add-up", "data.object.items[0]")],
+        _CANCEL_LINE_2,
     ),
-    "cancel counter missing": (
-        _set("cancelled-event", 0, "returned", MISSING),
-        "line-counters-add-up",
-        ("data_path", "data.object.items[0]"),
-        "check failed to run",
+    "cancel: another line lacks returned (counted as 0)": (
+        _lines("cancelled-event", (0, "returned", MISSING)),
+        [],
+        _CANCEL_LINE_2,
     ),
-    "cancelled line without upstream id": (
-        _set("cancelled-event", 2, "upstreamId", MISSING),
-        "cancelled-lines-have-upstream-ids",
-        ("data_path", "data.object.items[2]"),
-        "cannot be mapped back",
+    "cancel: the cancelled line's counters do not add up": (
+        _lines("cancelled-event", *_LINE_0_CANCELLED, (2, "cancelled", 2)),
+        [("line-counters-add-up", "data.object.items[2]")],
+        _CANCEL_LINE_0,
+    ),
+    "cancel: a cancelled line without upstream id": (
+        _lines("cancelled-event", *_LINE_0_CANCELLED, (2, "upstreamId", MISSING)),
+        [("cancelled-lines-have-upstream-ids", "data.object.items[2]")],
+        _CANCEL_LINE_0,
+    ),
+    "cancel: a fractional cancelled count": (
+        _lines("cancelled-event", *_LINE_0_CANCELLED, (2, "cancelled", 0.5), (2, "pending", 2.5)),
+        [("cancelled-counts-are-whole", "data.object.items[2]")],
+        _CANCEL_LINE_0,
     ),
     **{
-        f"shipped line with upstream id {value!r}": (
-            _set("shipped-event", 0, "fulfillmentOrderItemUpstreamId", value),
-            "lines-have-upstream-ids",
-            ("data_path", "data.object.items[0]"),
-            "cannot be mapped back",
+        f"capture: a line with upstream id {value!r}": (
+            _lines("shipped-event", (0, "fulfillmentOrderItemUpstreamId", value)),
+            [("lines-have-upstream-ids", "data.object.items[0]")],
+            _CAPTURE_LINE_1,
         )
         for value in (None, "", MISSING)
     },
+    "capture: a line without id": (
+        _lines("shipped-event", (1, "id", MISSING)),
+        [("lines-have-shipment-item-ids", "data.object.items[1]")],
+        _CAPTURE_LINE_0,
+    ),
     **{
-        f"capture quantity {value!r}": (
-            _set("shipped-event", 1, "quantity", value),
-            "quantities-are-positive",
-            ("field", "items[1]"),
-            "quantity above 0",
+        f"capture: a line with quantity {value!r}": (
+            _lines("shipped-event", (1, "quantity", value)),
+            [("quantities-are-positive", "data.object.items[1]")],
+            _CAPTURE_LINE_0,
         )
-        for value in (0, -1, 0.0)
+        for value in (0, -1, 0.0, 1.5, "1", MISSING)
     },
+}
+
+
+@pytest.mark.parametrize("case", LINE_PROBLEMS.values(), ids=list(LINE_PROBLEMS))
+def test_a_problem_on_one_line_leaves_out_that_line_only(
+    engine: Engine, case: tuple[Any, ...]
+) -> None:
+    event, warnings, lines = case
+    handled = engine.handle(event)
+    assert handled.action == "request"
+    assert handled.body is not None
+    assert handled.body["items"] == lines
+    assert [(w.rule, w.data_path) for w in handled.warnings] == warnings
+
+
+def test_backordered_above_ordered_is_notified_with_a_warning(engine: Engine) -> None:
+    event = _lines("backordered-event", (0, "backordered", 2), (0, "quantity", 2))
+    handled = engine.handle(event)
+    assert handled.body is not None
+    assert handled.body["items"][0]["backordered"] == 2
+    assert [w.rule for w in handled.warnings] == ["backordered-within-ordered"]
+
+
+#: nothing left to act on: (event, rule, words in the message)
+NOTHING_TO_DO = {
+    "cancel: the only cancelled line has no upstream id": (
+        _lines("cancelled-event", (2, "upstreamId", MISSING)),
+        "some-line-is-cancelled",
+        "no line of the event can be cancelled",
+    ),
+    "capture: no line has an upstream id": (
+        _lines(
+            "shipped-event",
+            (0, "fulfillmentOrderItemUpstreamId", None),
+            (1, "fulfillmentOrderItemUpstreamId", None),
+        ),
+        "some-line-is-captured",
+        "no line of the shipment can be captured",
+    ),
     "backordered total above ordered": (
-        _set("backordered-event", 0, "totalBackordered", 2),
-        "total-backordered-within-ordered",
-        ("data_path", "data.object.items[0]"),
-        "above the ordered quantity",
+        _lines("backordered-event", (0, "totalBackordered", 2)),
+        "some-line-is-backordered",
+        "no line is left to notify",
     ),
     "no backordered line": (
-        _set("backordered-event", 0, "backordered", 0),
+        _lines("backordered-event", (0, "backordered", 0)),
         "some-line-is-backordered",
-        ("data_path", None),
-        "nothing to notify",
+        "no line is left to notify",
     ),
 }
 
 
-@pytest.mark.parametrize("case", RULE_FAILURES.values(), ids=list(RULE_FAILURES))
-def test_error_rule_stops_the_event(engine: Engine, case: tuple[Any, ...]) -> None:
-    event, rule, (attribute, path), words = case
+@pytest.mark.parametrize("case", NOTHING_TO_DO.values(), ids=list(NOTHING_TO_DO))
+def test_an_event_with_nothing_left_to_do_is_refused(engine: Engine, case: tuple[Any, ...]) -> None:
+    event, rule, words = case
     with pytest.raises(MappingError, match=words) as caught:
         engine.handle(event)
     assert caught.value.rule == rule
-    assert getattr(caught.value, attribute) == path
 
 
 def test_uncancelled_line_needs_no_upstream_id(engine: Engine) -> None:
@@ -447,15 +502,14 @@ def test_integrator_routes_override_by_event_type(tmp_path: Path) -> None:
     assert engine.handle(_example("cancelled-event")).action == "request"  # shipped route kept
 
 
-def test_result_rule_guards_an_edited_cancel_mapping(tmp_path: Path) -> None:
-    text = _shipped_mapping("cancelled-event-to-fulfillment").replace(
-        "    where: cancelled != (ledger.cancelled || `0`)\n", ""
-    )
-    _write(tmp_path, "cancel-all-lines.yaml", text)
-    with pytest.raises(MappingError, match="cancelQuantity above 0") as caught:
+def test_target_schema_guards_an_edited_cancel_mapping(tmp_path: Path) -> None:
+    text = _shipped_mapping("cancelled-event-to-fulfillment")
+    start = text.index("    where: >-\n")
+    end = text.index("    required: true\n", start)
+    _write(tmp_path, "cancel-all-lines.yaml", text[:start] + text[end:])
+    with pytest.raises(MappingError, match="expected a number at least 1, not 0") as caught:
         Engine(tmp_path).handle(_example("cancelled-event"))
-    assert caught.value.rule == "quantities-are-positive"
-    assert caught.value.field == "items[0]"
+    assert caught.value.field == "items[0].cancelQuantity"
 
 
 def test_route_expressions_that_cannot_be_evaluated(tmp_path: Path) -> None:

@@ -6,11 +6,12 @@ import json
 import math
 import random
 import struct
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from fulfillmap.errors import FulfillmapError
-from fulfillmap.language._jsonio import dump_line, parse_json, parse_line
+from fulfillmap.language._jsonio import dump_document, dump_line, parse_json, parse_line
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -44,9 +45,16 @@ def _same_as_json(text: str) -> str:
         ('{"a": 18446744073709551616}', "18446744073709551616"),
         ('{"a": -9223372036854775809}', "-9223372036854775809"),
         ('{"a": 18446744073709551615}', "18446744073709551615"),
-        ('{"a": 1e400}', "inf"),
-        ('{"a": 1e16, "b": 1.0, "c": -0.0, "d": 2.5e-05}', "'a': 1e+16, 'b': 1.0, 'c': -0.0"),
-        ('{"a": "\\ud800"}', "\\ud800"),
+        ('{"a": 1e400}', "Decimal('1E+400')"),  # amounts keep their digits (G3)
+        ('{"a": 1.6050000000000000001}', "Decimal('1.6050000000000000001')"),
+        (
+            '{"a": 1e16, "b": 1.0, "c": -0.0, "d": 2.5e-05}',
+            "'a': Decimal('1E+16'), 'b': Decimal('1.0'), 'c': Decimal('-0.0')",
+        ),
+        ('{"a": "\\ud800"}', "error: the line holds a lone surrogate escape (\\ud800)"),
+        ('{"a": "\\ud83d\\ude00"}', "\U0001f600"),  # a surrogate pair is a character
+        ("[" * 129 + "]" * 129, "error: the line nests arrays and objects more than 128 deep"),
+        ('["[[[[' + "[" * 200 + '"]', "['[[[["),  # brackets in text are not nesting
         ('{"a": "é €", "b": "\\u00e9"}', "é €"),
         ('\ufeff{"a": 1}', "{'a': 1}"),  # a byte order mark is ignored (RFC 8259)
         ('{"a": 1}\r\n', "{'a': 1}"),
@@ -102,7 +110,7 @@ def test_parse_line_agrees_on_generated_lines(
 
 def _stdlib_line(value: Any) -> bytes:
     text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return text.encode("utf-8", "surrogatepass") + b"\n"
+    return text.encode("utf-8") + b"\n"
 
 
 @pytest.mark.parametrize(
@@ -111,7 +119,6 @@ def _stdlib_line(value: Any) -> bytes:
         {"b": 1, "a": [1.0, -0.0, 1e16, 1e-5, 2.5e-05, 1e-07, 0.0001, 5e-324, 1e308]},
         {"s": "".join(chr(i) for i in range(128)) + "\u2028\ufeff😀é"},
         {"big": 2**64, "small": -(2**63) - 1, "fits": 2**64 - 1},
-        {"lone": "\ud800"},
         {"id": "evt_e381a2ff-7d42-4b05-91d5-e711443c3521", "note": "1e-5,", "n": None},
         ["0.00001", 3, True, None],
         1e-7,
@@ -130,6 +137,45 @@ def test_dump_line_agrees_on_random_floats() -> None:
     values += [generator.uniform(-1, 1) * 10 ** generator.randint(-12, 20) for _ in range(3000)]
     finite = [value for value in values if math.isfinite(value)]
     assert dump_line({"values": finite}) == _stdlib_line({"values": finite})
+
+
+@pytest.mark.parametrize("value", [{"lone": "\ud800"}, {"\udc80": 1}, ["ok", "x\udfff"], "\ud83d"])
+def test_output_is_always_utf8_a_lone_surrogate_is_refused(value: Any) -> None:
+    for dump in (dump_line, dump_document):
+        with pytest.raises(FulfillmapError, match="lone surrogate"):
+            dump(value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1.6050000000000000001", "0.10", "1E+400", "-0.0", "2.50E-7", "12345678901234567890.5"],
+)
+def test_numbers_keep_their_digits(text: str) -> None:
+    """G3: an amount read from the command line is written back with the same digits."""
+    line = f'{{"amount":{text},"items":[{{"n":{text}}}]}}'
+    value = parse_line(line)
+    assert value["amount"] == Decimal(text)
+    assert dump_line(value) == line.encode() + b"\n"
+    assert json.loads(dump_document(value)) == json.loads(line)
+    assert str(dump_document(value, compact=True), "utf-8") == line
+
+
+@pytest.mark.parametrize(
+    "value", [Decimal("NaN"), Decimal("sNaN"), Decimal("Infinity"), Decimal("-Infinity")]
+)
+def test_decimal_nan_and_infinity_are_refused(value: Decimal) -> None:
+    for dump in (dump_line, dump_document):
+        with pytest.raises(FulfillmapError, match="is not a JSON number"):
+            dump({"a": [value]})
+
+
+def test_deep_output_is_refused_not_a_recursion_error() -> None:
+    deep: Any = 1
+    for _ in range(300):
+        deep = [deep]
+    for dump in (dump_line, dump_document):
+        with pytest.raises(FulfillmapError, match="nested too deeply"):
+            dump(deep)
 
 
 @pytest.mark.parametrize("number", [math.nan, math.inf, -math.inf])
@@ -159,3 +205,20 @@ def test_dump_line_agrees_on_generated_values(value: Any) -> None:
 def test_parse_line_finds_every_repeated_key(line: str) -> None:
     with pytest.raises(FulfillmapError, match="duplicate key"):
         parse_line(line)
+
+
+@pytest.mark.parametrize("depth", [129, 300, 1500, 5000])
+def test_deep_lines_are_a_fulfillmap_error_whatever_the_limit(depth: int) -> None:
+    """orjson reads 1,024 levels but writes 254 (its TypeError ended a whole handle batch);
+    json recurses once per level. Neither escapes, with the limit or with it raised."""
+    from fulfillmap.language._limits import Limits, set_limits
+
+    line = '{"a":' * depth + "1" + "}" * depth
+    with pytest.raises(FulfillmapError, match="more than 128 deep"):
+        parse_line(line)
+    previous = set_limits(Limits(max_json_depth=10_000))
+    try:
+        outcome = _outcome(parse_line, line)
+    finally:
+        set_limits(previous)
+    assert outcome.startswith(("{'a'", "error: the line is nested too deeply to read"))

@@ -8,6 +8,7 @@ dropped and ``additionalProperties: false`` on every object that lists propertie
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -358,3 +359,45 @@ def test_converter_refuses_what_it_cannot_convert(kit: Any) -> None:
 def test_relevant_components_convert(official_schema: OfficialSchema, component: str) -> None:
     schema = official_schema(component)
     assert schema["additionalProperties"] is False
+
+
+def _ship_to_fields(spec_fields: Any) -> dict[str, Any]:
+    """The order mapping's shipTo, as {name: its nested field names or None}."""
+    from fulfillmap.language._spec import Nested
+
+    ship_to = next(field for field in spec_fields if field.name == "shipTo")
+    assert isinstance(ship_to.kind, Nested)
+    return {
+        field.name: (
+            sorted(child.name for child in field.kind.fields)
+            if isinstance(field.kind, Nested)
+            else None
+        )
+        for field in ship_to.kind.fields
+    }
+
+
+def test_ship_to_is_copied_field_by_field_as_the_official_request_defines_it(
+    official_schema: OfficialSchema, kit: Any
+) -> None:
+    """shipTo is built key by key from what Digital River's request defines (so that keys it
+    adds to orders never fail the mapping), and every key it defines is copied; the warn rules
+    that name the keys left out list the same keys."""
+    import fulfillmap
+
+    mapping = fulfillmap.load("order-to-fulfillment-order")
+    official = official_schema("GlobalFulfillmentOrderRequest")
+    shipping = kit.resolve_local(official, official["properties"]["shipTo"])
+    fields = _ship_to_fields(mapping.spec.fields)
+    assert sorted(fields) == sorted(shipping["properties"])
+    for name in ("address", "additionalAddressInfo"):
+        nested = kit.resolve_local(official, shipping["properties"][name])
+        assert fields[name] == sorted(nested["properties"]), name
+    checks = {rule.name: rule.check for rule in mapping.spec.rules}
+    for rule, keys in (
+        ("ship-to-keys-are-known", sorted(fields)),
+        ("ship-to-address-keys-are-known", fields["address"]),
+        ("ship-to-additional-info-keys-are-known", fields["additionalAddressInfo"]),
+    ):
+        listed = re.findall(r'"(\w+)"', checks[rule])
+        assert sorted(listed) == keys, rule

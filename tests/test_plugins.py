@@ -148,7 +148,7 @@ def test_a_plugin_that_raises_is_named(tmp_path: Path) -> None:
         fulfillmap.load(path, plugins=manager).apply({})
     error = caught.value
     assert (error.plugin, error.field) == ("gift-message", "m")
-    assert "plugin 'gift-message' failed: boom" in str(error)
+    assert "plugin 'gift-message' failed: RuntimeError: boom" in str(error)
     assert isinstance(error.__cause__, RuntimeError)
     clone = pickle.loads(pickle.dumps(error))
     assert (str(clone), clone.plugin) == (str(error), error.plugin)
@@ -186,6 +186,70 @@ def test_example_context_file_is_an_object() -> None:
         (Path(__file__).parent.parent / "examples" / "order.context.json").read_text()
     )
     assert isinstance(context["shippingQuote"], dict)
+
+
+def test_a_plugin_error_keeps_its_type_but_a_value_error_is_its_message(tmp_path: Path) -> None:
+    """``KeyError: 'b'`` says what went wrong where ``'b'`` alone does not; a ValueError is
+    the plugin's own message for bad input (the contract), shown as it is."""
+
+    class Lookup:
+        @hookimpl
+        def fulfillmap_fields(self) -> dict[str, Any]:
+            return {"lookup": lambda data: {"a": 1}[data.current["key"]]}
+
+    manager = fulfillmap.plugin_manager()
+    manager.register(Lookup(), name="lookup")
+    mapping = fulfillmap.load(mapping_file(tmp_path, "  m: {plugin: lookup}\n"), plugins=manager)
+    with pytest.raises(fulfillmap.MappingError, match="plugin 'lookup' failed: KeyError: 'b'"):
+        mapping.apply({"key": "b"})
+    order = fulfillmap.load("order-to-fulfillment-order")
+    with pytest.raises(fulfillmap.MappingError) as caught:
+        order.apply(_example_order(), {"inventoryReserved": "yes"})
+    assert caught.value.reason == (
+        "plugin 'reservation-id' failed: context.inventoryReserved must be true or false, "
+        'not "yes"'
+    )
+
+
+def _example_order() -> Any:
+    import json
+
+    return json.loads((Path(__file__).parent.parent / "examples" / "order.json").read_text())
+
+
+@pytest.mark.parametrize(
+    ("value", "whole"),
+    [
+        (2, 2),
+        (2.0, 2),
+        (__import__("decimal").Decimal("3.00"), 3),
+        (-1, -1),
+        (2.5, None),
+        ("2", None),
+        (True, None),
+        (None, None),
+        (float("nan"), None),
+        (float("inf"), None),
+        (__import__("decimal").Decimal("NaN"), None),
+    ],
+)
+def test_whole_number_is_null_where_to_integer_fails(value: Any, whole: int | None) -> None:
+    from fulfillmap.plugins.builtin import whole_number
+
+    result = whole_number(value)
+    assert (result, result.__class__) == (whole, whole.__class__)
+
+
+def test_unknown_keys() -> None:
+    from fulfillmap.plugins.builtin import unknown_keys
+
+    assert unknown_keys({"a": 1, "z": None, "b": 2}, ["a", "b"]) == ["z"]
+    assert unknown_keys(None, ["a"]) == []
+    mapping_expression = fulfillmap.load("order-to-fulfillment-order")
+    order = _example_order()
+    order["shipTo"]["taxId"] = "x"
+    [warning] = mapping_expression.run(order, {"shippingQuote": {"id": "SG"}}).warnings
+    assert warning.rule == "ship-to-keys-are-known"
 
 
 def test_minus() -> None:

@@ -57,6 +57,9 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     return code, out, err
 
 
+_LIMIT = "(the limit; FULFILLMAP_MAX_JSON_DEPTH changes it)"
+
+
 @pytest.mark.parametrize("command", ["map", "handle"])
 def test_absurdly_deep_json_is_an_error_not_a_traceback(
     command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -67,7 +70,9 @@ def test_absurdly_deep_json_is_an_error_not_a_traceback(
     code, out, err = _cli(capsys, *argv, str(path))
     assert (code, out) == (1, "")
     what = f"the input {path}" if command == "map" else "the input"
-    assert err == f"fulfillmap: error: {what} is nested too deeply to read\n"
+    assert (
+        err == f"fulfillmap: error: {what} nests arrays and objects more than 128 deep {_LIMIT}\n"
+    )
 
 
 def test_a_deep_json_line_is_reported_and_the_rest_handled(
@@ -80,7 +85,7 @@ def test_a_deep_json_line_is_reported_and_the_rest_handled(
     code, out, err = _cli(capsys, "handle", str(path))
     assert code == 1
     assert len(out.splitlines()) == 2
-    assert err == "LINE 2: the line is nested too deeply to read\n"
+    assert err == f"LINE 2: the line nests arrays and objects more than 128 deep {_LIMIT}\n"
 
 
 @pytest.mark.parametrize("command", ["map", "handle"])

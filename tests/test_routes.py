@@ -97,8 +97,9 @@ def _problems(tmp_path: Path, text: str) -> list[str]:
             "routes:\n  order.accepted:\n    request: SEND /x\n"
             "    mapping: order-to-fulfillment-order\n",
             [
-                "3:14: 'SEND /x' does not match '^(POST|PUT|PATCH|DELETE) /[^\\\\s]*$' "
-                "(at routes.order.accepted.request)"
+                '3:14: "SEND /x" is not a valid HTTP request: a method (POST, PUT, PATCH or '
+                "DELETE), one space and a path starting with '/', e.g. 'POST /fulfillments': the "
+                "mapped body is sent to Digital River with it. (at routes.order.accepted.request)"
             ],
         ),
         (
@@ -118,11 +119,15 @@ def _problems(tmp_path: Path, text: str) -> list[str]:
         ),
         (
             "routes:\n  Order Accepted:\n    action: ignore\n",
-            ["2:3: 'Order Accepted' does not match '^[a-z0-9_]+(\\\\.[a-z0-9_]+)+$' (at routes)"],
+            [
+                '2:3: "Order Accepted" is not a valid event type: lower-case words joined by '
+                "dots, as Digital River names its event types, e.g. fulfillment_order.shipped. "
+                "(at routes.Order Accepted)",
+            ],
         ),
         (
             "routes:\n  order.accepted: []\n",
-            ["2:19: [] should be non-empty (at routes.order.accepted)"],
+            ["2:19: expected at least 1 element(s), got 0 (at routes.order.accepted)"],
         ),
         (
             "routes:\n  order.accepted:\n    action: ignore\n"
@@ -144,7 +149,7 @@ def _problems(tmp_path: Path, text: str) -> list[str]:
         (
             "mapping: x\n",
             [
-                "1:1: missing key: 'routes'",
+                "1:1: missing key: routes",
                 "1:1: unknown key 'mapping'; allowed: $schema, description, routes (at mapping)",
             ],
         ),

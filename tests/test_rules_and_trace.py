@@ -73,7 +73,6 @@ def test_warn_rules_are_reported_and_the_body_produced(mapping: fulfillmap.Compi
         ("positive", "lines[0]", "result")
     ]
     assert str(result.warnings[0]) == "rule 'positive' (warn) at lines[0]: small quantity"
-    assert mapping.apply({"items": []}) == {"lines": []}
     assert [w.rule for w in mapping.run({"items": []}).warnings] == ["has-lines"]
 
 
@@ -125,26 +124,129 @@ def test_trace_of_a_shipped_mapping() -> None:
     assert trace.body == fulfillmap.load("order-to-fulfillment-order").apply(order)
 
 
-def test_order_mapping_warns_when_ids_needed_later_are_missing() -> None:
+def test_order_mapping_refuses_an_order_whose_ids_are_missing() -> None:
+    """G9: without the ids no later event could be matched, so nothing is requested."""
     order = json.loads((EXAMPLES / "order.json").read_text())
     mapping = fulfillmap.load("order-to-fulfillment-order")
-    assert mapping.run(order).warnings == ()
-    del order["id"]
+    context = json.loads((EXAMPLES / "order.context.json").read_text())
+    assert mapping.run(order, context).warnings == ()
     order["items"][1]["id"] = None
-    result = mapping.run(order)
-    assert [(w.rule, w.data_path) for w in result.warnings] == [
-        ("order-has-id", ""),
-        ("lines-have-ids", "items[1]"),
-    ]
-    assert "upstreamId" not in result.body
-    assert "upstreamId" not in result.body["items"][1]
-
-
-def test_a_rule_over_an_array_behind_a_non_object_is_a_mapping_error() -> None:
-    mapping = fulfillmap.load("cancelled-event-to-fulfillment")
-    event = {"id": "e", "type": "fulfillment_order.cancelled", "data": False}
     with pytest.raises(fulfillmap.MappingError) as caught:
-        mapping.apply(event)
-    assert caught.value.rule == "line-counters-add-up"
-    assert caught.value.data_path == "data"
-    assert "expected an object, got a boolean" in str(caught.value)
+        mapping.run(order, context)
+    assert (caught.value.rule, caught.value.data_path) == ("lines-have-ids", "items[1]")
+    del order["id"]
+    with pytest.raises(fulfillmap.MappingError) as caught:
+        mapping.run(order, context)
+    assert (caught.value.rule, caught.value.data_path) == ("order-has-id", None)
+
+
+def test_order_mapping_warns_without_a_shipping_quote() -> None:
+    """G6: the signature requirement is only on the chosen quote; without it, a warning."""
+    order = json.loads((EXAMPLES / "order.json").read_text())
+    result = fulfillmap.load("order-to-fulfillment-order").run(order)
+    assert [(w.rule, w.data_path, w.on) for w in result.warnings] == [
+        ("shipping-quote-given", "context", "context")
+    ]
+    assert "signatureRequiredType" not in result.body["shippingChoice"]
+
+
+def test_an_error_rule_over_an_array_that_is_not_one_names_the_rule() -> None:
+    mapping = fulfillmap.load("order-to-fulfillment-order")
+    order = json.loads((EXAMPLES / "order.json").read_text())
+    order["items"] = "3 items"
+    with pytest.raises(fulfillmap.MappingError) as caught:
+        mapping.apply(order)
+    assert caught.value.rule == "lines-have-ids"
+    assert caught.value.data_path == "items"
+    assert "expected an array, got text" in str(caught.value)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), 2.5])
+def test_order_quantities_pass_to_integer_and_refuse_nan_and_infinity(bad: float) -> None:
+    order = json.loads((EXAMPLES / "order.json").read_text())
+    order["items"][0]["quantity"] = 2.0
+    mapping = fulfillmap.load("order-to-fulfillment-order")
+    assert mapping.apply(order)["items"][0]["quantity"].__class__ is int
+    order["items"][1]["quantity"] = bad
+    with pytest.raises(fulfillmap.MappingError, match="to_integer\\(\\) takes a whole number") as e:
+        mapping.apply(order)
+    assert e.value.field == "items[1].quantity"
+    assert "Decimal(" not in str(e.value)
+    assert "nan" not in str(e.value)  # JSON's words: NaN, Infinity
+
+
+def test_a_context_rule_checks_what_the_caller_passed(write_mapping: Any) -> None:
+    path = write_mapping(
+        "rules:\n"
+        "  - {name: quotes-have-ids, on: context, each: quotes, check: id, message: no id}\n"
+        "  - {name: warehouse-given, on: context, check: warehouse, message: none,"
+        " severity: warn}\n"
+        "fields:\n"
+        "  orderId: {from: data.object.upstreamId, required: true}\n"
+        "  items: {value: [{itemId: a, cancelQuantity: 1}]}\n"
+    )
+    mapping = fulfillmap.load(path)
+    event = {"data": {"object": {"upstreamId": "o-1"}}}
+    context = {"quotes": [{"id": "SG"}], "warehouse": "w-7"}
+    assert mapping.run(event, context).warnings == ()  # the generated builder's verdict
+    assert mapping.apply(event, context)["orderId"] == "o-1"
+    [warning] = mapping.run(event, {"quotes": []}).warnings
+    assert (warning.rule, warning.data_path, warning.on) == (
+        "warehouse-given",
+        "context",
+        "context",
+    )
+    with pytest.raises(fulfillmap.MappingError) as caught:
+        mapping.apply(event, {"quotes": [{"id": "SG"}, {}], "warehouse": "w-7"})
+    assert (caught.value.rule, caught.value.data_path) == ("quotes-have-ids", "context.quotes[1]")
+
+
+def test_an_error_through_the_engine_keeps_its_trace_and_data() -> None:
+    event = json.loads((EXAMPLES / "order-accepted-event.json").read_text())
+    del event["data"]["object"]["currency"]
+    direct = fulfillmap.load("order-to-fulfillment-order")
+    with pytest.raises(fulfillmap.MappingError) as mapped:
+        direct.apply(event["data"]["object"])
+    with pytest.raises(fulfillmap.MappingError) as handled:
+        fulfillmap.Engine().handle(event)
+    error = handled.value
+    assert error.data_path == "data.object.currency"
+    assert error.trace
+    assert len(error.trace) == len(mapped.value.trace)
+    assert error.trace[-1].outcome == "failed"
+    assert error.data == mapped.value.data
+    assert "trace up to the failure" in error.details()
+
+
+def test_warn_rules_reach_apply_callers_as_python_warnings(
+    mapping: fulfillmap.CompiledMapping,
+) -> None:
+    with pytest.warns(fulfillmap.FulfillmapWarning, match="rule 'has-lines' \\(warn\\): no lines"):
+        assert mapping.apply({"items": []}) == {"lines": []}
+
+
+def test_rules_checked_in_a_loop_report_in_rule_order(tmp_path: Path) -> None:
+    """A warn rule over the array a field maps is checked in that field's loop (one pass);
+    its warnings still come in rule order, before those of later rules."""
+    (tmp_path / "any.json").write_text("{}")
+    (tmp_path / "m.yaml").write_text(
+        "name: ordered\n"
+        "source: {name: s, schema: any.json}\n"
+        "target: {name: t, schema: any.json}\n"
+        "fields:\n"
+        "  lines: {each: items, where: 'n > `1`', fields: {n: n}}\n"
+        "rules:\n"
+        "  - {name: a, each: items, check: 'n > `0`', message: m, severity: warn}\n"
+        "  - {name: b, check: 'length(items) > `5`', message: m, severity: warn}\n"
+        "  - {name: c, on: result, each: lines, check: 'n > `2`', message: m, severity: warn}\n"
+    )
+    mapping = fulfillmap.load(tmp_path / "m.yaml")
+    items = [{"n": 0}, {"n": 2}, {"n": -1}, {"n": 3}]
+    for result in (mapping.run({"items": items}), mapping.trace({"items": items})):
+        warnings = result.warnings if isinstance(result, fulfillmap.Result) else result.violations
+        assert [(w.rule, w.data_path) for w in warnings] == [
+            ("a", "items[0]"),
+            ("a", "items[2]"),
+            ("b", ""),
+            ("c", "lines[0]"),
+        ]

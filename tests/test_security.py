@@ -4,16 +4,21 @@ an arbitrary file."""
 
 from __future__ import annotations
 
+import ast
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import fulfillmap
 import pytest
 from fulfillmap.errors import SpecError
 from fulfillmap.evaluate._codegen import generate
 from fulfillmap.evaluate._mapping import load
+from fulfillmap.evaluate._trace import Recorder
 from fulfillmap.language._loader import parse_yaml
 from fulfillmap.language._spec import build_spec
 from fulfillmap.plugins._registry import default_registry
@@ -72,24 +77,30 @@ def _hostile_spec(name: str) -> str:
         f"      nested: {{fields: {{{quoted}: {{value: {quoted}}}}}}}\n"
         f"  sig: {{plugin: signature-required-type, args: {{{quoted}: 1}}, scope: context}}\n"
         "rules:\n"
-        "  - {name: r, each: data.object.items, check: quantity >= `0`, message: m}\n"
+        f"  - {{name: {quoted}, each: data.object.items, check: quantity >= `0`, message: {quoted}}}\n"
+        f"  - {{name: {quoted}, on: result, check: orderId || `true`, message: {quoted}}}\n"
     )
 
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
-def test_the_generator_quotes_every_name(name: str, tmp_path: Path, monkeypatch: object) -> None:
+def test_the_generator_quotes_every_name(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # where the hostile code would write, were it run
     document = parse_yaml(_hostile_spec(name), "m.yaml", tmp_path)
     spec = build_spec(document)
-    builder = generate(spec, default_registry())
-    source: str = builder.__source__  # type: ignore[attr-defined]
-    for line in source.splitlines():
-        assert "__import__" not in line or repr(name) in line or "#" in line.split("__import__")[0]
     event = {"id": "e", "data": {"object": {"upstreamId": "o", "items": []}}}
-    try:
-        body = builder(event, {})
-    except Exception:  # the happy path may hand over; what matters is that nothing ran
-        body = None
-    assert body is None or body[name] == "o"
+    for traced in (False, True):
+        program = generate(spec, default_registry(), traced=traced)
+        tree = ast.parse(program.source)
+        names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+        assert "__import__" not in names  # the names (fields, rules, args) are only literals
+        for line in program.source.splitlines():
+            before = line.split("__import__")[0]
+            assert "__import__" not in line or repr(name) in line or "#" in before
+        recorder = [Recorder(default_registry().options)] if traced else []
+        body, _ = program.build(event, {}, *recorder)
+        assert body[name] == "o"
     assert not (tmp_path / "PWNED").exists()
     assert not Path("PWNED").exists()
 
@@ -185,3 +196,192 @@ def test_the_mapping_schema_itself_must_be_inside_its_folder(target: str, tmp_pa
     (tmp_path / "target.json").write_text('{"type": "object"}', encoding="utf-8")
     with pytest.raises(SpecError, match="schemas are read only from"):
         load(_mapping(folder, target))
+
+
+# -- the schema bundler's edges: links, size, depth, loops, data that looks like keywords --
+
+
+def _write(folder: Path, files: dict[str, Any]) -> None:
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content if isinstance(content, str) else json.dumps(content), "utf-8")
+
+
+def _load_with(tmp_path: Path, files: dict[str, Any]) -> Any:
+    folder = tmp_path / "mappings"
+    folder.mkdir(exist_ok=True)
+    _write(folder, files)
+    return load(_mapping(folder, "target.json"))
+
+
+def test_a_link_out_of_the_folder_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    _write(tmp_path, {"secret.json": {"type": "string"}})
+    (folder / "link.json").symlink_to(tmp_path / "secret.json")
+    (folder / "up").symlink_to(tmp_path)
+    for ref in ("link.json", "up/secret.json"):
+        _schema(folder, "target.json", ref)
+        with pytest.raises(SpecError, match="leaves the mapping's folder"):
+            load(_mapping(folder, "target.json"))
+    with pytest.raises(SpecError, match="leaves the mapping's folder"):
+        load(_mapping(folder, "link.json"))
+
+
+def test_a_huge_schema_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    _schema(folder, "target.json", "huge.json")
+    with (folder / "huge.json").open("wb") as huge:
+        huge.truncate(2**40)  # a sparse terabyte: reading it whole would never end
+    with pytest.raises(SpecError, match=r"huge.json is larger than 2,097,152 bytes"):
+        load(_mapping(folder, "target.json"))
+
+
+def test_the_schema_files_of_one_mapping_are_bounded_together(tmp_path: Path) -> None:
+    """Each file under the limit of one file, ten of them over eight times that limit."""
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    for number in range(10):
+        schema = {"description": "x" * 1900, "$ref": f"s{number + 1}.json"} if number < 9 else {}
+        _write(folder, {f"s{number}.json": schema})
+    _schema(folder, "target.json", "s0.json")
+    previous = fulfillmap.set_limits(fulfillmap.Limits(max_file_bytes=2000))
+    try:
+        with pytest.raises(SpecError, match=r"hold more than 16,000 bytes \(8 times"):
+            load(_mapping(folder, "target.json"))
+    finally:
+        fulfillmap.set_limits(previous)
+
+
+@pytest.mark.parametrize(
+    "nesting",
+    ['{"not":' * 100_000 + "{}" + "}" * 100_000, '{"allOf":[' * 3000 + "{}" + "]}" * 3000],
+)
+def test_a_deeply_nested_schema_is_a_clear_error(nesting: str, tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="nests arrays and objects more than 128 deep"):
+        _load_with(tmp_path, {"target.json": nesting})
+
+
+@pytest.mark.parametrize(
+    ("files", "loop"),
+    [
+        ({"target.json": {"$ref": "#"}}, "(#)"),
+        ({"target.json": {"allOf": [{"$ref": "#"}], "type": "integer"}}, "(#)"),
+        (
+            {
+                "target.json": {"allOf": [{"$ref": "a.json"}]},
+                "a.json": {"not": {"$ref": "target.json"}},
+            },
+            "(a.json# -> target.json# -> a.json#)",
+        ),
+        (
+            {
+                "target.json": {
+                    "$ref": "#/definitions/a",
+                    "definitions": {
+                        "a": {"anyOf": [{"$ref": "#/definitions/b"}]},
+                        "b": {"if": {"$ref": "#/definitions/a"}},
+                    },
+                }
+            },
+            "(#/definitions/a -> #/definitions/b -> #/definitions/a)",
+        ),
+    ],
+)
+def test_a_loop_of_references_on_the_same_value_is_refused(
+    files: dict[str, Any], loop: str, tmp_path: Path
+) -> None:
+    """Validating against such a loop never ends (jsonschema: RecursionError at apply)."""
+    with pytest.raises(SpecError, match="loop without reading into the document") as caught:
+        _load_with(tmp_path, files)
+    assert loop in str(caught.value)
+
+
+def test_a_recursive_schema_that_reads_into_the_document_is_fine(tmp_path: Path) -> None:
+    tree = {
+        "type": "object",
+        "properties": {"orderId": {"$ref": "#/definitions/id"}, "next": {"$ref": "#"}},
+        "definitions": {"id": {"type": "string", "minLength": 2}},
+        "additionalProperties": {"items": {"$ref": "#"}},
+    }
+    mapping = _load_with(
+        tmp_path, {"target.json": {"allOf": [{"$ref": "tree.json"}]}, "tree.json": tree}
+    )
+    assert mapping.apply({"id": "12"}) == {"orderId": "12"}
+    with pytest.raises(Exception, match="orderId"):
+        mapping.apply({"id": "1"})
+
+
+def test_a_reference_to_nothing_is_refused_at_load(tmp_path: Path) -> None:
+    files = {"target.json": {"properties": {"orderId": {"$ref": "c.json#/definitions/nope"}}}}
+    with pytest.raises(
+        SpecError, match=r"'c\.json#/definitions/nope' .* points at nothing in c\.json"
+    ):
+        _load_with(tmp_path, {**files, "c.json": {"definitions": {"id": {}}}})
+
+
+def test_data_that_looks_like_keywords_is_data(tmp_path: Path) -> None:
+    """``$ref`` and ``$id`` inside enum/const/default, or as property names, are not read as
+    references and not dropped (a bundled file loses only its own ``$id``)."""
+    common = {
+        "$id": "http://example.invalid/common.json",
+        "type": "object",
+        "required": ["orderId", "$id"],
+        "properties": {
+            "orderId": {"enum": ["12", {"$ref": "missing.json"}], "default": {"$id": "x"}},
+            "$id": {"const": {"$id": 1, "$ref": "missing.json"}},
+            "$ref": {"type": "string"},
+        },
+    }
+    mapping = _load_with(tmp_path, {"target.json": {"$ref": "common.json"}, "common.json": common})
+    schema = mapping.target_schema["definitions"]["fulfillmap-bundled-0"]
+    assert "$id" not in schema
+    assert schema["properties"] == common["properties"]
+
+
+def test_an_inner_id_does_not_change_what_references_mean(tmp_path: Path) -> None:
+    """References are resolved from the files, so an ``$id`` below the top (which would make
+    ``#/definitions/...`` relative to another document) is dropped."""
+    target = {
+        "$ref": "#/definitions/x",
+        "definitions": {
+            "x": {
+                "$id": "http://other.invalid/x.json",
+                "properties": {"orderId": {"$ref": "c.json"}},
+            }
+        },
+    }
+    mapping = _load_with(tmp_path, {"target.json": target, "c.json": {"type": "integer"}})
+    with pytest.raises(Exception, match="expected an integer"):
+        mapping.apply({"id": "12"})
+
+
+def test_only_shipped_json_schemas_can_be_named(tmp_path: Path) -> None:
+    files = {"target.json": {"properties": {"orderId": {"$ref": "fulfillmap:__init__.py"}}}}
+    with pytest.raises(SpecError, match=r"no shipped schema named '__init__\.py'"):
+        _load_with(tmp_path, files)
+
+
+@pytest.mark.parametrize(
+    ("ref", "reason"),
+    [
+        ("a\u0000.json", "is not a usable file name: embedded null byte"),
+        ("a" * 5000, "cannot read schema"),
+    ],
+)
+def test_a_reference_no_file_can_have_is_a_clear_error(
+    ref: str, reason: str, tmp_path: Path
+) -> None:
+    with pytest.raises(SpecError, match=reason):
+        _load_with(tmp_path, {"target.json": {"properties": {"orderId": {"$ref": ref}}}})
+
+
+def test_a_fifo_is_not_read(tmp_path: Path) -> None:
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    os.mkfifo(folder / "pipe.json")  # reading it would wait for a writer for ever
+    _schema(folder, "target.json", "pipe.json")
+    with pytest.raises(SpecError, match="is not a regular file"):
+        load(_mapping(folder, "target.json"))

@@ -229,7 +229,7 @@ def test_result_is_validated_against_the_target_schema(write: Write) -> None:
     assert error.field == "lines[1].q"
     assert error.data_path == "items[1].qty"
     assert error.expression == "qty"
-    assert "'2' is not of type 'integer'" in str(error)
+    assert 'expected an integer, not "2"' in str(error)
     assert mapping.apply({"items": [{"qty": "2"}]}, validate=False) == {"lines": [{"q": "2"}]}
 
 
@@ -281,3 +281,20 @@ def test_an_expression_that_fails_names_the_path_it_reads(write: Write) -> None:
         mapping.apply({"items": [{"quantity": 1}, {"quantity": "2"}]})
     assert caught.value.data_path == "items[1].quantity"
     assert caught.value.field == "lines[1].q"
+
+
+def test_an_expression_that_doubles_its_output_is_bounded(write: Write) -> None:
+    doubling = " | ".join(["[a, a]", *(["[@, @]"] * 24)])  # 2**25 copies of a, shared
+    mapping = write(f"x: {{from: '{doubling}'}}\n")
+    with pytest.raises(fulfillmap.MappingError) as caught:
+        mapping.apply({"a": "text"})
+    assert caught.value.field == "x"
+    assert "the value is too large: more than 1,000,000 values (max_values)" in str(caught.value)
+
+
+def test_the_bound_is_configurable(write: Write) -> None:
+    path = write("y: {from: '[a, a] | [@, @]'}\n").spec.file  # 7 values: 1 + 2 + 4
+    with pytest.raises(fulfillmap.MappingError, match="more than 6 values"):
+        fulfillmap.load(path, max_values=6).apply({"a": "t"}, validate=False)
+    body = fulfillmap.load(path, max_values=7).apply({"a": "t"}, validate=False)
+    assert body == {"y": [["t", "t"], ["t", "t"]]}

@@ -11,7 +11,8 @@ import pytest
 from fulfillmap.cli import main
 from fulfillmap.errors import MappingError
 from fulfillmap.evaluate._mapping import load
-from fulfillmap.tooling._render import excerpt, render_trace, trace_json, truncate
+from fulfillmap.paths import excerpt, truncate
+from fulfillmap.tooling._render import render_trace, trace_json
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "tests" / "golden" / "order-to-fulfillment-order"
@@ -54,10 +55,10 @@ def test_text_trace_shows_reads_fallbacks_plugins_and_omissions() -> None:
     text = render_trace(mapping.trace(read(BILLTO)), "order.yaml")
     lines = text.splitlines()
     assert lines[0] == (
-        "trace of mapping 'order-to-fulfillment-order' (order.yaml): 18 set, 2 omitted"
+        "trace of mapping 'order-to-fulfillment-order' (order.yaml): 24 set, 11 omitted"
     )
     assert (
-        '  30:3   name = "Martha Hudson"  <- billTo.name (fallback 2 of 2; shipTo.name is missing)'
+        '  33:3    name = "Martha Hudson"  <- billTo.name (fallback 2 of 2; shipTo.name is missing)'
         in lines
     )
     assert (
@@ -107,7 +108,7 @@ def test_json_trace_of_a_failure() -> None:
     assert failed == {
         "target": "items[1].tax.amount",
         "outcome": "failed",
-        "location": f"{mapping.spec.file}:77:11",
+        "location": f"{mapping.spec.file}:104:11",
         "expression": None,
         "fallback": None,
         "attempts": [
@@ -172,12 +173,12 @@ def test_mapping_error_carries_the_trace_up_to_the_failure() -> None:
     details = error.details().splitlines()
     assert details[0] == str(error)
     assert details[1] == (
-        "trace up to the failure (mapping file line:column, after 4 earlier step(s)):"
+        "trace up to the failure (mapping file line:column, after 19 earlier step(s)):"
     )
     assert len(details) == 2 + 20 + 1
-    assert details[-2].split()[:3] == ["77:11", "items[1].tax.amount:", "FAILED"]
+    assert details[-2].split()[:3] == ["104:11", "items[1].tax.amount:", "FAILED"]
     assert details[-1] == f"input at {error.data}"
-    assert error.details(last=1).splitlines()[2].startswith("  77:11")
+    assert error.details(last=1).splitlines()[2].startswith("  104:11")
 
 
 def test_mapping_error_with_its_trace_pickles() -> None:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from fulfillmap.errors import FulfillmapError, SpecError
 from fulfillmap.evaluate._mapping import load
-from fulfillmap.language._jsonio import parse_json
+from fulfillmap.language._jsonio import dump_document, parse_json
+from fulfillmap.language._limits import limits
+from fulfillmap.language._resources import read_bounded
 
 if TYPE_CHECKING:
     from fulfillmap.evaluate._mapping import CompiledMapping
@@ -20,17 +22,33 @@ if TYPE_CHECKING:
 LEDGER_VARIABLE = "FULFILLMAP_LEDGER"
 
 
-def dump(result: Any, *, compact: bool) -> str:
-    try:
-        return json.dumps(
-            result, indent=None if compact else 2, ensure_ascii=False, allow_nan=False
-        )
-    except ValueError as exc:  # inf or NaN, e.g. from 1e400 in the input
-        raise FulfillmapError(f"the result cannot be written as JSON: {exc}") from None
+def write_json(result: Any, *, compact: bool) -> None:
+    """``result`` as JSON on standard output (numbers with their digits, valid UTF-8)."""
+    write_bytes(dump_document(result, compact=compact) + b"\n")
 
 
-def fail(message: str, stream: TextIO | None = None) -> None:
-    print(f"fulfillmap: error: {message}", file=stream or sys.stderr)
+def write_bytes(data: bytes) -> None:
+    """``data`` on standard output, as it is."""
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # replaced by a text stream (tests, embedding)
+        sys.stdout.write(data.decode("utf-8"))
+    else:
+        buffer.write(data)
+
+
+def fail(message: str) -> None:
+    """Report ``message`` on standard error (never on standard output: when standard error is
+    closed or full, the exit code says it alone)."""
+    say(f"fulfillmap: error: {message}")
+
+
+def say(line: str) -> None:
+    """``line`` on standard error (when it is closed or full, nowhere left to say it)."""
+    if sys.stderr is None:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr, flush=True)
 
 
 def problems(error: FulfillmapError) -> str:
@@ -55,11 +73,13 @@ def read_context(name: str | None) -> dict[str, Any] | None:
 
 
 def read_json(name: str, what: str) -> Any:
+    """A JSON document from a file or (``-``) standard input, numbers with a fraction as
+    ``Decimal``; at most ``Limits.max_input_bytes``, a regular file or standard input."""
     label = "standard input" if name == "-" else name
-    try:
-        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FulfillmapError(f"the {what} file {name} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FulfillmapError(f"cannot read the {what} {label}: {exc}") from exc
+    text = read_bounded(
+        None if name == "-" else Path(name),
+        f"the {what} from" if name == "-" else f"the {what} file",
+        limits().max_input_bytes,
+        variable="FULFILLMAP_MAX_INPUT_BYTES",
+    )
     return parse_json(text, f"the {what} {label}")

@@ -31,7 +31,7 @@ def _add_explain(commands: Any) -> None:
     explain.add_argument(
         "--check", action="store_true", help="with --update-readme: only fail if FILE is stale"
     )
-    explain.set_defaults(run=_explain)
+    explain.set_defaults(run=_explain, parser=explain)
 
 
 def _explain(args: argparse.Namespace) -> int:
@@ -39,8 +39,8 @@ def _explain(args: argparse.Namespace) -> int:
 
     if args.update_readme:
         return _update_readme(Path(args.update_readme), check=args.check)
-    if not args.mapping:
-        raise FulfillmapError("give a MAPPING to explain, or --update-readme FILE")
+    if not args.mapping:  # a usage error: the usage, the message, exit 2
+        args.parser.error("give a MAPPING to explain, or --update-readme FILE")
     spec = load(args.mapping).spec
     if args.format == "json":
         sys.stdout.write(json.dumps(to_json(spec), indent=2, ensure_ascii=False) + "\n")

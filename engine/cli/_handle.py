@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
-from fulfillmap.cli._common import LEDGER_VARIABLE, read_context
+from fulfillmap.cli._common import LEDGER_VARIABLE, read_context, say
 from fulfillmap.cli._stream import Progress, open_binary, read_events
 from fulfillmap.errors import EventError, FulfillmapError
 from fulfillmap.language._jsonio import dump_line
@@ -55,6 +55,8 @@ def _handle(args: argparse.Namespace) -> int:
     from fulfillmap.events._handler import Engine
 
     engine = Engine(args.mappings, ledger=args.ledger)
+    for warning in engine.routes.warnings:  # e.g. a mistyped event type: its events ignored
+        say(str(warning))
     context = read_context(args.context)
     write = _binary_stdout()
     with open_binary(args.input) as stream:
@@ -125,4 +127,4 @@ def _binary_stdout() -> Callable[[bytes], Any]:
     buffer = getattr(sys.stdout, "buffer", None)
     if buffer is not None:
         return cast("Callable[[bytes], Any]", buffer.write)
-    return lambda data: sys.stdout.write(data.decode("utf-8", "surrogatepass"))
+    return lambda data: sys.stdout.write(data.decode("utf-8"))

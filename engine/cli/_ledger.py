@@ -9,7 +9,7 @@ import re
 import sys
 from typing import TYPE_CHECKING, Any
 
-from fulfillmap.cli._common import LEDGER_VARIABLE, dump
+from fulfillmap.cli._common import LEDGER_VARIABLE, write_json
 from fulfillmap.errors import FulfillmapError
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ def _show(args: argparse.Namespace) -> int:
     if record is None:
         raise FulfillmapError(f"the ledger {args.ledger} has nothing for order {args.order}")
     if args.format == "json":
-        print(dump(record.to_json(), compact=False))
+        write_json(record.to_json(), compact=False)
     else:
         sys.stdout.write(render(record))
     return 0

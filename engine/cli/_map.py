@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fulfillmap.cli._common import dump, mapping_and_input
+from fulfillmap.cli._common import fail, mapping_and_input, say, write_json
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from fulfillmap.evaluate._rules import Violation
+
+_STRICT = "fail (exit 1, nothing on standard output for map) when a warn rule reports"
 
 
 def add(commands: Any) -> None:
@@ -28,6 +34,7 @@ def add(commands: Any) -> None:
         help="do not validate the result against the target schema",
     )
     run.add_argument("--compact", action="store_true", help="print the JSON on one line")
+    run.add_argument("--strict", action="store_true", help=_STRICT)
     run.add_argument(
         "-v",
         "--verbose",
@@ -40,8 +47,11 @@ def add(commands: Any) -> None:
 
 def _map(args: argparse.Namespace) -> int:
     mapping, source, context = mapping_and_input(args)
-    result = mapping.apply(source, context, validate=args.validate)
-    sys.stdout.write(dump(result, compact=args.compact) + "\n")
+    result = mapping.apply_with_warnings(source, context, validate=args.validate)
+    warnings = warn(mapping.name, result.warnings)
+    if warnings and args.strict:
+        return strict_failure(warnings)
+    write_json(result.body, compact=args.compact)
     return 0
 
 
@@ -52,6 +62,7 @@ def _add_trace(commands: Any) -> None:
     trace.add_argument("--context", metavar="FILE", help="a JSON object passed as the context")
     trace.add_argument("--format", choices=("text", "json"), default="text")
     trace.add_argument("--no-validate", dest="validate", action="store_false")
+    trace.add_argument("--strict", action="store_true", help=_STRICT)
     trace.set_defaults(run=_trace)
 
 
@@ -62,7 +73,33 @@ def _trace(args: argparse.Namespace) -> int:
     traced = mapping.trace(source, context, validate=args.validate)
     if args.format == "json":
         data = trace_json(traced, mapping.spec.file)
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+        write_json(data, compact=False)
     else:
         sys.stdout.write(render_trace(traced, mapping.spec.file))
-    return 1 if traced.error else 0
+    warnings = warn(mapping.name, traced.violations)
+    if traced.error:
+        return 1
+    return strict_failure(warnings) if warnings and args.strict else 0
+
+
+def warn(mapping: str, warnings: Iterable[Violation]) -> int:
+    """Print each ``warn`` rule violation on standard error, one line each, worded as a
+    ``MappingError`` is; return how many there were."""
+    count = 0
+    for warning in warnings:
+        head = f"mapping '{mapping}', rule '{warning.rule}'"
+        details: list[str] = []
+        if warning.on == "result":
+            head += f", field '{warning.data_path}'" if warning.data_path else ""
+        elif warning.data_path:
+            details.append(f"at input path {warning.data_path}")
+        details.append(f"defined at {warning.location}")
+        say(f"fulfillmap: warning: {head}: {warning.message} ({'; '.join(details)})")
+        count += 1
+    return count
+
+
+def strict_failure(count: int) -> int:
+    """``--strict``: warnings fail the command (exit 1), with a last line saying so."""
+    fail(f"{count} warning(s), and --strict makes warnings fail")
+    return 1

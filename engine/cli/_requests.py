@@ -8,10 +8,9 @@ Each prints the Action to perform (``POST /fulfillment-cancellations`` or
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING, Any
 
-from fulfillmap.cli._common import dump
+from fulfillmap.cli._common import say, write_json
 from fulfillmap.cli._ledger import ledger_option, open_ledger_url
 from fulfillmap.errors import FulfillmapError
 
@@ -91,7 +90,7 @@ def _request(args: argparse.Namespace) -> int:
         ask = engine.request_cancellation if args.kind == "cancellation" else engine.request_return
         outcome = ask(args.order, lines, _print, reason=args.reason, request_id=args.request_id)
     if outcome.status == "duplicate":
-        print(f"fulfillmap: {outcome.reason}; nothing printed", file=sys.stderr)
+        say(f"fulfillmap: {outcome.reason}; nothing printed")
     elif outcome.status != "done":
         raise FulfillmapError(outcome.reason or outcome.status)
     return 0
@@ -99,4 +98,4 @@ def _request(args: argparse.Namespace) -> int:
 
 def _print(action: Action) -> None:
     """``send``: the Action printed is the Action done (recorded in the ledger after this)."""
-    print(dump(action.to_json(), compact=False))
+    write_json(action.to_json(), compact=False)

@@ -81,7 +81,7 @@ def _percent(text: str) -> float:
     except ValueError:
         value = -1.0
     if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"expected a percentage from 0 to 100, not {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a percentage from 0 to 100, not {text}")
     return value
 
 

@@ -1,31 +1,33 @@
-"""The fast path: a whole mapping compiled to one specialised Python function.
+"""The evaluator: a whole mapping compiled to one specialised Python function.
 
 ``generate(spec, registry)`` writes the source of ``build(root, context)``, much as Jinja
 compiles a template: plain paths become direct dict lookups, the JMESPath expressions become
-Python statements (``jmespath_translate``), nested objects and ``each`` loops become inline
-code. Target keys appear as ``repr`` literals; every constant, plugin function and untranslated
-expression is bound in the function's namespace. Nothing from the data ever becomes source.
+Python statements (``_jmespath``), nested objects and ``each`` loops become inline code, the
+rules become inline checks. The function returns ``(body, warnings)`` and raises, itself, the
+precise failure (``_runtime``: the field, the expression, the data path, the loop indices);
+``generate(..., traced=True)`` writes the same function with calls to a ``Recorder`` between
+the statements (``build(root, context, rec)``), for ``CompiledMapping.trace``.
 
-The generated builder only knows the happy path, rules included: it checks the mapping's
-rules inline and succeeds only when every rule holds. Wherever the reference evaluator
-(``compiler.compile_spec`` and ``rules``) would fail or report (a required value absent, a step
-into a non-object, an element that is not an object, an expression or a plugin that raises, a
-rule that does not hold, even a ``warn`` one) the generated code raises ``SlowPath`` or lets the
-exception through, and ``CompiledMapping`` runs the reference evaluator, which gives the
-detailed error or the warnings. Results are the reference's by construction of the tests,
-which compare the two on every golden input and on generated variants.
+Nothing from the mapping file ever becomes source text: target keys and expression keys are
+``repr`` literals written here, every constant, field, rule, plugin function and untranslated
+expression is bound in the function's namespace under a name made here.
 """
 
 from __future__ import annotations
 
 import linecache
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import jmespath.functions
-from fulfillmap.evaluate._compiler import copy_value
-from fulfillmap.evaluate._jmespath import Emitter, Unsupported
-from fulfillmap.language._expressions import compile_expression
+import jmespath.parser
+from fulfillmap.errors import Problem, SpecError
+from fulfillmap.evaluate import _runtime as runtime
+from fulfillmap.evaluate._jmespath import Code, Emitter, Unsupported
+from fulfillmap.evaluate._runtime import Loop, Site, Sites
+from fulfillmap.language._expressions import MISSING, compile_expression
 from fulfillmap.language._spec import (
     Computed,
     Constant,
@@ -35,322 +37,523 @@ from fulfillmap.language._spec import (
     Nested,
     Rule,
     Scope,
+    walk_fields,
 )
 from fulfillmap.plugins._registry import Registry
 from fulfillmap.plugins.hookspecs import FieldInput
 
-__all__ = ["FastBuilder", "SlowPath", "generate"]
+__all__ = ["MAX_ARRAY_DEPTH", "Program", "check_depth", "generate"]
 
-#: (source, context) -> the target document; raises on anything but the happy path
-FastBuilder = Callable[[Any, Mapping[str, Any]], dict[str, Any]]
+#: arrays nested in arrays, at most (each level is two nested blocks of Python, which allows 20)
+MAX_ARRAY_DEPTH = 6
+
+_RUNTIME: dict[str, Any] = {
+    "_step": runtime.step,
+    "_copy": runtime.copy_value,
+    "_required": runtime.required,
+    "_FieldInput": partial(tuple.__new__, FieldInput),  # FieldInput(...) without its Python __new__
+    "_read_only": runtime.read_only,
+    "_PLAIN": frozenset({str, int, float, bool}),
+    "_Absent": runtime.Absent,
+    "_NotAList": runtime.NotAList,
+    "_violation": runtime.violation,
+    "_broken": runtime.broken,
+    "_each_broken": runtime.each_broken,
+    "_not_a_list": runtime.not_a_list,
+    "_report": runtime.report,
+    "MISSING": MISSING,
+}
 
 
-class SlowPath(Exception):
-    """The generated code met a case it leaves to the reference evaluator (an error)."""
+@dataclass(frozen=True, slots=True)
+class Program:
+    """A generated function and its source (shown by ``fulfillmap explain``-style tools)."""
+
+    build: Callable[..., tuple[dict[str, Any], list[Any]]]
+    source: str
 
 
-def generate(spec: MappingSpec, registry: Registry) -> FastBuilder:
-    """The generated builder of ``spec`` (its source is in ``builder.__source__``)."""
-    writer = _Writer(registry)
-    writer.emit.line("current = root")
-    writer.emit.dicts.update(("root", "current", "context"))
-    source_rules = [rule for rule in spec.rules if rule.on == "source"]
-    result_rules = [rule for rule in spec.rules if rule.on == "result"]
-    paths = _plain_paths(spec.fields, "current") + _rule_paths(source_rules, "current")
-    writer.hoist(_shared_prefixes(paths), True)
-    writer.fuse(spec.fields, source_rules, result_rules)
-    writer.rules([rule for rule in source_rules if rule not in writer.fused], "current")
-    result = writer.object(spec.fields, "current", current_is_dict=True)
-    writer.rules([rule for rule in result_rules if rule not in writer.fused], result)
-    writer.emit.line(f"return {result}")
-    filename = f"<fulfillmap mapping {spec.name!r}>"
-    builder: FastBuilder = writer.emit.compile("build", "root, context", filename)
-    source: str = builder.__source__  # type: ignore[attr-defined]
+def generate(
+    spec: MappingSpec,
+    registry: Registry,
+    *,
+    traced: bool = False,
+    max_values: int = runtime.MAX_VALUES,
+) -> Program:
+    """The generated function of ``spec``: ``build(root, context)``, or with ``traced``,
+    ``build(root, context, rec)`` that also reports every step to ``rec``. A field whose
+    expression or plugin gives more than ``max_values`` values fails."""
+    check_depth(spec)
+    writer = _Writer(registry, traced)
+    writer.emit.namespace.update(
+        _plugin=partial(runtime.call_plugin, max_values),
+        _copy_b=partial(runtime.copy_bounded, max_values),
+        _required_b=partial(runtime.required_bounded, max_values),
+    )
+    writer.function(spec)
+    variant = " (traced)" if traced else ""
+    filename = f"<fulfillmap mapping {spec.name!r}{variant}>"
+    parameters = "root, context, rec" if traced else "root, context"
+    build = writer.emit.compile("build", parameters, filename)
+    source: str = build.__source__  # type: ignore[attr-defined]
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    return builder
+    return Program(build, source)
 
 
-_EMPTY: Mapping[str, Any] = {}
+def check_depth(spec: MappingSpec) -> None:
+    """Refuse, as a ``SpecError``, arrays nested deeper than the generated code can hold."""
+    deepest = _deepest(spec.fields, 0)
+    if deepest is not None:
+        location = deepest.location
+        message = f"arrays are nested more than {MAX_ARRAY_DEPTH} deep here; flatten the mapping"
+        raise SpecError([Problem(location.file, location.line, location.column, message)])
 
 
-def _required(value: Any) -> Any:
-    """A required value that is not plain text, number or boolean: absent is the reference
-    evaluator's case (its error); a container is copied."""
-    if value is None:
-        raise SlowPath
-    return copy_value(value)
-
-
-def _step(value: Any) -> Mapping[str, Any]:
-    """A step of a path through ``value`` that is not a dict: through null nothing is found
-    (an empty dict stands in); anything else is the reference evaluator's case."""
-    if value is None:
-        return _EMPTY
-    raise SlowPath
+def _deepest(fields: tuple[Field, ...], depth: int) -> Field | None:
+    for field in fields:
+        kind = field.kind
+        if not isinstance(kind, Nested):
+            continue
+        inner = depth + (kind.each is not None)
+        if inner > MAX_ARRAY_DEPTH:
+            return field
+        found = _deepest(kind.fields, inner)
+        if found is not None:
+            return found
+    return None
 
 
 class _Writer:
-    """Writes the statements of each field into the emitter."""
+    """Writes the statements of a mapping into a ``Code``: objects, fields, values."""
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, traced: bool) -> None:
         self.registry = registry
-        #: (data local, keys) -> the local holding that path prefix's value
-        self.prefixes: dict[tuple[str, tuple[str, ...]], str] = {}
-        #: per top-level array field: the rules checked in its loop, on each source element
-        #: (a source rule over the same array) and on each built one (a result rule over it)
-        self.element_rules: dict[str, tuple[list[Rule], list[Rule]]] = {}
-        self.fused: list[Rule] = []
-        functions = registry.options.custom_functions or jmespath.functions.Functions()
-        self.emit = Emitter(functions, registry.functions)
-        self.emit.namespace.update(
-            _step=_step,
-            _copy=copy_value,
-            _PLAIN=frozenset({str, int, float, bool}),
-            _required=_required,
-            _FieldInput=FieldInput,
-            SlowPath=SlowPath,
-        )
+        self.traced = traced
+        self.emit = Code(_RUNTIME)
+        self.read = _Reader(self.emit, registry)
+        self.sites = Sites()
+        self.emit.namespace["_fail"] = self.sites.fail
+        self.rules = _Rules(self)
 
-    def object(self, fields: tuple[Field, ...], current: str, *, current_is_dict: bool) -> str:
-        """Emit an object built from ``fields``; return the local holding it."""
-        self.hoist(_shared_prefixes(_plain_paths(fields, current)), current_is_dict)
+    def function(self, spec: MappingSpec) -> None:
+        emit = self.emit
+        emit.line("s = 0")
+        emit.line("w = []")
+        emit.dicts.update(("root", "context"))
+        if any(isinstance(field.kind, Computed) for field in walk_fields(spec.fields)):
+            emit.line("rr, rc = _read_only(root), _read_only(context)")  # what plugins see
+        with emit.block("try:"):
+            paths = _plain_paths(spec.fields, "root") + _rule_paths(spec.rules, "root")
+            self.read.hoist(_shared_prefixes(paths))
+            self.rules.fuse(spec)
+            source = [rule for rule in spec.rules if rule.on == "source"]
+            fused = [rule for rule in source if rule in self.rules.fused]
+            self.rules.write([rule for rule in source if rule not in fused], "root")
+            self.rules.write([rule for rule in spec.rules if rule.on == "context"], "context")
+            body = self.object(spec.fields, "root")
+            self.rules.write(fused, "root")  # gathered in their loops: reported now
+            self.rules.write([rule for rule in spec.rules if rule.on == "result"], body)
+            if self.rules.fused:  # warnings in rule order, as if no rule had been fused
+                emit.line(f"if len(w) > 1: w.sort(key={self.constant(_order(spec))})")
+        with emit.block("except Exception as x:"):
+            emit.line("raise _fail(x, s, locals(), None)")
+        emit.line(f"return {body}, w")
+
+    def record(self, call: str) -> None:
+        """A call to the recorder, in the traced variant only."""
+        if self.traced:
+            self.emit.line(f"rec.{call}")
+
+    # -- objects and fields -------------------------------------------------------------
+
+    def object(self, fields: tuple[Field, ...], data: str) -> str:
+        """Emit an object built from ``fields`` read from ``data``; return its local."""
+        self.read.hoist(_shared_prefixes(_plain_paths(fields, data)))
         out = self.emit.temp("o")
         self.emit.line(f"{out} = {{}}")
         self.emit.dicts.add(out)
         for field in fields:
-            self.field(field, out, current, known_dict=current_is_dict)
+            self.field(field, out, data)
         return out
 
-    def hoist(self, prefixes: list[tuple[str, tuple[str, ...]]], current_is_dict: bool) -> None:
-        """Look up, once, the path prefixes that several fields share (``data.object``).
-        A missing or null prefix is an empty dict here (nothing is found through it)."""
-        for data, keys in prefixes:
-            if (data, keys) in self.prefixes:
-                continue
-            local = self.emit.temp("p")
-            self.lookup(keys, data, data == "root" or current_is_dict, local)
-            self.emit.line(f"if {local}.__class__ is not dict: {local} = _step({local})")
-            self.prefixes[data, keys] = local
-            self.emit.dicts.add(local)
-
-    def field(self, field: Field, out: str, current: str, *, known_dict: bool) -> None:
-        emit, key = self.emit, repr(field.name)
+    def field(self, field: Field, out: str, current: str) -> None:
+        emit = self.emit
         emit.line(f"# field {field.target_path!r}")  # repr: one line, whatever the name
-        data = {Scope.CURRENT: current, Scope.ROOT: "root", Scope.CONTEXT: "context"}[field.scope]
-        dict_data = data != current or known_dict
+        data = field.scope.pick(current, "root", "context")
         kind = field.kind
+        site = self.sites.site(Site(field, data))
         if isinstance(kind, Constant):
-            emit.line(f"{out}[{key}] = {self.constant(kind.value)}")
-            return
-        if isinstance(kind, From | Computed):
-            value = (
-                self.from_(kind, data, dict_data)
-                if isinstance(kind, From)
-                else self.computed(field, kind, current)
-            )
-            self.store(field, value, out)
-            return
-        if kind.each is None:
-            value = self.object(kind.fields, data, current_is_dict=dict_data)
+            value = emit.temp("v")
+            emit.line(f"{value} = {self.constant(kind.value)}")
+        elif isinstance(kind, From):
+            value = self.from_(field, kind, data)
+        elif isinstance(kind, Computed):
+            value = self.computed(field, kind, current, site)
+        elif kind.each is None:
+            value = self.object(kind.fields, data)
         else:
-            before, after = self.element_rules.get(field.target_path, ([], []))
-            value = self.array(kind, kind.each, data, dict_data, before, after)
-        if kind.each is None and _never_empty(kind.fields):
-            emit.line(f"{out}[{key}] = {value}")  # it holds a required value, or a constant
-            return
-        # absent: None, or an empty object for a nested one
-        empty_object = isinstance(kind, Nested) and kind.each is None
-        test = value if empty_object else f"{value} is not None"
-        absent = f"not {value}" if empty_object else f"{value} is None"
-        if field.required:
-            emit.line(f"if {absent}: raise SlowPath")
-            emit.line(f"{out}[{key}] = {value}")
-        elif field.has_default:
-            with emit.block(f"if {absent}:"):
-                emit.line(f"{value} = {self.constant(field.default)}")
-            emit.line(f"{out}[{key}] = {value}")
-        else:
-            emit.line(f"if {test}: {out}[{key}] = {value}")
+            value = self.array(field, kind, kind.each, data)
+        self.record(f"raw({self.constant(field, 'F')}, {data}, {value})")
+        self.store(field, value, out, site)
+        self.record(f"done({self.constant(field, 'F')}, {out}.get({field.name!r}, MISSING))")
 
-    def store(self, field: Field, value: str, out: str) -> None:
-        """Store a value read from the input or given by a plugin: text, numbers and
-        booleans as they are, containers copied (without nulls), None as absent. One class
-        test in the common case."""
-        emit, key = self.emit, repr(field.name)
+    def site(self, site: Site) -> int:
+        number = self.sites.site(site)
+        self.emit.line(f"s = {number}")
+        return number
+
+    def store(self, field: Field, value: str, out: str, site: int) -> None:
+        """Store a field's value by its policy: required, default, or omitted when absent
+        (None; an empty object for a nested one). Text, numbers and booleans are stored as
+        they are; containers read from the input are copied (without nulls)."""
+        emit, key, kind = self.emit, repr(field.name), field.kind
+        if isinstance(kind, Constant):
+            emit.line(f"{out}[{key}] = {value}")
+            return
+        built = isinstance(kind, Nested | Computed)  # already fresh: no copy
+        # a JMESPath expression's value may share parts: its copy is bounded
+        bounded = isinstance(kind, From) and any(
+            compile_expression(text).keys is None for text in kind.expressions
+        )
+        copy, require = ("_copy_b", "_required_b") if bounded else ("_copy", "_required")
+        if isinstance(kind, Nested) and kind.each is None:
+            if _never_empty(kind.fields):
+                emit.line(f"{out}[{key}] = {value}")
+                return
+            absent = f"not {value}"
+        else:
+            absent = f"{value} is None"
         if field.required:
-            emit.line(f"if {value}.__class__ not in _PLAIN: {value} = _required({value})")
+            if not isinstance(kind, From):  # a From field's last expression set its site
+                emit.line(f"s = {site}")
+            if built:
+                emit.line(f"if {absent}: raise _Absent")
+            else:
+                emit.line(f"if {value}.__class__ not in _PLAIN: {value} = {require}({value})")
             emit.line(f"{out}[{key}] = {value}")
         elif field.has_default:
             default = self.constant(field.default)
-            with emit.block(f"if {value}.__class__ not in _PLAIN:"):
-                emit.line(f"{value} = {default} if {value} is None else _copy({value})")
+            if built:
+                with emit.block(f"if {absent}:"):
+                    emit.line(f"{value} = {default}")
+            else:
+                with emit.block(f"if {value}.__class__ not in _PLAIN:"):
+                    emit.line(f"{value} = {default} if {value} is None else {copy}({value})")
             emit.line(f"{out}[{key}] = {value}")
+        elif built:
+            emit.line(f"if not ({absent}): {out}[{key}] = {value}")
         else:
             emit.line(f"if {value}.__class__ in _PLAIN: {out}[{key}] = {value}")
-            emit.line(f"elif {value} is not None: {out}[{key}] = _copy({value})")
+            emit.line(f"elif {value} is not None: {out}[{key}] = {copy}({value})")
 
-    def constant(self, value: Any) -> str:
-        """An expression giving a fresh copy of ``value`` (containers are copied each time)."""
-        name = self.emit.constant(copy_value(value) if isinstance(value, dict | list) else value)
-        return f"_copy({name})" if isinstance(value, dict | list) else name
+    def constant(self, value: Any, hint: str = "K") -> str:
+        """An expression giving ``value``: containers are copied each time, fields and
+        rules are bound once."""
+        if isinstance(value, dict | list):
+            name = self.emit.constant(runtime.copy_value(value), hint)
+            return f"_copy({name})"
+        return self.emit.constant(value, hint)
 
     # -- value sources ------------------------------------------------------------------
 
-    def from_(self, kind: From, data: str, dict_data: bool) -> str:
-        """The first expression whose value is neither missing nor null, copied; else None."""
+    def from_(self, field: Field, kind: From, data: str) -> str:
+        """The first expression whose value is neither missing nor null; else None."""
         out = self.emit.temp("v")
         for position, text in enumerate(kind.expressions):
+            self.site(Site(field, data, text))
             if position == 0:
-                self.value(text, data, dict_data, out)
+                self.read.value(text, data, out)
+                self.record(f"tried({position}, {out})")
                 continue
             with self.emit.block(f"if {out} is None:"):
-                self.value(text, data, dict_data, out)
+                self.read.value(text, data, out)
+                self.record(f"tried({position}, {out})")
         return out
 
-    def value(self, text: str, data: str, dict_data: bool, out: str) -> None:
-        """Emit ``out = `` the expression's value, None when missing or null."""
+    def computed(self, field: Field, kind: Computed, current: str, site: int) -> str:
+        emit, out = self.emit, self.emit.temp("v")
+        function = emit.constant(self.registry.fields[kind.plugin], "plugin")
+        args = emit.constant(dict(kind.args), "args")
+        name, path = emit.constant(kind.plugin, "name"), emit.constant(field.target_path, "path")
+        emit.line(f"s = {site}")
+        view = {"root": "rr"}.get(current, f"_read_only({current})")
+        call = f"_FieldInput((rr, {view}, rc, {args}, {path}))"
+        emit.line(f"{out} = _plugin({function}, {name}, {call})")
+        return out
+
+    def array(self, field: Field, kind: Nested, each: str, data: str) -> str:
+        """``each``: one object per element (that passes ``where``), or None when absent."""
+        emit = self.emit
+        elements, out, element, index = (
+            emit.temp("a"),
+            emit.temp("v"),
+            emit.temp("e"),
+            emit.temp("i"),
+        )
+        each_site = self.site(Site(field, data, each))
+        self.read.value(each, data, elements)
+        keys = compile_expression(each).keys
+        before, after = self.rules.fused_in(field)
+        # the source index is len(out) when nothing is skipped and no rule needs it
+        counted = self.traced or kind.where is not None or bool(before)
+        loop = self.sites.loop(Loop(field, keys or (), index if counted else None, out))
+        emit.line(f"{out} = None")
+        with emit.block(f"if {elements} is not None:"):
+            emit.line(f"if {elements}.__class__ is not list: raise _NotAList({elements})")
+            emit.line(f"{out} = []")
+            header = (
+                f"{index}, {element} in enumerate({elements})"
+                if counted
+                else f"{element} in {elements}"
+            )
+            with emit.block(f"for {header}:"):
+                prefix = self.constant(keys or (), "each")
+                self.record(f"enter({prefix}, {index}, len({out}), {self.constant(field.scope)})")
+                with emit.block("try:"):
+                    item = self.element(field, kind, element, index, out)
+                    for rule in after:  # on the object just built
+                        self.rules.fused_check(rule, item, f"len({out}) - 1")
+                with emit.block("except Exception as x:"):
+                    emit.line(f"raise _fail(x, s, locals(), {loop})")
+                self.record("leave()")
+        emit.line(f"s = {each_site}")
+        return out
+
+    def element(self, field: Field, kind: Nested, element: str, index: str, out: str) -> str:
+        """The body of an ``each`` loop: filter the element, build its object."""
+        emit = self.emit
+        before, _ = self.rules.fused_in(field)
+        reads = any(source == element for source, _ in _plain_paths(kind.fields, element))
+        texts = [kind.where or "", *(rule.check for rule in before)]
+        plain = any(text and compile_expression(text).keys is not None for text in texts)
+        self.read.element(element, reads or plain)
+        for rule in before:  # on every element, before ``where``
+            self.rules.fused_check(rule, element, index)
+        if kind.where is not None:
+            self.site(Site(field, element, kind.where, where=True))
+            test = emit.temp("w")
+            self.read.value(kind.where, element, test)
+            with emit.block(f"if not {test} and _false({test}):"):
+                where = self.constant(kind.where, "where")
+                self.record(f"skipped({self.constant(field, 'F')}, {index}, {where})")
+                self.record("leave()")
+                emit.line("continue")
+        outer = dict(self.read.prefixes)  # prefixes hoisted in the loop stay in it
+        item = self.object(kind.fields, element)
+        self.read.prefixes = outer
+        emit.line(f"{out}.append({item})")
+        return item
+
+
+class _Reader:
+    """Writes how values are read from the data: plain paths (from hoisted prefixes when
+    several fields share them) and JMESPath expressions."""
+
+    def __init__(self, code: Code, registry: Registry) -> None:
+        self.emit = code
+        self.options = registry.options
+        #: (data local, keys) -> the local holding that path prefix's value
+        self.prefixes: dict[tuple[str, tuple[str, ...]], str] = {}
+        #: data local -> the local to look plain paths up from (a dict, or a stand-in)
+        self.stepped: dict[str, str] = {"root": "root", "context": "context"}
+        #: locals holding an array element (a dict, nearly always)
+        self.elements: set[str] = set()
+        functions = registry.options.custom_functions or jmespath.functions.Functions()
+        self.translator = Emitter(code, functions, registry.functions)
+
+    def element(self, data: str, reads: bool) -> None:
+        """``data`` is an array element; when plain paths are ``read`` from it, they are
+        looked up through a local that is a dict or a stand-in (an optimisation only)."""
+        self.elements.add(data)
+        if not reads:
+            return
+        stepped = self.emit.temp("d")
+        self.emit.line(f"{stepped} = {data} if {data}.__class__ is dict else _step({data})")
+        self.emit.dicts.add(stepped)
+        self.stepped[data] = stepped
+
+    def hoist(self, prefixes: list[tuple[str, tuple[str, ...]]]) -> None:
+        """Look up, once, the path prefixes that several fields share (``data.object``).
+        A missing or null prefix is an empty dict here (nothing is found through it)."""
+        for source, keys in prefixes:
+            if (source, keys) in self.prefixes:
+                continue
+            local = self.emit.temp("p")
+            self.lookup(keys, source, local, hoisting=True)
+            self.emit.line(f"if {local}.__class__ is not dict: {local} = _step({local})")
+            self.prefixes[source, keys] = local
+            self.emit.dicts.add(local)
+
+    def value(self, text: str, data: str, out: str) -> None:
+        """Emit ``out = `` the expression's value on ``data``, None when missing or null."""
         emit, expression = self.emit, compile_expression(text)
         if expression.keys is not None:
-            self.lookup(expression.keys, data, dict_data, out)
+            self.lookup(expression.keys, data, out)
             return
         assert expression.parsed is not None
+        parsed = expression.parsed
+        if data in emit.dicts or data not in self.elements:
+            self.translate(parsed, data, out)
+            return
+        # an array element: translated for a dict (nearly always), jmespath's own else
+        with emit.block(f"if {data}.__class__ is dict:"):
+            emit.dicts.add(data)
+            self.translate(parsed, data, out)
+            emit.dicts.discard(data)
+            emit.booleans.discard(out)
+        with emit.block("else:"):
+            self.interpret(parsed, data, out)
+
+    def translate(self, parsed: jmespath.parser.ParsedResult, data: str, out: str) -> None:
+        emit = self.emit
         try:
-            result = emit.jmespath(expression.parsed.parsed, data)
+            result = self.translator.jmespath(parsed.parsed, data)
         except Unsupported:
-            parsed, options = emit.constant(expression.parsed), emit.constant(self.registry.options)
-            emit.line(f"{out} = {parsed}.search({data}, {options})")
+            self.interpret(parsed, data, out)
             return
         emit.line(f"{out} = {result}")
         if result in emit.booleans:
             emit.booleans.add(out)
 
-    def lookup(self, keys: tuple[str, ...], data: str, dict_data: bool, out: str) -> None:
+    def interpret(self, parsed: jmespath.parser.ParsedResult, data: str, out: str) -> None:
+        """``out = `` jmespath's own interpreter's value (what the translation must equal)."""
+        bound, options = self.emit.constant(parsed), self.emit.constant(self.options)
+        self.emit.line(f"{out} = {bound}.search({data}, {options})")
+
+    def lookup(self, keys: tuple[str, ...], data: str, out: str, *, hoisting: bool = False) -> None:
         """Emit ``out = `` the value at ``keys`` from ``data``, starting from the longest
         hoisted prefix. Steps through null find nothing; a step into anything else but a
-        dict raises ``SlowPath`` (the reference evaluator raises ``WrongType`` there)."""
-        emit, start = self.emit, data
+        dict raises ``WrongStep`` (``hoisting``: is a stand-in, so that the field that reads
+        through it raises, in its turn)."""
+        emit, start = self.emit, self.stepped.get(data, data)
         for length in range(len(keys) - 1, 0, -1):
             hoisted = self.prefixes.get((data, keys[:length]))
             if hoisted is not None:
-                start, keys, dict_data = hoisted, keys[length:], True
+                start, keys = hoisted, keys[length:]
                 break
-        if not dict_data:
+        if start not in emit.dicts:
             emit.line(f"{out} = {start}")
             emit.line(f"if {out}.__class__ is not dict: {out} = _step({out})")
             start = out
         for key in keys[:-1]:
-            emit.line(f"{out} = {start}.get({key!r})")
+            self.get(out, start, key, hoisting)
             emit.line(f"if {out}.__class__ is not dict: {out} = _step({out})")
             start = out
-        emit.line(f"{out} = {start}.get({keys[-1]!r})")
+        self.get(out, start, keys[-1], hoisting)
 
-    def computed(self, field: Field, kind: Computed, current: str) -> str:
-        emit, out = self.emit, self.emit.temp("v")
-        function = emit.constant(self.registry.fields[kind.plugin], "plugin")
-        args = emit.constant(dict(kind.args), "args")
-        path = repr(field.target_path)
-        emit.line(f"{out} = {function}(_FieldInput(root, {current}, context, {args}, {path}))")
-        return out
+    def get(self, out: str, start: str, key: str, hoisting: bool) -> None:
+        if hoisting and start not in ("root", "context"):
+            self.emit.line(
+                f"{out} = {start}.get({key!r}) if {start}.__class__ is dict else {start}"
+            )
+        else:
+            self.emit.line(f"{out} = {start}.get({key!r})")
 
-    def array(
-        self,
-        kind: Nested,
-        each: str,
-        data: str,
-        dict_data: bool,
-        before: list[Rule] | None = None,
-        after: list[Rule] | None = None,
-    ) -> str:
-        """``each``: one object per element (that passes ``where``), or None when absent.
-        ``before``/``after``: rules checked on each source element / each built object."""
-        emit = self.emit
-        elements, out, element = emit.temp("a"), emit.temp("v"), emit.temp("e")
-        self.value(each, data, dict_data, elements)
-        emit.line(f"{out} = None")
-        with emit.block(f"if {elements} is not None:"):
-            emit.line(f"if {elements}.__class__ is not list: raise SlowPath")
-            emit.line(f"{out} = []")
-            with emit.block(f"for {element} in {elements}:"):
-                emit.line(f"if {element}.__class__ is not dict: raise SlowPath")
-                emit.dicts.add(element)
-                for rule in before or ():
-                    emit.line(f"# rule {rule.name!r}")
-                    self.check(rule.check, element, True)
-                if kind.where is not None:
-                    test = emit.temp("w")
-                    self.value(kind.where, element, True, test)
-                    emit.line(f"if not {test} and _false({test}): continue")
-                outer = dict(self.prefixes)  # prefixes hoisted in the loop stay in it
-                item = self.object(kind.fields, element, current_is_dict=True)
-                self.prefixes = outer
-                for rule in after or ():
-                    emit.line(f"# rule {rule.name!r}")
-                    self.check(rule.check, item, True)
-                emit.line(f"{out}.append({item})")
-        return out
 
-    # -- rules --------------------------------------------------------------------------
+class _Rules:
+    """Writes the rules' checks: each rule's violations are gathered, then reported (the
+    first of an ``error`` rule stops the mapping; a ``warn`` rule's become warnings)."""
 
-    def fuse(self, fields: tuple[Field, ...], source: list[Rule], result: list[Rule]) -> None:
-        """Check rules over a top-level array field's elements inside that field's loop.
+    def __init__(self, writer: _Writer) -> None:
+        self.writer = writer
+        self.emit = writer.emit
+        #: rules checked inside a top-level array field's loop: rule -> (bound, list local)
+        self.fused: dict[Rule, tuple[str, str]] = {}
+        self._fields: dict[str, tuple[list[Rule], list[Rule]]] = {}
 
-        Any rule that does not hold hands the whole mapping over to the reference, which
-        checks the rules first; so where a check runs on the fast path does not matter, only
-        that every one runs on every element."""
-        for field in fields:
+    def fuse(self, spec: MappingSpec) -> None:
+        """Check some rules over a top-level array inside that array field's loop (one pass
+        instead of two): ``warn`` source rules over the same source array, on each element
+        before ``where``; result rules over the built array, on each object built. Their
+        violations are gathered there and reported where the rule stands (a source ``error``
+        rule must stop the mapping before any field is evaluated: it is never fused)."""
+        for field in spec.fields:
             kind = field.kind
-            if (
-                not isinstance(kind, Nested)
-                or kind.each is None
-                or field.scope is not Scope.CURRENT
-            ):
+            if not isinstance(kind, Nested) or kind.each is None or field.has_default:
                 continue
             keys = compile_expression(kind.each).keys
-            before = [rule for rule in source if rule.each is not None and _keys(rule.each) == keys]
-            after = [rule for rule in result if rule.each == field.name]
-            if keys is not None and (before or after):
-                self.element_rules[field.target_path] = (before, after)
-                self.fused += before + after
+            before = [
+                rule
+                for rule in spec.rules
+                if rule.on == "source"
+                and rule.severity != "error"
+                and field.scope is not Scope.CONTEXT
+                and rule.each is not None
+                and keys is not None
+                and compile_expression(rule.each).keys == keys
+            ]
+            after = [rule for rule in spec.rules if rule.on == "result" and rule.each == field.name]
+            self._fields[field.target_path] = (before, after)
+            for rule in before + after:
+                bound, found = self.writer.constant(rule, "R"), self.emit.temp("rv")
+                self.emit.line(f"{found} = []")
+                self.fused[rule] = (bound, found)
 
-    def rules(self, rules: list[Rule], document: str) -> None:
-        """Emit every rule's check on ``document``: any check that does not hold raises
-        ``SlowPath``, and the reference then reports the violation (error or warning)."""
-        emit = self.emit
+    def fused_in(self, field: Field) -> tuple[list[Rule], list[Rule]]:
+        return self._fields.get(field.target_path, ([], []))
+
+    def fused_check(self, rule: Rule, data: str, index: str) -> None:
+        bound, found = self.fused[rule]
+        self.emit.line(f"# rule {rule.name!r}")
+        self.check(rule, bound, data, index, found)
+
+    def write(self, rules: list[Rule], document: str) -> None:
         for rule in rules:
-            emit.line(f"# rule {rule.name!r}")
-            if rule.each is None:
-                self.check(rule.check, document, True)
-                continue
-            elements, element = emit.temp("a"), emit.temp("e")
-            self.value(rule.each, document, True, elements)
-            with emit.block(f"if {elements} is not None:"):
-                emit.line(f"if {elements}.__class__ is not list: raise SlowPath")
-                with emit.block(f"for {element} in {elements}:"):
-                    emit.line(f"if {element}.__class__ is not dict: raise SlowPath")
-                    emit.dicts.add(element)
-                    self.check(rule.check, element, True)
+            self.rule(rule, document)
 
-    def check(self, text: str, data: str, dict_data: bool) -> None:
-        emit, verdict = self.emit, self.emit.temp("r")
-        self.value(text, data, dict_data, verdict)
-        if verdict not in emit.booleans:
-            emit.line(f"if not {verdict} and _false({verdict}): raise SlowPath")
+    def rule(self, rule: Rule, document: str) -> None:
+        emit, writer = self.emit, self.writer
+        emit.line(f"# rule {rule.name!r}")
+        emit.line("s = 0")
+        if rule in self.fused:  # checked in its array's loop: reported here
+            bound, found = self.fused[rule]
+            writer.record(f"checked({bound}, {found})")
+            emit.line(f"if {found}: _report({found}, w)")
             return
-        # `tN = <comparison>` then `rM = tN`: test the comparison itself
-        indent, (*_, compared, copied) = emit.indent(), emit.lines
-        local, _, expression = compared.strip().partition(" = ")
-        if copied.strip() == f"{verdict} = {local}" and compared.startswith(f"{indent}{local} ="):
-            del emit.lines[-2:]
-            emit.line(f"if not ({expression}): raise SlowPath")
+        bound, found = writer.constant(rule, "R"), emit.temp("rv")
+        emit.line(f"{found} = []")
+        if rule.each is None:
+            self.check(rule, bound, document, None, found)
         else:
-            emit.line(f"if not {verdict}: raise SlowPath")
+            self.each(rule, rule.each, bound, document, found)
+        writer.record(f"checked({bound}, {found})")
+        emit.line(f"if {found}: _report({found}, w)")
+
+    def each(self, rule: Rule, each: str, bound: str, document: str, found: str) -> None:
+        """Check ``rule`` on every element of the array ``each`` (none when it is absent)."""
+        emit, writer = self.emit, self.writer
+        elements, element, index = emit.temp("a"), emit.temp("e"), emit.temp("i")
+        with emit.block("try:"):
+            writer.read.value(each, document, elements)
+        with emit.block("except Exception as x:"):
+            emit.line(f"{found}.append(_each_broken({bound}, x, {document}))")
+        with emit.block("else:"):
+            with emit.block(f"if {elements}.__class__ is list:"):
+                loop = f"for {index}, {element} in enumerate({elements}):"
+                with emit.block(loop):
+                    plain = compile_expression(rule.check).keys is not None
+                    writer.read.element(element, plain)
+                    self.check(rule, bound, element, index, found)
+            with emit.block(f"elif {elements} is not None:"):
+                emit.line(f"{found}.append(_not_a_list({bound}, {elements}))")
+
+    def check(self, rule: Rule, bound: str, data: str, index: str | None, found: str) -> None:
+        emit, verdict = self.emit, self.emit.temp("r")
+        at = index or "None"
+        with emit.block("try:"):
+            self.writer.read.value(rule.check, data, verdict)
+        with emit.block("except Exception as x:"):
+            emit.line(f"{found}.append(_broken({bound}, {at}, x, {data}))")
+        with emit.block("else:"):
+            test = verdict if verdict in emit.booleans else f"{verdict} or not _false({verdict})"
+            emit.line(f"if not ({test}): {found}.append(_violation({bound}, {at}))")
 
 
 def _plain_paths(fields: tuple[Field, ...], current: str) -> list[tuple[str, tuple[str, ...]]]:
     """(data local, keys) of every plain path these fields (and nested objects) look up."""
     found: list[tuple[str, tuple[str, ...]]] = []
     for field in fields:
-        data = {Scope.CURRENT: current, Scope.ROOT: "root", Scope.CONTEXT: "context"}[field.scope]
+        data = field.scope.pick(current, "root", "context")
         kind = field.kind
         texts = kind.expressions if isinstance(kind, From) else ()
         if isinstance(kind, Nested) and kind.each is not None:
@@ -364,22 +567,30 @@ def _plain_paths(fields: tuple[Field, ...], current: str) -> list[tuple[str, tup
     return found
 
 
+def _order(spec: MappingSpec) -> Callable[[Any], int]:
+    """The sort key of violations: their rule's position (source rules, then context and
+    result ones)."""
+    rules = [
+        rule for where in ("source", "context", "result") for rule in spec.rules if rule.on == where
+    ]
+    positions = {rule.name: position for position, rule in enumerate(rules)}
+    return lambda violation: positions[violation.rule]
+
+
 def _never_empty(fields: tuple[Field, ...]) -> bool:
-    """Does an object of these fields always hold one (on the fast path, which hands a
-    missing required value over)?"""
+    """Does an object of these fields always hold one (a required value, which fails when
+    absent, a default or a constant)?"""
     return any(
         field.required or field.has_default or isinstance(field.kind, Constant) for field in fields
     )
 
 
-def _keys(text: str) -> tuple[str, ...] | None:
-    return compile_expression(text).keys
-
-
-def _rule_paths(rules: list[Rule], document: str) -> list[tuple[str, tuple[str, ...]]]:
-    """(document, keys) of the plain paths rules read from the document itself."""
+def _rule_paths(rules: tuple[Rule, ...], document: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(document, keys) of the plain paths source rules read from the document itself."""
     found: list[tuple[str, tuple[str, ...]]] = []
     for rule in rules:
+        if rule.on != "source":
+            continue
         keys = compile_expression(rule.each if rule.each is not None else rule.check).keys
         if keys is not None:
             found.append((document, keys))

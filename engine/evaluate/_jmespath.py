@@ -1,8 +1,8 @@
 """JMESPath -> Python statements: the fast evaluator of the expressions mappings use.
 
-``Emitter`` writes the body of a generated Python function; ``Emitter.jmespath`` appends the
-statements that evaluate one parsed JMESPath expression and returns the name of the local
-variable holding its value. Every node type of the language is translated except expression
+``Code`` is the body of a generated Python function being written; ``Emitter.jmespath`` appends
+to it the statements that evaluate one parsed JMESPath expression and returns the name of the
+local variable holding its value. Every node type of the language is translated except expression
 references (``&expr``, used by ``sort_by``, ``map`` ...), for which ``Unsupported`` is raised so
 that the caller keeps jmespath's own interpreter.
 
@@ -24,12 +24,26 @@ from typing import Any
 import jmespath.functions
 import jmespath.parser
 from fulfillmap.language._expressions import MISSING, is_false
+from fulfillmap.plugins._registry import guarded
 
-__all__ = ["Emitter", "Unsupported", "compile_jmespath", "is_false"]
+__all__ = ["Code", "Emitter", "Unsupported", "compile_jmespath", "is_false"]
 
 Node = Mapping[str, Any]
 
-_MAX_DEPTH = 12
+#: how deeply the generated code may indent, and nest loops and ``try`` blocks (Python
+#: allows 20 of those in one function); an expression that would go deeper is left to jmespath
+_MAX_DEPTH = 60
+_MAX_BLOCKS = 18
+#: node type -> (indentation levels, loops) its children are written inside
+_NESTS = {
+    "and_expression": (1, 0),
+    "or_expression": (1, 0),
+    "projection": (2, 1),
+    "filter_projection": (2, 1),
+    "value_projection": (2, 1),
+    "multi_select_list": (1, 0),
+    "multi_select_dict": (1, 0),
+}
 #: builtin functions inlined for the argument types where their result is plain Python's:
 #: name -> (the value, the condition); other arguments go through jmespath (and its errors)
 _INLINE_BUILTINS = {
@@ -141,36 +155,33 @@ _HELPERS: dict[str, Any] = {
 }
 
 
-class Emitter:
-    """Writes one generated function: its lines, its locals and its namespace."""
+class Code:
+    """One generated function being written: its lines, its locals and its namespace. Lines
+    are only ever appended; nothing written is edited afterwards."""
 
-    def __init__(self, functions: jmespath.functions.Functions, plugins: Mapping[str, Any]) -> None:
-        self.namespace: dict[str, Any] = dict(_HELPERS)
-        self.namespace["_call"] = functions.call_function
-        self.plugins = plugins  #: name -> JMESPathFunction (simple signatures are inlined)
+    def __init__(self, namespace: Mapping[str, Any]) -> None:
+        self.namespace: dict[str, Any] = dict(namespace)
         #: locals that hold a dict whenever the emitted code reads them (lookups need no check)
         self.dicts: set[str] = set()
         #: locals that always hold True or False (comparisons)
         self.booleans: set[str] = set()
         self.lines: list[str] = []
-        self._depth = 1
+        self.depth = 1
+        self.blocks = 0  #: loops and ``try`` blocks around the next line
         self._count = 0
 
-    # -- writing ------------------------------------------------------------------------
-
     def line(self, text: str) -> None:
-        self.lines.append(self.indent() + text)
-
-    def indent(self) -> str:
-        """The indentation of the next line."""
-        return "    " * self._depth
+        self.lines.append("    " * self.depth + text)
 
     @contextmanager
     def block(self, header: str) -> Iterator[None]:
         self.line(header)
-        self._depth += 1
+        counted = header.startswith(("for ", "try:"))
+        self.depth += 1
+        self.blocks += counted
         yield
-        self._depth -= 1
+        self.depth -= 1
+        self.blocks -= counted
 
     def temp(self, hint: str = "t") -> str:
         self._count += 1
@@ -182,13 +193,6 @@ class Emitter:
         self._count += 1
         self.namespace[name] = value
         return name
-
-    def _nested(self, header: str) -> Any:
-        """``block`` inside an expression, which may not nest too deeply (Python limits
-        how deeply blocks nest; such an expression is left to jmespath)."""
-        if self._depth >= _MAX_DEPTH:
-            raise Unsupported("the expression nests too deeply")
-        return self.block(header)
 
     def compile(self, name: str, parameters: str, filename: str) -> Callable[..., Any]:
         """Compile the written lines as ``def name(parameters)`` and return the function."""
@@ -202,34 +206,53 @@ class Emitter:
         function.__source__ = source  # type: ignore[attr-defined]
         return function
 
+
+class Emitter:
+    """Translates JMESPath expressions into statements of a ``Code``."""
+
+    def __init__(
+        self, code: Code, functions: jmespath.functions.Functions, plugins: Mapping[str, Any]
+    ) -> None:
+        self.code = code
+        code.namespace.update(_HELPERS)
+        code.namespace["_call"] = functions.call_function
+        self.plugins = plugins  #: name -> JMESPathFunction (simple signatures are inlined)
+
     # -- JMESPath -----------------------------------------------------------------------
 
     def jmespath(self, node: Node, value: str) -> str:
         """Emit statements evaluating ``node`` on local ``value``; return the result's local.
 
         Raises ``Unsupported``, having emitted nothing, when the translator leaves ``node``
-        to jmespath's interpreter."""
-        mark, depth = len(self.lines), self._depth
-        try:
-            return self._emit(node, value)
-        except Unsupported:
-            del self.lines[mark:]
-            self._depth = depth
-            raise
+        to jmespath's interpreter: expression references (``&expr``), or an expression that
+        would nest deeper than Python allows here."""
+        depth, blocks = self._needs(node)
+        if self.code.depth + depth > _MAX_DEPTH or self.code.blocks + blocks > _MAX_BLOCKS:
+            raise Unsupported("the expression nests too deeply")
+        return self._emit(node, value)
+
+    def _needs(self, node: Node) -> tuple[int, int]:
+        """How deeply ``node``'s code indents, and how many loops it nests."""
+        if not hasattr(self, f"_node_{node['type']}"):  # &expr: sort_by, map, max_by ...
+            raise Unsupported(f"JMESPath {node['type']} nodes are left to jmespath")
+        depth, blocks = 0, 0
+        for child in node.get("children", ()):
+            if isinstance(child, Mapping) and "type" in child:
+                inner = self._needs(child)
+                depth, blocks = max(depth, inner[0]), max(blocks, inner[1])
+        extra = _NESTS.get(node["type"], (0, 0))
+        return depth + extra[0], blocks + extra[1]
 
     def _emit(self, node: Node, value: str) -> str:
-        handler = getattr(self, f"_node_{node['type']}", None)
-        if handler is None:  # expression references (&expr): sort_by, map, max_by ...
-            raise Unsupported(f"JMESPath {node['type']} nodes are left to jmespath")
-        result: str = handler(node, value)
+        result: str = getattr(self, f"_node_{node['type']}")(node, value)
         return result
 
     def _node_field(self, node: Node, value: str) -> str:
-        key, out = repr(node["value"]), self.temp()
-        if value in self.dicts:
-            self.line(f"{out} = {value}.get({key})")
+        key, out = repr(node["value"]), self.code.temp()
+        if value in self.code.dicts:
+            self.code.line(f"{out} = {value}.get({key})")
             return out
-        self.line(
+        self.code.line(
             f"{out} = {value}.get({key}) if {value}.__class__ is dict else _field({value}, {key})"
         )
         return out
@@ -247,44 +270,45 @@ class Emitter:
     _node_identity = _node_current
 
     def _node_literal(self, node: Node, value: str) -> str:
-        return self.constant(node["value"], "L")
+        return self.code.constant(node["value"], "L")
 
     def _node_index(self, node: Node, value: str) -> str:
-        out = self.temp()
-        self.line(f"{out} = _index({value}, {int(node['value'])!r})")
+        out = self.code.temp()
+        self.code.line(f"{out} = _index({value}, {int(node['value'])!r})")
         return out
 
     def _node_slice(self, node: Node, value: str) -> str:
-        out, bounds = self.temp(), self.constant(slice(*node["children"]), "S")
-        self.line(f"{out} = {value}[{bounds}] if isinstance({value}, list) else None")
+        out, bounds = self.code.temp(), self.code.constant(slice(*node["children"]), "S")
+        self.code.line(f"{out} = {value}[{bounds}] if isinstance({value}, list) else None")
         return out
 
     def _node_comparator(self, node: Node, value: str) -> str:
         operation = node["value"]
         left = self._emit(node["children"][0], value)
         right = self._emit(node["children"][1], value)
-        out = self.temp()
+        out = self.code.temp()
         if operation in ("eq", "ne"):
             simple = self._simple_equality(left, right, operation)
             if simple is not None:
-                self.line(f"{out} = {simple}")
-                self.booleans.add(out)
+                self.code.line(f"{out} = {simple}")
+                self.code.booleans.add(out)
                 return out
             negation = "not " if operation == "ne" else ""
             numbers = f"{left}.__class__ in _NUMBERS and {right}.__class__ in _NUMBERS"
-            self.line(
+            self.code.line(
                 f"{out} = {negation}({left} == {right}) if {numbers} "
                 f"else {negation}_equals({left}, {right})"
             )
+            self.code.booleans.add(out)  # both ways give True or False
             return out
         sides = (left, right)
         checks = [f"{side}.__class__ in _NUMBERS" for side in sides if not self._number(side)]
-        compare = self.constant(_ORDERING[operation], "op")
+        compare = self.code.constant(_ORDERING[operation], "op")
         fallback = f"_order({compare}, {left}, {right})"
         if not checks:
-            self.line(f"{out} = {left} {_SYMBOLS[operation]} {right}")
+            self.code.line(f"{out} = {left} {_SYMBOLS[operation]} {right}")
             return out
-        self.line(
+        self.code.line(
             f"{out} = {left} {_SYMBOLS[operation]} {right} if {' and '.join(checks)} "
             f"else {fallback}"
         )
@@ -294,7 +318,7 @@ class Emitter:
         """``==``/``!=`` against a null or text literal: plain Python (nothing else equals
         null, and text equals only the same text, so JMESPath's number rules never apply)."""
         for side, other in ((left, right), (right, left)):
-            literal = self.namespace.get(side, MISSING) if side.startswith("_L") else MISSING
+            literal = self.code.namespace.get(side, MISSING) if side.startswith("_L") else MISSING
             if literal is None:
                 return f"{other} is None" if operation == "eq" else f"{other} is not None"
             if literal.__class__ is str:
@@ -303,7 +327,7 @@ class Emitter:
 
     def _number(self, name: str) -> bool:
         """Is local ``name`` a literal int or float (so needs no type check)?"""
-        constant = self.namespace.get(name, MISSING) if name.startswith("_L") else MISSING
+        constant = self.code.namespace.get(name, MISSING) if name.startswith("_L") else MISSING
         return constant.__class__ in (int, float)
 
     def _node_and_expression(self, node: Node, value: str) -> str:
@@ -313,58 +337,62 @@ class Emitter:
         return self._short_circuit(node, value, stop_when_false=False)
 
     def _short_circuit(self, node: Node, value: str, *, stop_when_false: bool) -> str:
-        out = self.temp()
+        out = self.code.temp()
         left = self._emit(node["children"][0], value)
-        self.line(f"{out} = {left}")
+        self.code.line(f"{out} = {left}")
         test = f"not {out} and _false({out})"  # what Python finds true, JMESPath does too
-        with self._nested(f"if not ({test}):" if stop_when_false else f"if {test}:"):
+        with self.code.block(f"if not ({test}):" if stop_when_false else f"if {test}:"):
             right = self._emit(node["children"][1], value)
-            self.line(f"{out} = {right}")
+            self.code.line(f"{out} = {right}")
         return out
 
     def _node_not_expression(self, node: Node, value: str) -> str:
-        operand, out = self._emit(node["children"][0], value), self.temp()
-        self.line(f"{out} = not {operand} if {operand}.__class__ is bool else _negate({operand})")
+        operand, out = self._emit(node["children"][0], value), self.code.temp()
+        self.code.line(
+            f"{out} = not {operand} if {operand}.__class__ is bool else _negate({operand})"
+        )
         return out
 
     def _node_function_expression(self, node: Node, value: str) -> str:
         name: str = node["value"]
-        if name == "sum" and _listed(node, value, self.dicts) and name not in self.plugins:
+        if name == "sum" and _listed(node, value, self.code.dicts) and name not in self.plugins:
             # sum([a, b, c]) of an object's fields: 0 + a + b + c when all are numbers
             items = [self._emit(child, value) for child in node["children"][0]["children"]]
             numbers = " and ".join(f"{item}.__class__ in _NUMBERS" for item in items)
             listed = f"_call('sum', [[{', '.join(items)}]])"
-            out = self.temp()
-            self.line(f"{out} = {' + '.join(['0', *items])} if {numbers} else {listed}")
+            out = self.code.temp()
+            self.code.line(f"{out} = {' + '.join(['0', *items])} if {numbers} else {listed}")
             return out
         args = [self._emit(child, value) for child in node["children"]]
-        out = self.temp()
+        out = self.code.temp()
         plugin = self.plugins.get(name)
         call = f"_call({name!r}, [{', '.join(args)}])"
         if name in _INLINE_BUILTINS and len(args) == 1 and name not in self.plugins:
             # the common case inline; anything else through jmespath's own call
             direct, check = _INLINE_BUILTINS[name]
-            self.line(f"{out} = {direct.format(args[0])} if {check.format(args[0])} else {call}")
+            self.code.line(
+                f"{out} = {direct.format(args[0])} if {check.format(args[0])} else {call}"
+            )
             return out
         if plugin is None or len(plugin.signature) != len(args):
-            self.line(f"{out} = {call}")
+            self.code.line(f"{out} = {call}")
             return out
         checks = [
             self._type_check(arg, types) for arg, types in zip(args, plugin.signature, strict=True)
         ]
         if None in checks:  # a type the inline check does not know: jmespath checks it
-            self.line(f"{out} = {call}")
+            self.code.line(f"{out} = {call}")
             return out
-        function = self.constant(plugin.function, "fn")
+        function = self.code.constant(guarded(plugin), "fn")
         direct = f"{function}({', '.join(args)})"
         if plugin.unchanged and len(args) == 1:  # the values it returns as they are: no call
-            kept = self.constant(frozenset(plugin.unchanged), "kept")
+            kept = self.code.constant(frozenset(plugin.unchanged), "kept")
             direct = f"{args[0]} if {args[0]}.__class__ in {kept} else {direct}"
         checked = [check for check in checks if check]
         if not checked:
-            self.line(f"{out} = {direct}")
+            self.code.line(f"{out} = {direct}")
         else:  # a wrong type: jmespath's own call raises its error
-            self.line(f"{out} = {direct} if {' and '.join(checked)} else {call}")
+            self.code.line(f"{out} = {direct} if {' and '.join(checked)} else {call}")
         return out
 
     def _type_check(self, arg: str, types: tuple[str, ...]) -> str | None:
@@ -377,7 +405,7 @@ class Emitter:
         # exactly these classes pass at once; anything else (a subclass, a class of another
         # name) goes to jmespath's own check, which decides as it always does
         classes = frozenset(_CLASSES[name] for name in names if name in _CLASSES)
-        return f"{arg}.__class__ in {self.constant(classes, 'types')}"
+        return f"{arg}.__class__ in {self.code.constant(classes, 'types')}"
 
     def _node_projection(self, node: Node, value: str) -> str:
         return self._project(node, self._emit(node["children"][0], value), None)
@@ -387,50 +415,50 @@ class Emitter:
         return self._project(node, base, node["children"][2])
 
     def _node_value_projection(self, node: Node, value: str) -> str:
-        base, elements = self._emit(node["children"][0], value), self.temp()
-        self.line(f"{elements} = _values({base})")
+        base, elements = self._emit(node["children"][0], value), self.code.temp()
+        self.code.line(f"{elements} = _values({base})")
         return self._loop(node["children"][1], elements, None, f"{elements} is not None")
 
     def _project(self, node: Node, base: str, condition: Node | None) -> str:
         return self._loop(node["children"][1], base, condition, f"isinstance({base}, list)")
 
     def _loop(self, body: Node, base: str, condition: Node | None, guard: str) -> str:
-        out, element = self.temp(), self.temp("e")
-        self.line(f"{out} = None")
-        with self._nested(f"if {guard}:"):
-            self.line(f"{out} = []")
-            with self._nested(f"for {element} in {base}:"):
+        out, element = self.code.temp(), self.code.temp("e")
+        self.code.line(f"{out} = None")
+        with self.code.block(f"if {guard}:"):
+            self.code.line(f"{out} = []")
+            with self.code.block(f"for {element} in {base}:"):
                 if condition is not None:
                     test = self._emit(condition, element)
-                    self.line(f"if not {test} and _false({test}): continue")
+                    self.code.line(f"if not {test} and _false({test}): continue")
                 item = self._emit(body, element)
-                self.line(f"if {item} is not None: {out}.append({item})")
+                self.code.line(f"if {item} is not None: {out}.append({item})")
         return out
 
     def _node_flatten(self, node: Node, value: str) -> str:
-        base, out = self._emit(node["children"][0], value), self.temp()
-        self.line(f"{out} = _flatten({base})")
+        base, out = self._emit(node["children"][0], value), self.code.temp()
+        self.code.line(f"{out} = _flatten({base})")
         return out
 
     def _node_multi_select_list(self, node: Node, value: str) -> str:
-        out = self.temp()
-        self.line(f"{out} = None")
-        with self._nested(f"if {value} is not None:"):
+        out = self.code.temp()
+        self.code.line(f"{out} = None")
+        with self.code.block(f"if {value} is not None:"):
             items = [self._emit(child, value) for child in node["children"]]
-            self.line(f"{out} = [{', '.join(items)}]")
+            self.code.line(f"{out} = [{', '.join(items)}]")
         return out
 
     def _node_key_val_pair(self, node: Node, value: str) -> str:
         return self._emit(node["children"][0], value)
 
     def _node_multi_select_dict(self, node: Node, value: str) -> str:
-        out = self.temp()
-        self.line(f"{out} = None")
-        with self._nested(f"if {value} is not None:"):
+        out = self.code.temp()
+        self.code.line(f"{out} = None")
+        with self.code.block(f"if {value} is not None:"):
             pairs = [
                 f"{child['value']!r}: {self._emit(child, value)}" for child in node["children"]
             ]
-            self.line(f"{out} = {{{', '.join(pairs)}}}")
+            self.code.line(f"{out} = {{{', '.join(pairs)}}}")
         return out
 
 
@@ -453,7 +481,9 @@ def compile_jmespath(
     """``text`` as a Python function of the data; raises ``Unsupported`` (or jmespath's
     ``ParseError``) when it cannot be translated."""
     parsed = jmespath.parser.Parser().parse(text).parsed
-    emitter = Emitter(functions or jmespath.functions.Functions(), plugins or {})
-    result = emitter.jmespath(parsed, "data")
-    emitter.line(f"return {result}")
-    return emitter.compile("evaluate", "data", f"<jmespath {text!r}>")
+    code = Code({})
+    result = Emitter(code, functions or jmespath.functions.Functions(), plugins or {}).jmespath(
+        parsed, "data"
+    )
+    code.line(f"return {result}")
+    return code.compile("evaluate", "data", f"<jmespath {text!r}>")

@@ -1,42 +1,39 @@
 """Stage 4, apply: the compiled mapping, and ``load`` which runs the whole pipeline.
 
-load(name or path) -> parse_yaml -> validate_document -> build_spec -> compile_spec
+load(name or path) -> parse_yaml -> validate_document -> build_spec -> CompiledMapping,
+which generates its Python function (``_codegen``) on first use.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
-from fulfillmap.errors import MappingError
-from fulfillmap.evaluate._codegen import FastBuilder, generate
-from fulfillmap.evaluate._compiler import Builder, Failure, compile_spec
-from fulfillmap.evaluate._jmespath import Unsupported
-from fulfillmap.evaluate._rules import CompiledRule, Violation, compile_rules
+from fulfillmap._types import JSON
+from fulfillmap.errors import FulfillmapWarning, MappingError
+from fulfillmap.evaluate._codegen import Program, check_depth, generate
+from fulfillmap.evaluate._rules import Violation
+from fulfillmap.evaluate._runtime import MAX_VALUES, Failure, RuleFailed, Stop
+from fulfillmap.evaluate._target import TargetCheck
 from fulfillmap.language._checks import validate_document
-from fulfillmap.language._expressions import compile_expression, type_name
+from fulfillmap.language._expressions import type_name
 from fulfillmap.language._loader import parse_yaml
 from fulfillmap.language._resources import find_mapping
-from fulfillmap.language._schemas import SchemaValidator
 from fulfillmap.language._spec import (
-    Field,
-    From,
     MappingSpec,
-    Nested,
-    Scope,
     build_spec,
-    walk_fields,
 )
+from fulfillmap.paths import excerpt, format_path
 from fulfillmap.plugins._registry import Registry, default_registry, registry_for
 
 if TYPE_CHECKING:
     from fulfillmap.evaluate._trace import Recorder, Trace
-    from jsonschema.exceptions import ValidationError
 
 __all__ = ["CompiledMapping", "Result", "load"]
 
@@ -44,26 +41,34 @@ _MAX_ERRORS = 10
 
 
 def load(
-    name_or_path: str | Path, *, plugins: pluggy.PluginManager | None = None
+    name_or_path: str | Path,
+    *,
+    plugins: pluggy.PluginManager | None = None,
+    max_values: int = MAX_VALUES,
 ) -> CompiledMapping:
     """Load, validate and compile a mapping: a shipped one by name, or a YAML file by path.
 
     ``plugins`` is the plugin manager to take computed fields and functions from (default:
-    every installed plugin). Raises ``SpecError`` listing every problem of an invalid file.
+    every installed plugin). ``max_values`` bounds what one field may produce from a JMESPath
+    expression or a plugin (values counted as copied: an expression such as ``[a, a]``
+    nested 20 times shares its parts, and would copy into millions). Raises ``SpecError``
+    listing every problem of an invalid file.
     """
     source = find_mapping(name_or_path)
     document = parse_yaml(source.text, source.file, source.directory)
     registry = default_registry() if plugins is None else registry_for(plugins)
     schemas = validate_document(document, registry)
     spec = build_spec(document)
-    return CompiledMapping(spec, schemas.source, schemas.target, registry)
+    check_depth(spec)
+    return CompiledMapping(spec, schemas.source, schemas.target, registry, max_values)
 
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """What ``CompiledMapping.run`` produces: the body and the warnings of ``warn`` rules."""
+    """What ``CompiledMapping.apply_with_warnings`` produces: the body, and the violations
+    of ``warn`` rules (in rule order)."""
 
-    body: dict[str, Any]
+    body: dict[str, JSON]
     warnings: tuple[Violation, ...] = ()
 
 
@@ -71,146 +76,100 @@ class Result:
 class CompiledMapping:
     """A mapping ready to apply. Immutable and safe to share between threads.
 
-    Loading checks everything; the evaluators themselves (the generated builder, the
-    reference closures, the compiled rules, the target-schema validator) are built on first
-    use, so that a service which loads many mappings pays only for those it applies.
+    Loading checks everything; the generated function (and its traced variant, and the
+    target-schema validator) is built on first use, so that a service which loads many
+    mappings pays only for those it applies. ``apply``, ``apply_with_warnings`` and ``trace``
+    all run that one generated function.
     """
 
     spec: MappingSpec
     source_schema: Mapping[str, Any] = field(repr=False)
     target_schema: Mapping[str, Any] = field(repr=False)
     registry: Registry = field(repr=False)
+    max_values: int = field(default=MAX_VALUES, repr=False)
 
     @cached_property
-    def _rules(self) -> tuple[CompiledRule, ...]:
-        return compile_rules(self.spec.rules, self.registry.options)
+    def _program(self) -> Program:
+        return generate(self.spec, self.registry, max_values=self.max_values)
 
     @cached_property
-    def _build(self) -> Builder:
-        """The reference evaluator (closures): errors, warnings and traces come from it."""
-        return compile_spec(self.spec, self.registry)
+    def _build(self) -> Callable[..., tuple[dict[str, Any], list[Violation]]]:
+        return self._program.build
 
     @cached_property
-    def _fast_build(self) -> FastBuilder | None:
-        """The generated builder: the happy path, rules included."""
-        return _generate(self.spec, self.registry)
+    def _traced(self) -> Program:
+        return generate(self.spec, self.registry, traced=True, max_values=self.max_values)
 
     @cached_property
-    def _validator(self) -> SchemaValidator:
-        return SchemaValidator(self.target_schema)
-
-    @cached_property
-    def _fields(self) -> Mapping[str, Field]:
-        return {f.target_path: f for f in walk_fields(self.spec.fields)}
+    def _target(self) -> TargetCheck:
+        return TargetCheck(self.spec, self.target_schema)
 
     @property
     def name(self) -> str:
         return self.spec.name
 
+    @property
+    def source_code(self) -> str:
+        """The Python source of the generated function (for the curious; never edit it)."""
+        return self._program.source
+
     def apply(
-        self, source: Any, context: Mapping[str, Any] | None = None, *, validate: bool = True
-    ) -> dict[str, Any]:
-        """Map ``source`` to a new target document (``run(...).body``).
+        self, source: JSON, context: Mapping[str, JSON] | None = None, *, validate: bool = True
+    ) -> dict[str, JSON]:
+        """Map ``source`` to a new target document.
 
         ``context`` holds what the source lacks (e.g. the persisted ``shippingQuote``).
         Absent optional fields are omitted; the result is validated against the target
         schema unless ``validate=False``. Raises ``MappingError`` saying where and why.
+        The violations of ``warn`` rules are issued as ``FulfillmapWarning``s through
+        Python's ``warnings`` (``apply_with_warnings`` returns them instead).
         """
-        body = self._fast(source, context)
-        if body is None:
-            return self._reference(source, context, validate).body
-        if validate:
-            self._validate(body, source, context)
+        body, warnings = self._run(source, context, validate)
+        if warnings:
+            _warn(warnings)
         return body
 
-    def run(
-        self, source: Any, context: Mapping[str, Any] | None = None, *, validate: bool = True
+    def apply_with_warnings(
+        self, source: JSON, context: Mapping[str, JSON] | None = None, *, validate: bool = True
     ) -> Result:
-        """Like ``apply``, and also return the violations of ``warn`` rules.
-
-        A ``MappingError`` carries the trace up to the failure (``error.trace``, shown by
-        ``error.details()``): the mapping is run once more with tracing, on failure only.
-        """
-        body = self._fast(source, context)
-        if body is None:
-            return self._reference(source, context, validate)
-        if validate:
-            self._validate(body, source, context)
-        return Result(body)
-
-    def _fast(self, source: Any, context: Mapping[str, Any] | None) -> dict[str, Any] | None:
-        """The generated builder's result, or None where it leaves the case to the reference
-        evaluator: an error, a rule that does not hold, an unusual input type."""
-        build = self._fast_build
-        if build is None or source.__class__ is not dict:
-            return None
-        if context is None:
-            context = {}
-        elif context.__class__ is not dict:
-            return None
-        try:
-            return build(source, context)
-        except Exception:  # the reference evaluator explains, or warns
-            return None
-
-    def _reference(self, source: Any, context: Mapping[str, Any] | None, validate: bool) -> Result:
-        try:
-            return self._run(self._build, source, context, validate)
-        except MappingError as error:
-            self._attach_trace(error, source, context, validate)
-            raise
-
-    def _validate(self, body: Any, source: Any, context: Mapping[str, Any] | None) -> None:
-        try:
-            self.check(body)
-        except MappingError as error:
-            self._attach_trace(error, source, context, True)
-            raise
+        """Like ``apply``, and return the violations of ``warn`` rules beside the body
+        (as ``Result.warnings``) instead of issuing them: for services that log or act on
+        them. A ``MappingError`` carries the trace up to the failure (``error.trace``,
+        shown by ``error.details()``), computed when first asked for."""
+        body, warnings = self._run(source, context, validate)
+        return Result(body, tuple(warnings))
 
     def _run(
-        self,
-        build: Builder,
-        source: Any,
-        context: Mapping[str, Any] | None,
-        validate: bool,
-        recorder: Recorder | None = None,
-    ) -> Result:
-        if not isinstance(source, dict):
-            raise MappingError(
-                f"the input must be a JSON object ({self.spec.source.name}), "
-                f"not {type_name(source)}",
-                mapping=self.name,
-            )
-        if context is None:
-            context = {}
-        elif not isinstance(context, Mapping):
-            raise MappingError(
-                f"the context must be a JSON object, not {type_name(context)}", mapping=self.name
-            )
-        elif not isinstance(context, dict):
-            context = dict(context)
-        warnings = self._check_rules("source", source, [], recorder) if self._rules else []
+        self, source: Any, context: Mapping[str, Any] | None, validate: bool
+    ) -> tuple[dict[str, Any], list[Violation]]:
+        if source.__class__ is not dict or context.__class__ is not dict:
+            context = self._check_input(source, context)
         try:
-            body = build(source, source, context)
-        except Failure as failure:
-            raise self._error(failure) from failure.__cause__
+            body, warnings = self._build(source, context)
+        except Stop as stop:
+            error = self._error(stop)
+            error.explain_with(partial(self._explain, error, source, context, validate))
+            raise error from stop.__cause__
         except RecursionError:
             raise MappingError(
                 "the input is nested too deeply to copy", mapping=self.name
             ) from None
-        if self._rules:
-            warnings = self._check_rules("result", body, warnings, recorder)
         if validate:
-            self.check(body)
-        return Result(body, tuple(warnings))
+            self._validate(body, source, context)
+        return body, warnings
+
+    #: the former name of ``apply_with_warnings``, kept for compatibility
+    run = apply_with_warnings
 
     def trace(
-        self, source: Any, context: Mapping[str, Any] | None = None, *, validate: bool = True
+        self, source: JSON, context: Mapping[str, JSON] | None = None, *, validate: bool = True
     ) -> Trace:
         """Run the mapping while recording what every field read and produced.
 
         Never raises ``MappingError``: a failure is returned as ``Trace.error``, with the
-        steps recorded up to it. Slower than ``run``; meant for people, not pipelines.
+        steps recorded up to it. Slower than ``apply``; meant for people, not pipelines.
+        It runs the traced variant of the same generated function, so plugins are called
+        exactly as by ``apply``: once per field evaluation.
         """
         from fulfillmap.evaluate._trace import (  # tracing is for people: imported when used
             Recorder,
@@ -218,155 +177,102 @@ class CompiledMapping:
         )
 
         recorder = Recorder(self.registry.options)
-        build = compile_spec(self.spec, self.registry, recorder)
         body: dict[str, Any] | None = None
         error: MappingError | None = None
         warnings: tuple[Violation, ...] = ()
         try:
-            result = self._run(build, source, context, validate, recorder)
-            body, warnings = result.body, result.warnings
+            body, warnings = self._traced_run(source, context, recorder, validate)
         except MappingError as exc:
             error = exc
+            explained = (tuple(recorder.steps), excerpt(source, context, exc.data_path))
+            exc.explain_with(lambda: explained)
         steps, rules = tuple(recorder.steps), tuple(recorder.rules)
         return Trace(self.name, steps, warnings, body, error, rules)
 
-    def _check_rules(
-        self, on: str, document: Any, warnings: list[Violation], recorder: Recorder | None
-    ) -> list[Violation]:
-        for rule in self._rules:
-            if rule.rule.on != on:
-                continue
-            violations = list(rule.violations(document))
-            if recorder is not None:
-                recorder.checked(rule.rule, violations)
-            for violation in violations:
-                if violation.severity != "error":
-                    warnings.append(violation)
-                    continue
-                in_result = violation.on == "result"
-                raise MappingError(
-                    violation.message,
-                    mapping=self.name,
-                    rule=violation.rule,
-                    expression=violation.expression,
-                    field=(violation.data_path or None) if in_result else None,
-                    data_path=None if in_result else (violation.data_path or None),
-                    location=violation.location,
-                )
-        return warnings
+    def _traced_run(
+        self, source: Any, context: Mapping[str, Any] | None, recorder: Recorder, validate: bool
+    ) -> tuple[dict[str, Any], tuple[Violation, ...]]:
+        checked = self._check_input(source, context)
+        try:
+            body, warnings = self._traced.build(source, checked, recorder)
+        except Stop as stop:
+            raise self._error(stop) from stop.__cause__
+        except RecursionError:
+            raise MappingError(
+                "the input is nested too deeply to copy", mapping=self.name
+            ) from None
+        if validate:
+            self.check(body)
+        return body, tuple(warnings)
 
-    def check(self, result: Any) -> None:
-        """Validate a result against the target schema; raise ``MappingError`` if invalid."""
-        errors = self._validator.errors(result)
-        if not errors:
-            return
-        errors.sort(key=_error_order)
-        first = errors[0]
-        shown = "; ".join(_describe(error) for error in errors[:_MAX_ERRORS])
-        more = f" (and {len(errors) - _MAX_ERRORS} more)" if len(errors) > _MAX_ERRORS else ""
-        count = "1 problem" if len(errors) == 1 else f"{len(errors)} problems"
-        spec_field = self._field_at(first.absolute_path)
-        raise MappingError(
-            f"the result is not a valid {self.spec.target.name}, {count}: {shown}{more}",
-            mapping=self.name,
-            field=_format_path(first.absolute_path) or None,
-            expression=_expression_of(spec_field),
-            data_path=self._source_path(list(first.absolute_path)),
-            location=str(spec_field.location) if spec_field else None,
-        )
+    def _check_input(self, source: Any, context: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The context as a dict; a ``MappingError`` for an input that is not an object."""
+        if not isinstance(source, dict):
+            raise MappingError(
+                f"the input must be a JSON object ({self.spec.source.name}), "
+                f"not {type_name(source)}",
+                mapping=self.name,
+            )
+        if context is None:
+            return {}
+        if not isinstance(context, Mapping):
+            raise MappingError(
+                f"the context must be a JSON object, not {type_name(context)}", mapping=self.name
+            )
+        return context if isinstance(context, dict) else dict(context)
+
+    def _validate(self, body: Any, source: Any, context: Mapping[str, Any] | None) -> None:
+        try:
+            self.check(body)
+        except MappingError as error:
+            error.explain_with(partial(self._explain, error, source, context, True))
+            raise
 
     # -- error reporting (never on the success path) ------------------------------------
 
-    def _attach_trace(
-        self, error: MappingError, source: Any, context: Mapping[str, Any] | None, validate: bool
-    ) -> None:
-        try:
-            traced = self.trace(source, context, validate=validate)
-        except Exception:  # the error being raised matters more than its trace
-            return
-        from fulfillmap.tooling._render import excerpt
+    def check(self, result: JSON) -> None:
+        """Validate a result against the target schema; raise ``MappingError`` if invalid."""
+        self._target.check(result)
 
-        error.trace = traced.steps
-        error.data = excerpt(source, context, error.data_path)
+    def _explain(
+        self,
+        error: MappingError,
+        source: Any,
+        context: Mapping[str, Any] | None,
+        validate: bool,
+    ) -> tuple[tuple[Any, ...], str]:
+        """The trace up to ``error`` (the traced variant run on the same input) and the
+        input at its data path: computed when ``error.trace`` or ``error.data`` is read."""
+        data = excerpt(source, context, error.data_path)
+        return self.trace(source, context, validate=validate).steps, data
 
-    def _error(self, failure: Failure) -> MappingError:
-        indices = iter(reversed(failure.indices))
-        target = re.sub(r"\[\]", lambda _: f"[{next(indices, '')}]", failure.field.target_path)
+    def _error(self, stop: Stop) -> MappingError:
+        if isinstance(stop, RuleFailed):
+            violation = stop.violation
+            in_result = violation.on == "result"
+            return MappingError(
+                violation.message,
+                mapping=self.name,
+                rule=violation.rule,
+                expression=violation.expression,
+                field=(violation.data_path or None) if in_result else None,
+                data_path=None if in_result else (violation.data_path or None),
+                location=violation.location,
+            )
+        assert isinstance(stop, Failure)
+        indices = iter(reversed(stop.indices))
+        target = re.sub(r"\[\]", lambda _: f"[{next(indices, '')}]", stop.field.target_path)
         return MappingError(
-            failure.reason,
+            stop.reason,
             mapping=self.name,
             field=target,
-            expression=failure.expression,
-            data_path=_format_path(failure.data_path) or None,
-            location=str(failure.field.location),
-            plugin=failure.plugin,
+            expression=stop.expression,
+            data_path=format_path(stop.data_path) or None,
+            location=str(stop.field.location),
+            plugin=stop.plugin,
         )
 
-    def _field_at(self, path: Any) -> Field | None:
-        template = ""
-        best: Field | None = None
-        for part in path:
-            template += "[]" if isinstance(part, int) else (f".{part}" if template else part)
-            best = self._fields.get(template, best)
-        return best
 
-    def _source_path(self, path: list[str | int]) -> str | None:
-        """Where an output value came from, when the mapping makes that unambiguous."""
-        fields, rest = self.spec.fields, list(path)
-        source: list[str | int] = []
-        while rest:
-            part = rest.pop(0)
-            found = next((f for f in fields if f.name == part), None)
-            if found is None:
-                return None
-            if found.scope is not Scope.CURRENT:
-                source = ["context"] if found.scope is Scope.CONTEXT else []
-            kind = found.kind
-            if isinstance(kind, From):
-                keys = compile_expression(kind.expressions[0]).keys
-                if len(kind.expressions) != 1 or keys is None:
-                    return None
-                return _format_path([*source, *keys, *rest])
-            if not isinstance(kind, Nested):
-                return None
-            if kind.each is not None:
-                keys = compile_expression(kind.each).keys
-                if keys is None or kind.where is not None:
-                    return None
-                source += keys
-                if rest and isinstance(rest[0], int):
-                    source.append(rest.pop(0))
-            fields = kind.fields
-        return _format_path(source) or None
-
-
-def _expression_of(spec_field: Field | None) -> str | None:
-    if spec_field is not None and isinstance(spec_field.kind, From):
-        return ", ".join(spec_field.kind.expressions)
-    return None
-
-
-def _format_path(path: Any) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def _error_order(error: ValidationError) -> tuple[int, str]:
-    return (len(error.absolute_path), _format_path(error.absolute_path))
-
-
-def _describe(error: ValidationError) -> str:
-    where = _format_path(error.absolute_path) or "(top level)"
-    message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
-    return f"{where}: {message}"
-
-
-def _generate(spec: MappingSpec, registry: Registry) -> FastBuilder | None:
-    """The generated builder, or None (the reference evaluator alone) for a mapping nested
-    deeper than Python can compile."""
-    try:
-        return generate(spec, registry)
-    except Unsupported:
-        return None
+def _warn(violations: Sequence[Violation]) -> None:
+    for violation in violations:
+        warnings.warn(FulfillmapWarning(violation), stacklevel=3)

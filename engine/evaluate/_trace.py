@@ -1,9 +1,10 @@
 """Tracing: what happened to every target field while a mapping ran.
 
-``CompiledMapping.trace(source, context)`` compiles the mapping once more with a
-``Recorder`` attached and returns a ``Trace``: for every output field, the expression, the
-source paths read, which fallback fired, which plugin produced it, and the fields omitted as
-absent with the reason. A failed mapping still gives the trace up to the failure.
+``CompiledMapping.trace(source, context)`` runs the traced variant of the mapping's generated
+function, which reports to a ``Recorder``, and returns a ``Trace``: for every output field,
+the expression, the source paths read, which fallback fired, which plugin produced it, and
+the fields omitted as absent with the reason. A failed mapping still gives the trace up to
+the failure.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import jmespath
+from fulfillmap.evaluate._runtime import found, why_absent
 from fulfillmap.language._expressions import MISSING, compile_expression, read_paths
 from fulfillmap.language._spec import Computed, Constant, Field, From, Nested, Scope
+from fulfillmap.paths import format_path, truncate
 
 if TYPE_CHECKING:
     from fulfillmap.errors import MappingError
@@ -51,6 +54,55 @@ class FieldStep:
     def location(self) -> str:
         return str(self.field.location)
 
+    def describe(self) -> str:
+        """One line for people: the target, what it became and why (no location)."""
+        target = self.target
+        if self.outcome == "value" and isinstance(self.field.kind, Nested):
+            return f"{target} = {_shape(self.value)}"
+        if self.outcome == "value":
+            return f"{target} = {truncate(self.value)}{self._source()}"
+        if self.outcome == "constant":
+            return f"{target} = {truncate(self.value)}  (constant)"
+        if self.outcome == "default":
+            return f"{target} = {truncate(self.value)}  (default: {_tried(self.attempts)})"
+        reason = self.reason.removeprefix("absent: ")
+        label = "FAILED" if self.outcome == "failed" else self.outcome
+        failed = self.outcome == "failed" and self.attempts
+        tried = f"; tried {_tried(self.attempts)}" if failed else ""
+        plugin = f"  [plugin {self.plugin}]" if self.plugin else ""
+        return f"{target}: {label} ({reason}{tried}){plugin}"
+
+    def _source(self) -> str:
+        if self.plugin:
+            return f"  [plugin {self.plugin}]"
+        if self.expression is None:
+            return ""
+        text = f"  <- {self.expression}"
+        fired = self.attempts[self.fallback or 0] if self.attempts else None
+        if fired is not None and fired.reads != (fired.expression,) and fired.reads:
+            text += f" (reads {', '.join(fired.reads)})"
+        if self.fallback:
+            earlier = ", ".join(_state(a) for a in self.attempts[: self.fallback])
+            text += f" (fallback {self.fallback + 1} of {len(self.attempts)}; {earlier})"
+        return text
+
+
+def _tried(attempts: tuple[Attempt, ...]) -> str:
+    return ", ".join(_state(a) for a in attempts) or "no value"
+
+
+def _state(attempt: Attempt) -> str:
+    reads = ", ".join(attempt.reads) or attempt.expression
+    return f"{reads} is {attempt.found}"
+
+
+def _shape(value: Any) -> str:
+    if isinstance(value, list):
+        return f"[{len(value)} element{'s' if len(value) != 1 else ''}]"
+    if isinstance(value, dict):
+        return f"{{{len(value)} key{'s' if len(value) != 1 else ''}}}"
+    return truncate(value)
+
 
 @dataclass(frozen=True, slots=True)
 class RuleCheck:
@@ -85,11 +137,13 @@ class Recorder:
         self.rules: list[RuleCheck] = []
         self._frames: list[tuple[list[str | int], int, Scope]] = []
         self._raw: tuple[Field, Any, Any] | None = None
+        #: the values the current field's ``from`` expressions gave, by position
+        self._tried: dict[int, Any] = {}
 
-    # -- called by the compiled closures ------------------------------------------------
+    # -- called by the traced variant of the generated function -------------------------
 
     def enter(
-        self, prefix: list[str | int], source_index: int, output_index: int, scope: Scope
+        self, prefix: tuple[str | int, ...], source_index: int, output_index: int, scope: Scope
     ) -> None:
         """An array field starts mapping one element."""
         self._frames.append(([*prefix, source_index], output_index, scope))
@@ -111,19 +165,29 @@ class Recorder:
                 self._target(field.target_path),
                 "skipped",
                 expression=where,
-                reason=f"{_format(source)} left out: `{where}` is not true",
+                reason=f"{format_path(source)} left out: `{where}` is not true",
             )
         )
 
+    def tried(self, position: int, value: Any) -> None:
+        """The ``from`` expression at ``position`` gave ``value`` (None: null or missing)."""
+        self._tried[position] = value
+
     def raw(self, field: Field, data: Any, value: Any) -> None:
-        """The field's value before its absence policy (default, required) applied."""
+        """The field's value before its absence policy (default, required) applied: None
+        (or an empty nested object) is absent."""
+        kind = field.kind
+        if value is None or (isinstance(kind, Nested) and kind.each is None and not value):
+            value = MISSING
         self._raw = (field, data, value)
 
     def done(self, field: Field, value: Any) -> None:
+        """The field's stored value (``MISSING`` when omitted)."""
         raw = self._raw if self._raw is not None and self._raw[0] is field else None
         self._raw = None
         data, found = (raw[1], raw[2]) if raw else (None, value)
         self.steps.append(self._step(field, data, found, value))
+        self._tried = {}
 
     def failed(self, field: Field, failure: Exception) -> None:
         if getattr(failure, "traced", False):
@@ -139,6 +203,7 @@ class Recorder:
         self.steps.append(
             FieldStep(field, target, "failed", attempts=attempts, plugin=plugin, reason=reason)
         )
+        self._tried = {}
 
     # -- building steps -----------------------------------------------------------------
 
@@ -147,7 +212,7 @@ class Recorder:
         attempts = self._attempts(field, data) if isinstance(kind, From) else ()
         plugin = kind.plugin if isinstance(kind, Computed) else None
         if value is MISSING:
-            reason = _absent_reason(kind, attempts)
+            reason = f"absent: {why_absent(field, data)}"
             return FieldStep(
                 field, target, "omitted", attempts=attempts, plugin=plugin, reason=reason
             )
@@ -168,44 +233,31 @@ class Recorder:
         return FieldStep(field, target, "value", value, expression, fired, attempts, plugin)
 
     def _attempts(self, field: Field, data: Any) -> tuple[Attempt, ...]:
+        """What each ``from`` expression gave, as the generated code evaluated it (nothing is
+        evaluated again here: plain paths are only looked at, to tell missing from null)."""
         assert isinstance(field.kind, From)
         prefix = self._source_prefix(field.scope)
         attempts: list[Attempt] = []
-        reached = True
-        for text in field.kind.expressions:
-            reads = read_paths(compile_expression(text))
-            shown = tuple(_format([*prefix, *keys]) for keys in reads)
-            found = self._found(text, data) if reached else "not reached"
-            attempts.append(Attempt(text, shown, found))
-            reached = reached and found != "value"
+        for position, text in enumerate(field.kind.expressions):
+            expression = compile_expression(text)
+            shown = tuple(format_path([*prefix, *keys]) for keys in read_paths(expression))
+            if position not in self._tried:
+                state = "not reached"
+            elif self._tried[position] is not None:
+                state = "value"
+            elif expression.keys is not None:
+                state = found(expression.keys, data)
+            else:
+                state = "null or missing"
+            attempts.append(Attempt(text, shown, state))
         return tuple(attempts)
 
-    def _found(self, text: str, data: Any) -> str:
-        expression = compile_expression(text)
-        try:
-            if expression.keys is None:
-                value = expression.search(data, self.options)
-                return "value" if value is not None else "null or missing"
-            value = expression.lookup(data)
-        except Exception:
-            return "an error"
-        if value is MISSING:
-            return "missing"
-        return "null" if value is None else "value"
-
     def _source_prefix(self, scope: Scope) -> list[str | int]:
-        if scope is Scope.ROOT:
-            return []
-        if scope is Scope.CONTEXT:
-            return ["context"]
-        prefix: list[str | int] = []
+        """The path of what a field of ``scope`` reads, in the loops entered so far."""
+        current: tuple[str | int, ...] = ()
         for path, _, frame_scope in self._frames:
-            if frame_scope is Scope.ROOT:
-                prefix = []
-            elif frame_scope is Scope.CONTEXT:
-                prefix = ["context"]
-            prefix = [*prefix, *path]
-        return prefix
+            current = (*frame_scope.base(current), *path)
+        return list(scope.base(current))
 
     def _target(self, template: str) -> str:
         indices = iter(index for _, index, _ in self._frames)
@@ -218,20 +270,3 @@ def _expression(kind: Any, fired: int | None) -> str | None:
     if isinstance(kind, Nested):
         return kind.each
     return None
-
-
-def _absent_reason(kind: Any, attempts: tuple[Attempt, ...]) -> str:
-    if isinstance(kind, From):
-        return "absent: " + ", ".join(f"{a.expression} is {a.found}" for a in attempts)
-    if isinstance(kind, Computed):
-        return f"absent: plugin '{kind.plugin}' gave no value"
-    if isinstance(kind, Nested) and kind.each is not None:
-        return f"absent: `{kind.each}` is missing or null"
-    return "absent: none of its fields has a value"
-
-
-def _format(path: list[str | int] | tuple[str | int, ...]) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text

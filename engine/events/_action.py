@@ -3,14 +3,14 @@
 ``Action`` is a union discriminated by ``action``: narrow on it (``if action.action ==
 "request":``) and the type checker knows that ``method``, ``path`` and ``body`` are there.
 Every kind has ``to_json()``, the stable JSON form the README documents (every key always
-present, null where it does not apply), and that form always serialises: Decimal amounts
-(G3) become JSON numbers.
+present, null where it does not apply). Amounts read as ``Decimal`` (G3) stay ``Decimal``: write
+the form with fulfillmap's JSON writer (as ``fulfillmap handle`` does) or ``json.dumps(...,
+default=str)``-like code of your own that keeps their digits.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Literal, TypeAlias
 
 from fulfillmap.evaluate._rules import Violation
@@ -54,7 +54,7 @@ class _Base:
             "action": action,
             "method": method,
             "path": path,
-            "body": None if body is None else plain_json(body),
+            "body": body,
             "mapping": mapping,
             "event": {"id": self.event_id, "type": self.event_type},
             "idempotencyKey": self.idempotency_key,
@@ -131,25 +131,6 @@ class IgnoreAction(_Base):
 
 #: what to do with one event; ``action`` tells the kinds apart
 Action: TypeAlias = RequestAction | RecordAction | NotifyAction | IgnoreAction
-
-
-def plain_json(value: Any) -> Any:
-    """``value`` with every Decimal made a JSON number (int when whole, else float).
-
-    Returns ``value`` itself when it holds no Decimal, so the common case copies nothing.
-    """
-    if isinstance(value, Decimal):
-        exponent = value.as_tuple().exponent
-        return int(value) if isinstance(exponent, int) and exponent >= 0 else float(value)
-    if isinstance(value, dict):
-        items = {key: plain_json(item) for key, item in value.items()}
-        same = all(items[key] is item for key, item in value.items())
-        return value if same else items
-    if isinstance(value, list):
-        converted = [plain_json(item) for item in value]
-        same = all(new is old for new, old in zip(converted, value, strict=True))
-        return value if same else converted
-    return value
 
 
 def _violation_json(violation: Violation) -> dict[str, Any]:

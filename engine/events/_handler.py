@@ -16,11 +16,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import jmespath
 import pluggy
-from fulfillmap.errors import EventError, FulfillmapError, MappingError, Problem, SpecError
+from fulfillmap._types import JSON
+from fulfillmap.errors import (
+    EventError,
+    FulfillmapError,
+    MappingError,
+    Problem,
+    SpecError,
+    did_you_mean,
+)
 from fulfillmap.evaluate._mapping import CompiledMapping, Result, load
 from fulfillmap.events._action import (
     ACTIONS,
@@ -39,6 +47,7 @@ from fulfillmap.language._expressions import (
 )
 from fulfillmap.language._resources import ROUTES_FILE, TEST_SUFFIX, shipped_mapping_names
 from fulfillmap.language._routes import Route, RouteTable, load_routes, shipped_route_table
+from fulfillmap.paths import rebase
 from fulfillmap.plugins._registry import default_registry, registry_for
 
 if TYPE_CHECKING:
@@ -111,10 +120,13 @@ class Engine:
         try:
             return self.mappings[name]
         except KeyError:
-            known = ", ".join(sorted(self.mappings))
-            raise FulfillmapError(f"no mapping named '{name}'; known: {known}") from None
+            known = sorted(self.mappings)
+            hint = did_you_mean(name, known)
+            raise FulfillmapError(
+                f"no mapping named '{name}'{hint}; known: {', '.join(known)}"
+            ) from None
 
-    def handle(self, event: Any, context: Mapping[str, Any] | None = None) -> Action:
+    def handle(self, event: JSON, context: Mapping[str, JSON] | None = None) -> Action:
         """What to do with one webhook event (a parsed JSON object).
 
         ``context`` is passed to the mapping (e.g. the persisted ``shippingQuote``). Event
@@ -126,7 +138,7 @@ class Engine:
         chosen = self._choose(event)
         if isinstance(chosen, IgnoreAction):
             return chosen
-        return self._act(chosen, event, context)
+        return self._act(chosen, cast("dict[str, Any]", event), context)  # _choose checked it
 
     def process(
         self,
@@ -279,7 +291,7 @@ class Engine:
 
     # -- one step each ------------------------------------------------------------------
 
-    def _applies(self, compiled: _CompiledRoute, event: dict[str, Any]) -> bool:
+    def _applies(self, compiled: _CompiledRoute, event: JSON) -> bool:
         if compiled.when is None:
             return True
         return is_true(self._search(compiled, compiled.when, event, "condition"))
@@ -288,28 +300,28 @@ class Engine:
         self,
         compiled: _CompiledRoute,
         mapping: CompiledMapping,
-        event: dict[str, Any],
-        context: Mapping[str, Any] | None,
+        event: JSON,
+        context: Mapping[str, JSON] | None,
     ) -> Result:
         source = event
         if compiled.input is not None:
             source = self._search(compiled, compiled.input, event, "input")
         prefix = ".".join(compiled.input.keys or ()) if compiled.input is not None else ""
         try:
-            result = mapping.run(source, context)
+            result = mapping.apply_with_warnings(source, context)
         except MappingError as exc:
             if not (prefix and exc.data_path):
                 raise
-            raise _rebased(exc, prefix) from exc.__cause__
+            raise exc.with_data_path(rebase(prefix, exc.data_path)) from exc.__cause__
         if not prefix:
             return result
         warnings = tuple(
-            dataclasses.replace(w, data_path=_join(prefix, w.data_path)) if w.on == "source" else w
+            dataclasses.replace(w, data_path=rebase(prefix, w.data_path)) if w.on == "source" else w
             for w in result.warnings
         )
         return Result(result.body, warnings)
 
-    def _key(self, compiled: _CompiledRoute, event: dict[str, Any], event_id: str) -> str:
+    def _key(self, compiled: _CompiledRoute, event: JSON, event_id: str) -> str:
         if compiled.key is None:
             return event_id
         value = self._search(compiled, compiled.key, event, "idempotency key")
@@ -452,15 +464,3 @@ def _as_id(value: Any) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return None
-
-
-def _rebased(error: MappingError, prefix: str) -> MappingError:
-    """``error`` with its data path made a path in the event (``data.object.items[1]``)."""
-    fields = {**error._fields(), "data_path": _join(prefix, error.data_path)}
-    return MappingError(error.reason, **fields)
-
-
-def _join(prefix: str, path: str | None) -> str:
-    if not path:
-        return prefix
-    return f"{prefix}{path}" if path.startswith("[") else f"{prefix}.{path}"

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from fulfillmap.events._ledger_backend import Backend, LedgerError, Transaction
@@ -443,7 +444,8 @@ def _effect(tx: Transaction, key: str) -> EffectRecord:
 
 
 def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+    """What the ledger stored as JSON text, amounts with their digits (G3)."""
+    return None if text is None else json.loads(text, parse_float=Decimal)
 
 
 # -- opening by URL -----------------------------------------------------------------------------

@@ -26,11 +26,12 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal, Protocol, TypeAlias
 
 from fulfillmap.errors import FulfillmapError
-from fulfillmap.events._action import Action, IgnoreAction, RequestAction, plain_json
+from fulfillmap.events._action import Action, IgnoreAction, RequestAction
 from fulfillmap.events._ledger import Ledger, OrderRecord, read_state
 from fulfillmap.events._ledger_backend import Transaction
 from fulfillmap.events._responses import DigitalRiverError, Verdict, classify_response
 from fulfillmap.events._shop import SHOP_EVENTS, refusal
+from fulfillmap.language._jsonio import dump_document
 
 
 class Engine(Protocol):
@@ -726,4 +727,10 @@ def _when(seconds: Any) -> str:
 
 
 def _dumps(value: Any) -> str | None:
-    return None if value is None else json.dumps(plain_json(value), default=str)
+    """``value`` as JSON text, amounts with their digits (G3); what is not JSON as text."""
+    if value is None:
+        return None
+    try:
+        return dump_document(value, compact=True).decode("utf-8")
+    except FulfillmapError:  # e.g. a response object of the shop's own
+        return json.dumps(value, default=str)

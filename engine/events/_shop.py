@@ -21,6 +21,7 @@ from typing import Any, Literal, TypeAlias
 
 from fulfillmap.errors import FulfillmapError
 from fulfillmap.events._ledger import LineRecord, OrderRecord
+from fulfillmap.language._routes import SHOP_EVENT_TYPES
 
 __all__ = ["SHOP_EVENTS", "RequestKind", "refusal", "shop_event"]
 
@@ -58,20 +59,20 @@ class _Kind:
 
 _KINDS: dict[str, _Kind] = {
     "cancellation": _Kind(
-        "shop.cancellation_requested",
+        SHOP_EVENT_TYPES[0],
         "cancel",
         "cancelled",
         "only pending and backordered units may be cancelled",
     ),
     "return": _Kind(
-        "shop.return_requested",
+        SHOP_EVENT_TYPES[1],
         "return",
         "returned",
         "only shipped units not yet returned may be returned",
     ),
 }
 #: the event types of the shop's requests
-SHOP_EVENTS = frozenset(kind.event_type for kind in _KINDS.values())
+SHOP_EVENTS = frozenset(SHOP_EVENT_TYPES)
 
 
 def shop_event(

@@ -8,18 +8,18 @@ mapping names (they must load, and target field names must exist in the target s
 
 from __future__ import annotations
 
-import difflib
 import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import jmespath.exceptions
-from fulfillmap.errors import FulfillmapError, Problem, SpecError
+from fulfillmap.errors import FulfillmapError, Problem, SpecError, did_you_mean
 from fulfillmap.language._expressions import compile_expression, function_calls
 from fulfillmap.language._loader import Document, SpecPath, format_path
 from fulfillmap.language._resources import PACKAGED_PREFIX, language_schema, read_schema
-from fulfillmap.language._schemas import SchemaValidator
+from fulfillmap.language._schemas import SchemaValidator, describe_error
+from fulfillmap.paths import truncate
 from fulfillmap.plugins._registry import Registry
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Schemas",
     "expression_problems",
+    "field_schema",
     "resolve_local",
     "schema_problems",
     "validate_document",
@@ -95,15 +96,18 @@ def _explain(document: Document, error: ValidationError) -> Iterator[Problem]:
             message = f"unknown key '{key}'{_suggest(key, allowed)}; allowed: {', '.join(allowed)}"
             yield document.problem((*path, key), message, key=True)
     elif error.validator == "required":
-        yield document.problem(path, f"missing key: {error.message.split(' is ')[0]}")
+        yield document.problem(path, describe_error(error))
     elif error.validator == "minProperties" and isinstance(error.schema, dict):
         keys = sorted(error.schema.get("properties", {}))
         message = f"give at least one of {', '.join(keys)}" if keys else error.message
         yield document.problem(path, message)
     elif error.validator == "not" and error.instance is None:
         yield document.problem(path, "null is not allowed here")
+    elif "propertyNames" in error.relative_schema_path:  # a key: say so at the key
+        name: str = error.instance  # type: ignore[assignment]
+        yield document.problem((*path, name), describe_error(error), key=True)
     else:
-        yield document.problem(path, error.message)
+        yield document.problem(path, describe_error(error))
 
 
 def _matching_branch(error: ValidationError) -> list[ValidationError]:
@@ -129,13 +133,11 @@ def _expected(error: ValidationError) -> str:
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return truncate(value, 40)
 
 
 def _suggest(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return did_you_mean(word, choices)
 
 
 # -- pass 2: what each field means ------------------------------------------------------
@@ -213,7 +215,8 @@ class _FieldChecker:
             if name not in self.registry.function_names:
                 known = sorted(self.registry.function_names)
                 hint = _suggest(name, known)
-                self._problem(path, f"unknown function {name}() in `{text}`{hint}")
+                message = f"unknown function {name}() in `{text}`{hint}"
+                self._problem(path, message + self._broken())
             elif (arity := self.registry.arity(name)) is not None and arity != count:
                 self._problem(path, f"{name}() takes {arity} argument(s), not {count}, in `{text}`")
 
@@ -224,7 +227,8 @@ class _FieldChecker:
         if isinstance(position, int) and mark.style in (None, "", "'", '"'):
             column += position + (1 if mark.style in ("'", '"') else 0)
         where = f" at character {position + 1}" if isinstance(position, int) else ""
-        message = f"invalid JMESPath expression `{text}`: {_parse_reason(exc)}{where}"
+        shown = text if len(text) <= _SHOWN else f"{text[: _SHOWN - 3]}..."
+        message = f"invalid JMESPath expression `{shown}`: {_parse_reason(exc)}{where}"
         self.found.append(
             Problem(self.document.file, mark.line, column, message, format_path(path))
         )
@@ -234,7 +238,12 @@ class _FieldChecker:
             known = sorted(self.registry.fields)
             hint = _suggest(name, known)
             listing = ", ".join(known) or "none are installed"
-            self._problem(path, f"unknown plugin field '{name}'{hint}; known: {listing}")
+            message = f"unknown plugin field '{name}'{hint}; known: {listing}"
+            self._problem(path, message + self._broken())
+
+    def _broken(self) -> str:
+        """What to add to an unknown name: the installed plugins that failed to load."""
+        return "".join(f"; {failure}" for failure in self.registry.broken)
 
     def _problem(self, path: SpecPath, message: str, *, key: bool = False) -> None:
         self.found.append(self.document.problem(path, message, key=key))
@@ -249,13 +258,17 @@ def expression_problems(
     return checker.found
 
 
+#: how much of an invalid expression a problem quotes
+_SHOWN = 80
+
+
 def _parse_reason(exc: Exception) -> str:
     if isinstance(exc, jmespath.exceptions.IncompleteExpressionError):
         return "the expression ends too early"
     if isinstance(exc, jmespath.exceptions.LexerError):
         return str(exc.message)
     token = getattr(exc, "token_value", None)
-    return f"unexpected {token!r}" if token is not None else "cannot parse"
+    return f"unexpected {truncate(token)}" if token is not None else "cannot parse"
 
 
 # -- pass 3: the schemas the mapping names ----------------------------------------------
@@ -325,10 +338,16 @@ def _walk_target(
                 yield document.problem((*path, name), message, key=True)
             continue
         if isinstance(field, dict) and isinstance(field.get("fields"), dict):
-            child = resolve_local(properties[name], root)
-            if "each" in field:
-                child = resolve_local(child.get("items", {}), root)
+            child = field_schema(schema, root, name, array="each" in field)
             yield from _walk_target(document, field["fields"], (*path, name, "fields"), child, root)
+
+
+def field_schema(schema: Any, root: Mapping[str, Any], name: str, *, array: bool) -> dict[str, Any]:
+    """The target schema of the objects a nested field ``name`` builds (of its elements, for
+    an ``each`` field), from the schema of the object that holds it: the one step of both
+    walks of a target schema along a mapping's fields (these checks, and lint's)."""
+    child = resolve_local(resolve_local(schema, root).get("properties", {}).get(name, {}), root)
+    return resolve_local(child.get("items", {}), root) if array else child
 
 
 def resolve_local(schema: Any, root: Mapping[str, Any]) -> dict[str, Any]:

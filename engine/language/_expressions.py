@@ -12,10 +12,12 @@ from typing import Any, Final
 import jmespath
 import jmespath.exceptions
 import jmespath.parser
+from fulfillmap.language._limits import Limits, limits
 
 __all__ = [
     "MISSING",
     "Expression",
+    "TooComplex",
     "WrongType",
     "compile_expression",
     "function_calls",
@@ -94,11 +96,83 @@ class Expression:
         return self.parsed.search(data, options)
 
 
+class TooComplex(jmespath.exceptions.LexerError):
+    """An expression over one of the limits (``Limits``): too long, too deeply nested, or
+    with too long a literal. A ``LexerError``, so that it is reported as any invalid
+    expression is, with its position."""
+
+    def __init__(self, position: int, message: str) -> None:
+        super().__init__(lexer_position=position, lexer_value="", message=message)
+
+
 def compile_expression(text: str) -> Expression:
-    """Compile ``text``; raises ``jmespath.exceptions.ParseError`` when it is invalid."""
+    """Compile ``text``; raises ``jmespath.exceptions.JMESPathError`` (``ParseError``, or
+    ``TooComplex`` over a limit) when it is invalid.
+
+    The limits are checked before jmespath reads the text: its lexer takes time quadratic in
+    a literal's length (1 MB: 14 s) and its parser and interpreter recurse once per level of
+    nesting (2,000 ``||`` or parentheses: RecursionError).
+    """
+    bounds = limits()
+    if len(text) > bounds.max_expression_length:
+        raise TooComplex(0, _over("is longer than", bounds.max_expression_length, "characters"))
     if _PLAIN.match(text):
         return Expression(text, tuple(text.split(".")), None)
-    return Expression(text, None, jmespath.compile(text))
+    _check_text(text, bounds)
+    parsed = jmespath.compile(text)
+    _check_tree(dict(parsed.parsed), bounds.max_expression_depth)
+    return Expression(text, None, parsed)
+
+
+def _over(what: str, limit: int, unit: str, variable: str = "EXPRESSION_LENGTH") -> str:
+    return (
+        f"the expression {what} {limit:,} {unit} (the limit; FULFILLMAP_MAX_{variable} changes it)"
+    )
+
+
+#: a literal or quoted name (to its end, or to the end of the text), or a bracket
+_TOKEN = re.compile(
+    r"`[^`\\]*(?:\\.[^`\\]*)*`?|'[^'\\]*(?:\\.[^'\\]*)*'?"
+    r'|"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\](){}]',
+    re.DOTALL,
+)
+_OPEN = frozenset("([{")
+
+
+def _check_text(text: str, bounds: Limits) -> None:
+    """Bracket nesting and literal lengths, from a scan that skips quoted text (only done
+    when the text is long enough, or has brackets enough, to be over a limit)."""
+    brackets = sum(text.count(bracket) for bracket in _OPEN)
+    if brackets <= bounds.max_expression_depth and len(text) <= bounds.max_literal_length + 2:
+        return
+    depth = 0
+    for token in _TOKEN.finditer(text):
+        found = token.group()
+        if found in _OPEN:
+            depth += 1
+            if depth > bounds.max_expression_depth:
+                limit = bounds.max_expression_depth
+                reason = _over("nests more than", limit, "levels deep", "EXPRESSION_DEPTH")
+                raise TooComplex(token.start(), reason)
+        elif len(found) == 1 and found not in "`'\"":
+            depth -= 1
+        elif len(found) - 2 > bounds.max_literal_length:
+            limit = bounds.max_literal_length
+            reason = _over("holds a literal of more than", limit, "characters", "LITERAL_LENGTH")
+            raise TooComplex(token.start(), reason)
+
+
+def _check_tree(tree: dict[str, Any], limit: int) -> None:
+    """Refuse a parsed expression nested deeper than ``limit`` (``a || b || ...`` is a chain as
+    deep as it is long), walked without recursion."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            raise TooComplex(0, _over("nests more than", limit, "levels deep", "EXPRESSION_DEPTH"))
+        stack.extend(
+            (child, depth + 1) for child in node.get("children", ()) if isinstance(child, dict)
+        )
 
 
 def function_calls(expression: Expression) -> Iterator[tuple[str, int]]:

@@ -1,39 +1,50 @@
 """JSON in and out of the command line: the standard library's rules, at orjson's speed.
 
-The rules (``parse_json``): NaN and Infinity are not JSON numbers, a key given twice in one
-object is an error (the last would win silently), big integers stay exact. Output
-(``dump_line``) is compact JSON on one line, keys in order, non-ASCII characters as they are.
+The rules (``parse_json``): numbers with a fraction or an exponent are read as ``Decimal``, so
+that an amount keeps its digits (``1.6050000000000000001`` stays, G3); NaN and Infinity are not
+JSON numbers; a key given twice in one object is an error (the last would win silently); big
+integers stay exact; a lone surrogate escape (``"\\ud800"``) is not text. A document nested
+more deeply than ``Limits.max_json_depth`` is refused before it is parsed, so that no parser
+recurses into it. Output (``dump_line``, ``dump_document``) is UTF-8 JSON, keys in order,
+non-ASCII characters as they are, a ``Decimal`` with its digits; NaN, infinity and values JSON
+cannot hold are refused.
 
 orjson parses a JSON Lines event about 3x faster than ``json`` and writes an Action 15x
 faster, but it differs from the rules: it keeps the last of two equal keys, reads integers
-beyond 64 bits as floats, and writes small floats (``1e-07``) and NaN differently. So the fast
-path is taken only where it provably gives what ``json`` gives, and ``json`` decides every
-other case (and words every error):
+beyond 64 bits as floats, reads every fraction as a float, and writes small floats (``1e-07``)
+and NaN differently. So the fast path is taken only where it provably gives what ``json``
+gives, and ``json`` decides every other case (and words every error):
 
-- ``parse_line`` gives orjson a line without a backslash, so without escapes: every text in it
-  (keys and values) is written the same way in orjson's compact output of the value. The
+- ``parse_line`` reads a line without a backslash, so without escapes, with orjson, or with
+  ``json`` without its (Python) repeated-key hook where a digit is followed by ``.``, ``e`` or
+  ``E`` (a fraction or an exponent, which orjson would make a float). Every text in it (keys
+  and values) is then written the same way in orjson's compact output of the value. The
   colons inside those texts are then the same in both; the others separate a key from its
   value. A repeated key that orjson drops takes its colon (and those of its dropped value)
   with it, so the line and the output hold as many colons exactly when no key repeats, white
   space wherever it stands. The output has no ``e+`` unless the value holds a float of 1e16
-  or more, which is what orjson makes of an integer beyond 64 bits. (orjson refuses 1e400,
-  which json reads as infinity.)
+  or more, which is what orjson makes of an integer beyond 64 bits.
 - ``dump_line`` keeps orjson's text unless it holds ``0.0000`` or ``e-`` (orjson writes
   floats below 1e-4 unlike ``repr``), more ``null`` than the caller counted None values
   (orjson writes NaN and infinity as null) or orjson refuses the value (an integer beyond
-  64 bits, a lone surrogate): then ``json`` writes it, or refuses NaN and infinity.
+  64 bits, a lone surrogate): then every number is written as ``json`` writes it (``repr``),
+  or refused.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
+from decimal import Decimal
+from itertools import accumulate
 from typing import Any
 
 import orjson
 from fulfillmap.errors import FulfillmapError
+from fulfillmap.language._limits import limits
 
-__all__ = ["dump_line", "parse_json", "parse_line"]
+__all__ = ["check_depth", "dump_document", "dump_line", "parse_json", "parse_line"]
 
 #: orjson's text of a float of 1e16 or more
 _BIG_FLOAT = re.compile(rb"e\+")
@@ -41,6 +52,28 @@ _BIG_FLOAT = re.compile(rb"e\+")
 #: a digit stands before it; searched from the ``e`` (text such as ids has many digits)
 _SMALL_EXPONENT = re.compile(rb"e-[0-9]+(?:[,}\]]|\Z)")
 _DIGITS = frozenset(b"0123456789")
+#: where a number may have a fraction or an exponent (orjson would read it as a float)
+_FRACTION = re.compile(r"[0-9][.eE]")
+#: a JSON string, and what is not a bracket (for measuring depth)
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+#: an escape of a surrogate code point (a lone one is not text)
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def check_depth(text: str, what: str) -> None:
+    """Refuse ``text`` if its arrays and objects nest deeper than ``Limits.max_json_depth``,
+    before any parser recurses into it (counting brackets costs far less than parsing)."""
+    limit = limits().max_json_depth
+    if text.count("[") + text.count("{") <= limit:
+        return
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    if max(accumulate(_STEP[bracket] for bracket in brackets), default=0) > limit:
+        raise FulfillmapError(
+            f"{what} nests arrays and objects more than {limit} deep (the limit; "
+            "FULFILLMAP_MAX_JSON_DEPTH changes it)"
+        )
 
 
 def parse_json(text: str, what: str, *, one_line: bool = False) -> Any:
@@ -48,9 +81,12 @@ def parse_json(text: str, what: str, *, one_line: bool = False) -> Any:
 
     A leading byte order mark is ignored (RFC 8259 allows it; Windows tools write one).
     """
+    text = text.removeprefix("\ufeff")
+    check_depth(text, what)
     try:
-        return json.loads(
-            text.removeprefix("\ufeff"),
+        value = json.loads(
+            text,
+            parse_float=Decimal,
             parse_constant=_reject_constant,
             object_pairs_hook=_unique_keys,
         )
@@ -61,22 +97,52 @@ def parse_json(text: str, what: str, *, one_line: bool = False) -> Any:
         ) from None
     except ValueError as exc:
         raise FulfillmapError(f"{what} is not valid JSON: {exc}") from None
-    except RecursionError:
+    except RecursionError:  # only with max_json_depth raised near Python's recursion limit
         raise FulfillmapError(f"{what} is nested too deeply to read") from None
+    if "\\" in text and _SURROGATE.search(text):
+        _refuse_lone_surrogates(value, what)
+    return value
 
 
 def parse_line(text: str, what: str = "the line") -> Any:
     """One JSON Lines line, as ``parse_json(text, what, one_line=True)`` reads it."""
     if "\\" not in text:
-        try:
-            value = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            pass  # json says why, or reads what orjson refuses
-        else:
-            again = orjson.dumps(value)
-            if text.count(":") == again.count(b":") and _BIG_FLOAT.search(again) is None:
-                return value
+        check_depth(text, what)
+        value = _fast(text)
+        if value is not _SLOW:
+            return value
     return parse_json(text.strip(), what, one_line=True)
+
+
+_SLOW = object()  #: what ``_fast`` gives when ``parse_json`` must decide
+
+
+def _fast(text: str) -> Any:
+    """The value of a line without escapes, parsed in C without checking for repeated keys
+    (orjson, or json where a number has a fraction: orjson would make it a float), then
+    checked for them by counting colons in orjson's output of it; ``_SLOW`` when in doubt."""
+    try:
+        if _FRACTION.search(text) is None:
+            value = orjson.loads(text)
+        else:
+            value = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        again = orjson.dumps(value, default=_decimal)
+    except (ValueError, TypeError):  # not JSON, NaN, a big integer, deeper than orjson writes
+        return _SLOW
+    if text.count(":") == again.count(b":") and _BIG_FLOAT.search(again) is None:
+        return value
+    return _SLOW
+
+
+def _refuse_lone_surrogates(value: Any, what: str) -> None:
+    try:
+        json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(exc.object[exc.start])
+        raise FulfillmapError(
+            f"{what} holds a lone surrogate escape (\\u{code:04x}), which is not a character; "
+            "a surrogate escape must be a high one followed by a low one"
+        ) from None
 
 
 def dump_line(value: Any, *, nulls: int = 0) -> bytes:
@@ -84,20 +150,80 @@ def dump_line(value: Any, *, nulls: int = 0) -> bytes:
 
     ``nulls`` is how many None values ``value`` holds, or fewer (fewer only takes the
     slower path; more would let a NaN through as null). Raises FulfillmapError for NaN or
-    infinity, which JSON cannot hold.
+    infinity, which JSON cannot hold, and for text that is not Unicode (a lone surrogate).
     """
     try:
-        text = orjson.dumps(value)
+        text = orjson.dumps(value, default=_decimal)
     except TypeError:
-        pass  # json writes it, or says why not
+        pass  # the exact path writes it, or says why not
     else:
         if text.count(b"null") <= nulls and not _small_float(text):
             return text + b"\n"
+    return _dump_exact(value, 0) + b"\n"
+
+
+def dump_document(value: Any, *, compact: bool = False) -> bytes:
+    """``value`` as JSON text (UTF-8; indented by two spaces unless ``compact``)."""
+    return _dump_exact(value, 0 if compact else orjson.OPT_INDENT_2)
+
+
+def _decimal(value: Any) -> Any:
+    if isinstance(value, Decimal) and value.is_finite():
+        return orjson.Fragment(str(value))
+    raise TypeError  # orjson then raises its own TypeError: the exact path says why
+
+
+def _dump_exact(value: Any, option: int) -> bytes:
     try:
-        line = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    except ValueError as exc:
+        return orjson.dumps(_exact(value, 0), option=option)
+    except TypeError as exc:  # a value of a type JSON has no place for
         raise FulfillmapError(f"the result cannot be written as JSON: {exc}") from None
-    return line.encode("utf-8", "surrogatepass") + b"\n"
+
+
+def _exact(value: Any, depth: int) -> Any:
+    """``value`` with each number as orjson.Fragment of ``json``'s text, refusing what JSON
+    cannot hold (NaN, infinity, a lone surrogate, too deep)."""
+    if depth > 250:  # orjson's own limit is 254
+        raise FulfillmapError("the result cannot be written as JSON: it is nested too deeply")
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, dict):
+        return {_text(key): _exact(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_exact(item, depth + 1) for item in value]
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return _number(value, int.__repr__)
+    if isinstance(value, float):
+        return _number(value, float.__repr__) if math.isfinite(value) else _not_json(value)
+    if isinstance(value, Decimal):
+        return _number(value, Decimal.__str__) if value.is_finite() else _not_json(value)
+    return value  # orjson refuses it, or writes it (a dataclass...)
+
+
+def _number(value: Any, text: Any) -> orjson.Fragment:
+    try:
+        return orjson.Fragment(text(value))
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise FulfillmapError(f"the result cannot be written as JSON: {exc}") from None
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, str) and not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            code = ord(exc.object[exc.start])
+            raise FulfillmapError(
+                f"the result cannot be written as JSON: it holds a lone surrogate "
+                f"(\\u{code:04x}), which is not a character"
+            ) from None
+    return value
+
+
+def _not_json(value: Any) -> Any:
+    raise FulfillmapError(f"the result cannot be written as JSON: {value} is not a JSON number")
 
 
 def _small_float(text: bytes) -> bool:

@@ -4,15 +4,23 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
+import os
+import stat
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
-from fulfillmap.errors import FulfillmapError
+from fulfillmap.errors import FulfillmapError, did_you_mean
+from fulfillmap.language._jsonio import check_depth
+from fulfillmap.language._limits import limits
 
 __all__ = [
     "PACKAGED_PREFIX",
@@ -22,6 +30,7 @@ __all__ = [
     "find_mapping",
     "is_mapping_path",
     "language_schema",
+    "read_bounded",
     "read_file",
     "read_schema",
     "routes_schema",
@@ -88,21 +97,64 @@ def find_mapping(name_or_path: str | Path) -> MappingSource:
         return MappingSource(_read_text(entry, text), _display(entry), None)
     if Path(text).is_file():
         return read_file(Path(text))
+    names = shipped_mapping_names()
     raise FulfillmapError(
-        f"no mapping named '{text}': the shipped mappings are "
-        f"{', '.join(shipped_mapping_names())}; or give the path of a YAML file"
+        f"no mapping named '{text}'{did_you_mean(text, names)}: the shipped mappings are "
+        f"{', '.join(names)}; or give the path of a YAML file"
     )
 
 
 def read_file(path: Path, what: str = "mapping file") -> MappingSource:
     """A mapping file (or, with ``what="routes file"``, a routes file) from disk."""
+    text = read_bounded(path, what, limits().max_file_bytes)
+    return MappingSource(text, str(path), path.parent)
+
+
+def read_bounded(path: Path | None, what: str, limit: int, *, variable: str = "") -> str:
+    """The UTF-8 text of a regular file (None: standard input), refused with a
+    ``FulfillmapError`` once it holds more than ``limit`` bytes: never read whole first. A
+    FIFO, a device or a directory is refused before it is read (it could block or never end).
+    ``variable`` names the environment variable that sets ``limit``."""
+    label = "standard input" if path is None else str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = _read_stdin(limit) if path is None else _read_regular(path, what, limit)
     except FileNotFoundError:
         raise FulfillmapError(f"{what} {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FulfillmapError(f"cannot read {what} {path}: {exc}") from exc
-    return MappingSource(text, str(path), path.parent)
+    except OSError as exc:
+        raise FulfillmapError(f"cannot read {what} {label}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        setting = variable or "FULFILLMAP_MAX_FILE_BYTES"
+        raise FulfillmapError(
+            f"{what} {label} is larger than {limit:,} bytes (the limit; {setting} changes it)"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FulfillmapError(
+            f"cannot read {what} {label}: it is not UTF-8 text (byte {exc.start + 1})"
+        ) from None
+
+
+def _read_regular(path: Path, what: str, limit: int) -> bytes:
+    # O_NONBLOCK: opening a FIFO without a writer must not wait for one
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise FulfillmapError(
+            f"{what} {path} is not a regular file (a directory, a FIFO or a device); "
+            "give the path of a file"
+        )
+    with os.fdopen(descriptor, "rb") as file:
+        return file.read(limit + 1)
+
+
+def _read_stdin(limit: int) -> bytes:
+    if sys.stdin is None:
+        raise FulfillmapError("standard input is closed; give a file instead of '-'")
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # replaced by a text stream (tests, embedding)
+        return sys.stdin.read(limit + 1).encode("utf-8", "surrogateescape")
+    return bytes(buffer.read(limit + 1))
 
 
 def _packaged_source(entry: Traversable, name: str) -> MappingSource:
@@ -141,27 +193,55 @@ def read_schema(reference: str, directory: Path | None) -> dict[str, Any]:
     return _SchemaFiles(directory.resolve()).bundle(reference)
 
 
-#: at most this many schema files are bundled into one schema
+#: at most this many schema files are bundled into one schema, together at most this many
+#: times the limit of one file (``Limits.max_file_bytes``)
 _MAX_SCHEMA_FILES = 100
+_MAX_SCHEMA_FILE_LIMITS = 8
 _BUNDLED = "fulfillmap-bundled-"
+#: keywords whose value is data (never read for ``$ref`` or ``$id``)
+_DATA = frozenset({"enum", "const", "default", "examples"})
+#: keywords whose value maps names to schemas (a property named ``$ref`` is a name)
+_SCHEMA_MAPS = frozenset(
+    {"properties", "patternProperties", "definitions", "$defs", "dependencies", "dependentSchemas"}
+)
+#: keywords whose schemas apply to the instance itself, not to a part of it: a loop of
+#: references through these only would never end
+_SAME_INSTANCE = frozenset(
+    {"allOf", "anyOf", "oneOf", "not", "if", "then", "else", "dependencies", "dependentSchemas"}
+)
 
 
 @dataclass
 class _SchemaFiles:
     """The schema files under one folder (the mapping's), bundled into one schema: each file
-    another one ``$ref``s goes under ``definitions`` and its references are rewritten."""
+    another one ``$ref``s goes under ``definitions`` and its references are rewritten.
+
+    Only schema positions are read for ``$ref`` and ``$id`` (never ``enum``, ``const``,
+    ``default`` or ``examples``, nor the names under ``properties``); every reference must
+    point at something; ``$id`` is kept only at the top (references are resolved from the
+    files, so no other base URI may change their meaning); files are bounded in number and
+    size; a loop of references that never reads into the document is refused (a validator
+    would never return)."""
 
     root: Path
     #: file (relative to root, posix) -> its key under the bundle's ``definitions``
     keys: dict[str, str] = field(default_factory=dict)
     definitions: dict[str, Any] = field(default_factory=dict)
+    #: file -> its document as read (to check the references into it)
+    documents: dict[str, Any] = field(default_factory=dict)
+    size: int = 0
 
     def bundle(self, reference: str) -> dict[str, Any]:
         name = self._inside(reference, self.root, reference)
-        schema: dict[str, Any] = self._rewrite(self._read(name), name, top=True)
-        if self.definitions:
-            schema = dict(schema)
-            schema["definitions"] = {**schema.get("definitions", {}), **self.definitions}
+        try:
+            document = self.documents[name] = self._read(name)
+            schema: dict[str, Any] = self._rewrite(document, name, top=True, at_top=True)
+            if self.definitions:
+                schema = dict(schema)
+                schema["definitions"] = {**schema.get("definitions", {}), **self.definitions}
+            _refuse_endless_loops(schema, {key: file for file, key in self.keys.items()})
+        except RecursionError:
+            raise FulfillmapError(f"schema {reference} is nested too deeply to read") from None
         return schema
 
     def _inside(self, reference: str, folder: Path, mentioned_in: str) -> str:
@@ -174,7 +254,13 @@ class _SchemaFiles:
                 f"from fulfillmap's own ('{PACKAGED_PREFIX}NAME'); never from a URL or an "
                 f"absolute path"
             )
-        path = (folder / reference).resolve()
+        try:
+            path = (folder / reference).resolve()
+        except (OSError, ValueError) as exc:  # a NUL byte, a name too long for the system
+            raise FulfillmapError(
+                f"schema reference {reference[:100]!r} (in {mentioned_in}) is not a usable "
+                f"file name: {exc}"
+            ) from None
         if not path.is_relative_to(self.root):
             raise FulfillmapError(
                 f"schema reference '{reference}' (in {mentioned_in}) leaves the mapping's "
@@ -184,13 +270,15 @@ class _SchemaFiles:
 
     def _read(self, name: str) -> dict[str, Any]:
         path = self.root / name
-        if not path.is_file():
-            reason = "does not exist" if not path.exists() else "is not a regular file"
-            raise FulfillmapError(f"schema {path} {reason}")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise FulfillmapError(f"cannot read schema {path}: {exc}") from exc
+        limit = limits().max_file_bytes
+        text = read_bounded(path, "schema", limit)
+        self.size += len(text)
+        if self.size > _MAX_SCHEMA_FILE_LIMITS * limit:
+            raise FulfillmapError(
+                f"schema {path}: the schema files of one mapping hold more than "
+                f"{_MAX_SCHEMA_FILE_LIMITS * limit:,} bytes ({_MAX_SCHEMA_FILE_LIMITS} times "
+                "the limit of one file; FULFILLMAP_MAX_FILE_BYTES changes it)"
+            )
         return _parse_schema(text, str(path))
 
     def _key(self, name: str) -> str:
@@ -204,24 +292,29 @@ class _SchemaFiles:
             document = _packaged_schema(name.removeprefix(PACKAGED_PREFIX))
         else:
             document = self._read(name)
+        self.documents[name] = document
         self.definitions[key] = self._rewrite(document, name, top=False)
         return key
 
-    def _rewrite(self, schema: Any, name: str, *, top: bool) -> Any:
+    def _rewrite(self, schema: Any, name: str, *, top: bool, at_top: bool = False) -> Any:
         """``schema`` (from file ``name``) with every ``$ref`` pointing into the bundle."""
         if isinstance(schema, list):
             return [self._rewrite(item, name, top=top) for item in schema]
         if not isinstance(schema, dict):
             return schema
-        copy = {
-            key: self._rewrite(value, name, top=top)
-            for key, value in schema.items()
-            if top or key != "$id"  # a bundled file keeps no base URI of its own
-        }
-        ref = schema.get("$ref")
-        if isinstance(ref, str):
-            copy["$ref"] = self._target(ref, name, top=top)
-        return copy
+        out: dict[str, Any] = {}
+        for key, value in schema.items():
+            if key in _DATA:
+                out[key] = copy.deepcopy(value)
+            elif key in _SCHEMA_MAPS and isinstance(value, dict):
+                out[key] = {
+                    label: self._rewrite(item, name, top=top) for label, item in value.items()
+                }
+            elif key == "$ref" and isinstance(value, str):
+                out[key] = self._target(value, name, top=top)
+            elif key != "$id" or at_top:  # no other base URI: references are from the files
+                out[key] = self._rewrite(value, name, top=top)
+        return out
 
     def _target(self, ref: str, name: str, *, top: bool) -> str:
         file, _, fragment = ref.partition("#")
@@ -239,13 +332,117 @@ class _SchemaFiles:
         else:
             folder = (self.root / name).parent
             key = self._key(self._inside(file, folder, name))
+        target = name if key is None else next(f for f, k in self.keys.items() if k == key)
+        if _resolve(self.documents[target], fragment) is _NOWHERE:
+            raise FulfillmapError(
+                f"schema reference '{ref}' (in {name}) points at nothing in {target}"
+            )
         return f"#{fragment}" if key is None else f"#/definitions/{key}{fragment}"
+
+
+_NOWHERE = object()
+
+
+def _resolve(document: Any, pointer: str) -> Any:
+    """The value at a JSON pointer (``/definitions/a~1b``, percent-encoded as in a URI
+    fragment), or ``_NOWHERE``."""
+    if not pointer:
+        return document
+    for part in unquote(pointer).split("/")[1:]:
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(document, dict) and part in document:
+            document = document[part]
+        elif isinstance(document, list) and part.isdigit() and int(part) < len(document):
+            document = document[int(part)]
+        else:
+            return _NOWHERE
+    return document
+
+
+def _subschemas(schema: Any) -> Iterator[tuple[str, Any]]:
+    """(keyword, subschema) of every schema directly inside ``schema``."""
+    if not isinstance(schema, dict):
+        return
+    for key, value in schema.items():
+        if key in _DATA:
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            yield from ((key, item) for item in value.values() if isinstance(item, dict))
+        elif isinstance(value, dict):
+            yield key, value
+        elif isinstance(value, list):
+            yield from ((key, item) for item in value if isinstance(item, dict))
+
+
+def _refuse_endless_loops(bundle: dict[str, Any], files: dict[str, str]) -> None:
+    """Refuse a loop of ``$ref`` that never reads into the document (``a: {$ref: b}``,
+    ``b: {anyOf: [{$ref: a}]}``): validating anything against it would never end.
+
+    A depth-first search over the edges that keep to the same instance: ``$ref`` and the
+    keywords in ``_SAME_INSTANCE``; every subschema is a starting point once."""
+    done: set[int] = set()
+    for start in _walk(bundle):
+        if id(start) in done:
+            continue
+        path: list[Any] = [start]
+        on_path = {id(start)}
+        todo = [_next_same_instance(bundle, start)]
+        while todo:
+            child = next(todo[-1], None)
+            if child is None:  # every edge of the last node followed
+                todo.pop()
+                node = path.pop()
+                on_path.discard(id(node))
+                done.add(id(node))
+                continue
+            if id(child) in on_path:
+                refs = [node["$ref"] for node in path if isinstance(node.get("$ref"), str)]
+                shown = " -> ".join(_shown(ref, files) for ref in refs)
+                raise FulfillmapError(
+                    f"schema references loop without reading into the document ({shown}): "
+                    f"a validator would never return"
+                )
+            if id(child) not in done:
+                path.append(child)
+                on_path.add(id(child))
+                todo.append(_next_same_instance(bundle, child))
+
+
+def _walk(schema: Any) -> Iterator[dict[str, Any]]:
+    """Every schema object in ``schema``, without recursion."""
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            yield node
+            stack.extend(item for _, item in _subschemas(node))
+
+
+def _next_same_instance(bundle: dict[str, Any], schema: dict[str, Any]) -> Iterator[Any]:
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#"):
+        target = _resolve(bundle, ref[1:])
+        if isinstance(target, dict):
+            yield target
+    for key, item in _subschemas(schema):
+        if key in _SAME_INSTANCE:
+            yield item
+
+
+def _shown(ref: str, files: dict[str, str]) -> str:
+    """A bundled reference as it was written: ``#/definitions/fulfillmap-bundled-0/x`` ->
+    ``common.json#/x``."""
+    for key, file in files.items():
+        prefix = f"#/definitions/{key}"
+        if ref == prefix or ref.startswith(prefix + "/"):
+            return f"{file}#{ref.removeprefix(prefix)}"
+    return ref
 
 
 @functools.cache
 def _packaged_schema(name: str) -> dict[str, Any]:
     entry = files("fulfillmap.schemas").joinpath(name)
-    if "/" in name or not entry.is_file():
+    if "/" in name or not name.endswith(".json") or not entry.is_file():
         known = sorted(e.name for e in files("fulfillmap.schemas").iterdir() if e.is_file())
         shipped = ", ".join(n for n in known if n.endswith(".json"))
         raise FulfillmapError(f"no shipped schema named '{name}'; shipped: {shipped}")
@@ -253,6 +450,7 @@ def _packaged_schema(name: str) -> dict[str, Any]:
 
 
 def _parse_schema(text: str, name: str) -> dict[str, Any]:
+    check_depth(text, f"schema {name}")
     try:
         schema = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -8,22 +8,59 @@ loaded like a mapping: ``parse_yaml`` -> JSON Schema (``routes.schema.json``) ->
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from fulfillmap.errors import Problem, SpecError
+from fulfillmap.errors import Problem, SpecError, did_you_mean
 from fulfillmap.language._checks import _suggest, expression_problems, schema_problems
 from fulfillmap.language._loader import Document, SpecPath, parse_yaml
 from fulfillmap.language._resources import MappingSource, read_file, routes_schema, shipped_routes
 from fulfillmap.language._spec import Location
 from fulfillmap.plugins._registry import Registry
 
-__all__ = ["Route", "RouteTable", "load_routes", "shipped_route_table"]
+__all__ = [
+    "DIGITAL_RIVER_EVENT_TYPES",
+    "SHOP_EVENT_TYPES",
+    "Route",
+    "RouteTable",
+    "load_routes",
+    "shipped_route_table",
+]
 
 _EXPRESSIONS = ("when", "input", "key")
+_EVENT_TYPE = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)+")  #: routes.schema.json's pattern
+
+#: the event types of an order's fulfillment that Digital River documents (reference 2.5); a
+#: route for another type is a warning, as it is more often a typo that would leave the
+#: events it means unhandled (``fulfillment_order.shiped``) than a type Digital River added
+DIGITAL_RIVER_EVENT_TYPES = (
+    "order.accepted",
+    "order.fulfilled",
+    "order.complete",
+    "order.charge.capture.complete",
+    "order.charge.capture.failed",
+    "order.charge.cancel.complete",
+    "fulfillment_order.pending",
+    "fulfillment_order.backordered",
+    "fulfillment_order.shipped",
+    "fulfillment_order.cancelled",
+    "fulfillment_cancellation.created",
+    "fulfillment_cancellation.accepted",
+    "fulfillment_cancellation.rejected",
+    # DR's "Digital River coordinated returns" page
+    "fulfillment_return.created",
+    "fulfillment_return.pending",
+    "fulfillment_return.accepted",
+    "fulfillment_return.rejected",
+    "fulfillment.created",
+)
+#: the events fulfillmap makes of the shop's own requests (Engine.request_cancellation,
+#: request_return): their data.object is the request
+SHOP_EVENT_TYPES = ("shop.cancellation_requested", "shop.return_requested")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +84,15 @@ class RouteTable:
     """Routes by event type, each type's routes in the order they are tried."""
 
     routes: Mapping[str, tuple[Route, ...]]
+    #: what is valid but likely wrong: event types Digital River does not document
+    warnings: tuple[Problem, ...] = ()
 
     def __getitem__(self, event_type: str) -> tuple[Route, ...]:
         return self.routes.get(event_type, ())
 
     def overridden_by(self, other: RouteTable) -> RouteTable:
         """This table with ``other``'s event types replacing (or adding to) its own."""
-        return RouteTable(MappingProxyType({**self.routes, **other.routes}))
+        return RouteTable(MappingProxyType({**self.routes, **other.routes}), other.warnings)
 
 
 def shipped_route_table(registry: Registry, mappings: Collection[str]) -> RouteTable:
@@ -78,13 +117,35 @@ def _route_table(
     for data, path in entries:
         problems += _meaning_problems(document, registry, data, path)
         problems += _mapping_problems(document, mappings, data, path)
+    warnings = list(_event_type_warnings(document))
     if problems:
-        raise SpecError(problems)
+        raise SpecError([*problems, *warnings])
     table: dict[str, tuple[Route, ...]] = {}
     for data, path in entries:
         event_type = str(path[1])
         table[event_type] = (*table.get(event_type, ()), _route(document, event_type, data, path))
-    return RouteTable(MappingProxyType(table))
+    return RouteTable(MappingProxyType(table), tuple(warnings))
+
+
+_KNOWN_EVENT_TYPES = frozenset(DIGITAL_RIVER_EVENT_TYPES + SHOP_EVENT_TYPES)
+
+
+def _event_type_warnings(document: Document) -> Iterator[Problem]:
+    data = document.data
+    routes = data.get("routes") if isinstance(data, dict) else None
+    for event_type in routes if isinstance(routes, dict) else ():
+        if not isinstance(event_type, str) or event_type in _KNOWN_EVENT_TYPES:
+            continue
+        if _EVENT_TYPE.fullmatch(event_type) is None:
+            continue  # not even shaped like one: the schema's error says so
+        hint = did_you_mean(event_type, DIGITAL_RIVER_EVENT_TYPES, cutoff=0.8)
+        message = (
+            f"'{event_type}' is not an event type Digital River documents for fulfillments"
+            f"{hint}; events of the type meant would be ignored"
+        )
+        yield replace(
+            document.problem(("routes", event_type), message, key=True), severity="warning"
+        )
 
 
 def _entries(document: Document) -> Iterator[tuple[dict[str, Any], SpecPath]]:

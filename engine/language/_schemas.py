@@ -17,6 +17,7 @@ default.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -25,12 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 from fulfillmap.errors import FulfillmapError
+from fulfillmap.paths import truncate
 
 if TYPE_CHECKING:
     from jsonschema import Draft7Validator
     from jsonschema.exceptions import ValidationError
 
-__all__ = ["FORMATS", "SchemaValidator", "is_date_time", "is_email"]
+__all__ = ["FORMATS", "SchemaValidator", "describe_error", "is_date_time", "is_email"]
 
 #: what separates words in an address: Python's and ECMA-262's white space together
 _SPACE = (
@@ -141,3 +143,82 @@ def _format_names(schema: Any) -> Iterator[str]:
     elif isinstance(schema, list):
         for item in schema:
             yield from _format_names(item)
+
+
+#: JSON Schema type names as a message says them
+_TYPES = {
+    "string": "text",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "an object",
+    "array": "an array",
+    "null": "null",
+}
+
+
+def describe_error(error: ValidationError) -> str:
+    """One JSON Schema error in words, values written as JSON, never as Python reprs
+    (jsonschema says ``'2' is not of type 'integer'``; this says ``expected an integer, not
+    "2"``). A ``pattern`` is explained by the schema's title and description, not the regex."""
+    value, schema = truncate(error.instance), error.schema
+    expected: Any = error.validator_value
+    instance: Any = error.instance
+    if not isinstance(schema, dict):
+        schema = {}
+    match error.validator:
+        case "type":
+            kinds = [expected] if isinstance(expected, str) else list(expected)
+            return f"expected {' or '.join(_TYPES.get(k, k) for k in kinds)}, not {value}"
+        case "enum":
+            return f"expected one of {', '.join(map(truncate, expected))}, not {value}"
+        case "const":
+            return f"expected {truncate(expected)}, not {value}"
+        case "pattern" | "format":
+            what = str(schema.get("title") or "value")
+            what, reason = (
+                _sentence_part(what),
+                _sentence_part(str(schema.get("description") or "")),
+            )
+            if not reason:
+                kind = "be" if error.validator == "format" else "match the pattern"
+                reason = f"it must {kind} {truncate(expected)}"
+            return f"{value} is not a valid {what}" + (f": {reason}" if reason else "")
+        case "minLength" | "maxLength":
+            size = "short: at least" if error.validator == "minLength" else "long: at most"
+            return f"{value} is too {size} {expected} character(s)"
+        case "minItems" | "maxItems":
+            most = "at least" if error.validator == "minItems" else "at most"
+            return f"expected {most} {expected} element(s), got {len(instance)}"
+        case "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum":
+            words = {
+                "minimum": "at least",
+                "maximum": "at most",
+                "exclusiveMinimum": "above",
+                "exclusiveMaximum": "below",
+            }[error.validator]
+            return f"expected a number {words} {truncate(expected)}, not {value}"
+        case "uniqueItems":
+            return "the elements must be unique"
+        case "additionalProperties" if isinstance(instance, dict):
+            allowed = set(schema.get("properties", {}))
+            extra = sorted(key for key in instance if key not in allowed)
+            return f"unknown key(s): {', '.join(extra)}"
+        case "required":  # one error per missing key; its message names it as a repr
+            return f"missing key: {_required_key(error.message)}"
+    return error.message
+
+
+def _sentence_part(text: str) -> str:
+    """``A letter`` -> ``a letter`` inside a sentence; ``HTTP request`` stays as it is."""
+    return text[:1].lower() + text[1:] if text[1:2] and not text[1:2].isupper() else text
+
+
+def _required_key(message: str) -> str:
+    """``'source' is a required property`` -> ``source``."""
+    quoted = message.removesuffix(" is a required property")
+    try:
+        key = ast.literal_eval(quoted)
+    except (ValueError, SyntaxError):
+        return quoted
+    return key if isinstance(key, str) else quoted

@@ -1,6 +1,6 @@
 """The mapping's syntax tree: frozen dataclasses built once from a validated document.
 
-Nothing here evaluates anything; ``compiler`` turns these nodes into a runnable mapping.
+Nothing here evaluates anything; ``evaluate._codegen`` turns these nodes into a Python function.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from fulfillmap.language._loader import Document, SpecPath
 
@@ -29,12 +29,27 @@ __all__ = [
 ]
 
 
+T = TypeVar("T")
+
+
 class Scope(StrEnum):
-    """What a field's expressions read."""
+    """What a field's expressions read. The one place a scope is resolved: ``pick`` the
+    data, or the ``base`` path of what is read."""
 
     CURRENT = "current"  #: the array element inside ``each``, else the whole source
     ROOT = "root"  #: the whole source document
     CONTEXT = "context"  #: the context passed to ``apply``
+
+    def pick(self, current: T, root: T, context: T) -> T:
+        """What a field of this scope reads, of the current object, the root and the context."""
+        if self is Scope.CURRENT:
+            return current
+        return root if self is Scope.ROOT else context
+
+    def base(self, current: tuple[str | int, ...] = ()) -> tuple[str | int, ...]:
+        """The path (from the source's root) of what a field of this scope reads, where the
+        current object is at ``current``: the context's paths start with ``context``."""
+        return self.pick(current, (), ("context",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,14 +116,14 @@ class Field:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """A named check on the source or on the result."""
+    """A named check on the source, the context or the result."""
 
     name: str
     check: str  #: a JMESPath expression that must be true
     message: str
     location: Location
     severity: str = "error"  #: ``error`` stops the mapping; ``warn`` is reported
-    on: str = "source"  #: ``source`` or ``result``
+    on: str = "source"  #: ``source``, ``context`` or ``result``
     each: str | None = None  #: check every element of this array
     description: str = ""
 

@@ -28,7 +28,6 @@ from fulfillmap.language._spec import (
     MappingSpec,
     Nested,
     Rule,
-    Scope,
 )
 
 __all__ = ["Row", "explain", "to_json", "to_markdown", "update_regions"]
@@ -93,9 +92,7 @@ def _row(field: Field, source: str, fallbacks: tuple[str, ...] = (), where: str 
 
 def _base(field: Field, prefix: str) -> str:
     """What the field's expressions are relative to, written from the source's root."""
-    if field.scope is Scope.ROOT:
-        return ""
-    return "context" if field.scope is Scope.CONTEXT else prefix
+    return field.scope.pick(prefix, "", "context")
 
 
 def _join(base: str, text: str) -> str:

@@ -6,12 +6,12 @@ Equality is JSON's, stricter than Python's: ``1`` is not ``1.0`` (an integer fie
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from fulfillmap.language._expressions import MISSING
+from fulfillmap.paths import truncate
 
 __all__ = ["Difference", "differences", "json_kind", "show"]
 
@@ -88,5 +88,4 @@ def json_kind(value: Any) -> str:
 
 def show(value: Any) -> str:
     """A value as compact JSON, cut short when long."""
-    text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
+    return truncate(value, _SHOWN)

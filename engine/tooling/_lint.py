@@ -17,9 +17,10 @@ from typing import Any
 
 from fulfillmap.errors import Problem
 from fulfillmap.evaluate._mapping import CompiledMapping
-from fulfillmap.language._checks import resolve_local
+from fulfillmap.language._checks import field_schema, resolve_local
 from fulfillmap.language._expressions import compile_expression, read_paths
 from fulfillmap.language._loader import format_path
+from fulfillmap.language._schemas import describe_error
 from fulfillmap.language._spec import (
     Computed,
     Constant,
@@ -28,9 +29,9 @@ from fulfillmap.language._spec import (
     Location,
     MappingSpec,
     Nested,
-    Scope,
 )
-from fulfillmap.tooling._render import truncate
+from fulfillmap.paths import format_path as data_path
+from fulfillmap.paths import truncate
 from jsonschema import Draft7Validator
 
 __all__ = ["lint"]
@@ -77,9 +78,7 @@ def _target_problems(
         yield from _value_problems(field, child, root)
         kind = field.kind
         if isinstance(kind, Nested):
-            child = resolve_local(child, root)
-            if kind.each is not None:
-                child = child.get("items", {})
+            child = field_schema(schema, root, field.name, array=kind.each is not None)
             prefix = f"{field.target_path}[]." if kind.each is not None else f"{field.target_path}."
             yield from _target_problems(kind.fields, child, root, field.location, prefix)
 
@@ -106,8 +105,8 @@ def _value_problems(field: Field, schema: Any, root: Schema) -> Iterator[Problem
 def _misfits(value: Any, schema: Any, root: Schema) -> Iterator[str]:
     standalone = {**resolve_local(schema, root), "definitions": root.get("definitions", {})}
     for error in sorted(Draft7Validator(standalone).iter_errors(value), key=str):
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
-        yield f"{where.lstrip('.')}: {error.message}" if where else error.message
+        where = data_path(error.absolute_path)
+        yield f"{where}: {describe_error(error)}" if where else describe_error(error)
 
 
 # -- the source schema: the paths expressions read ----------------------------------------
@@ -125,9 +124,7 @@ class _SourceCheck:
             yield from self.field(field, self._base(field, current))
 
     def _base(self, field: Field, current: Schema | None) -> Schema | None:
-        if field.scope is Scope.CONTEXT:
-            return None  # the context has no schema
-        return self.root if field.scope is Scope.ROOT else current
+        return field.scope.pick(current, self.root, None)  # the context has no schema
 
     def field(self, field: Field, base: Schema | None) -> Iterator[Problem]:
         kind = field.kind

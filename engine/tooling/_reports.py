@@ -5,16 +5,29 @@ Actions annotations (``::error file=F,line=L,...::``).
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from fulfillmap.errors import FulfillmapError, Problem, SpecError
-from fulfillmap.evaluate._mapping import load
-from fulfillmap.language._resources import ROUTES_FILE, TEST_SUFFIX, shipped_mapping_names
+from fulfillmap.evaluate._mapping import CompiledMapping, load
+from fulfillmap.language._checks import validate_document
+from fulfillmap.language._loader import parse_yaml
+from fulfillmap.language._resources import (
+    ROUTES_FILE,
+    TEST_SUFFIX,
+    find_mapping,
+    shipped_mapping_names,
+)
+from fulfillmap.language._spec import build_spec
 from fulfillmap.plugins._registry import default_registry
 from fulfillmap.tooling._lint import lint
+
+if TYPE_CHECKING:
+    from fulfillmap.language._routes import RouteTable
 
 __all__ = ["REPORTERS", "MappingReport", "check_file", "check_mapping", "expand_targets"]
 
@@ -64,7 +77,7 @@ def check_file(target: str) -> MappingReport:
 
         return _checked(target, lambda: load_cases(target))
     if Path(target).name == ROUTES_FILE:
-        return _checked(target, lambda: _load_routes(Path(target)))
+        return _checked(target, lambda: _load_routes(Path(target)).warnings)
     return check_mapping(target)
 
 
@@ -74,27 +87,103 @@ def check_mapping(target: str) -> MappingReport:
         mapping = load(target)
     except SpecError as exc:
         file = exc.problems[0].file if exc.problems else target
-        return MappingReport(target, file, exc.problems)
+        found = sorted(
+            (*exc.problems, *_lint_the_rest(target, exc.problems)),
+            key=lambda p: (p.file, p.line, p.column),
+        )
+        return MappingReport(target, file, tuple(found))
     except FulfillmapError as exc:
         return MappingReport(target, target, (Problem(target, 1, 1, str(exc)),))
     return MappingReport(target, mapping.spec.file, tuple(lint(mapping)))
 
 
-def _checked(target: str, read: Callable[[], object]) -> MappingReport:
+def _lint_the_rest(target: str, problems: Sequence[Problem]) -> list[Problem]:
+    """The static checks of a mapping with problems, on the fields that have none, so that
+    one run shows everything: each broken field stands aside (a required placeholder, or
+    removed if even that does not validate) and so do the rules, which lint does not read.
+    Nothing when a problem lies outside the fields and rules (the schemas, the name...)."""
     try:
-        read()
+        source = find_mapping(target)
+        document = parse_yaml(source.text, source.file, source.directory)
+    except FulfillmapError:
+        return []
+    data = copy.deepcopy(document.data)
+    if not isinstance(data, dict) or not isinstance(data.get("fields"), dict):
+        return []
+    data.pop("rules", None)
+    registry, removed = default_registry(), []
+    for stand_in in (_PLACEHOLDER, None):
+        paths = [_field_of(problem.spec_path) for problem in problems]
+        for path in paths:
+            if path is None:
+                return []
+            removed += _set_field(data["fields"], path, stand_in)
+        try:
+            schemas = validate_document(replace(document, data=data, problems=[]), registry)
+        except SpecError as exc:
+            problems = exc.problems
+            continue
+        spec = build_spec(replace(document, data=data, problems=[]))
+        mapping = CompiledMapping(spec, schemas.source, schemas.target, registry)
+        return [p for p in lint(mapping) if not _about(p, removed)]
+    return []
+
+
+#: what stands in for a broken field: present, required, reading nothing
+_PLACEHOLDER = {"from": "`null`", "required": True}
+
+
+def _field_of(spec_path: str) -> tuple[str, ...] | None:
+    """The field a problem's spec path (``fields.items.fields.tax.from``) lies in, as names
+    (``("items", "tax")``); ``()`` for a rule; None elsewhere."""
+    parts = spec_path.replace("[", ".[").split(".")
+    if parts[0] == "rules":
+        return ()
+    names: list[str] = []
+    while len(parts) >= 2 and parts[0] == "fields" and not parts[1].startswith("["):
+        names.append(parts[1])
+        parts = parts[2:]
+    return tuple(names) if names else None
+
+
+def _set_field(fields: dict[str, Any], names: tuple[str, ...], stand_in: object) -> list[str]:
+    """Put ``stand_in`` (None: nothing) in place of the field at ``names``; return the dotted
+    name of a field removed."""
+    for name in names[:-1]:
+        field = fields.get(name)
+        if not isinstance(field, dict) or not isinstance(field.get("fields"), dict):
+            return []
+        fields = field["fields"]
+    if not names or names[-1] not in fields:
+        return []
+    if stand_in is None:
+        del fields[names[-1]]
+        return [".".join(names)]
+    fields[names[-1]] = copy.deepcopy(stand_in)
+    return []
+
+
+def _about(problem: Problem, removed: list[str]) -> bool:
+    """Is ``problem`` lint's word on a field removed above (it is not missing, only broken)?"""
+    return any(f"requires '{name}'" in problem.message.replace("[]", "") for name in removed)
+
+
+def _checked(target: str, read: Callable[[], object]) -> MappingReport:
+    """Read ``target``: its problems, and the warnings ``read`` returns (if a tuple)."""
+    try:
+        warnings = read()
     except SpecError as exc:
         return MappingReport(target, target, exc.problems)
     except FulfillmapError as exc:
         return MappingReport(target, target, (Problem(target, 1, 1, str(exc)),))
-    return MappingReport(target, target, ())
+    return MappingReport(target, target, warnings if isinstance(warnings, tuple) else ())
 
 
-def _load_routes(path: Path) -> None:
+def _load_routes(path: Path) -> RouteTable:
     """Check a routes file; its routes may use the shipped mappings and those beside it."""
     from fulfillmap.language._routes import load_routes
 
-    load_routes(path, default_registry(), {*shipped_mapping_names(), *_names_beside(path)})
+    return load_routes(path, default_registry(), {*shipped_mapping_names(), *_names_beside(path)})
 
 
 def _names_beside(path: Path) -> Iterator[str]:

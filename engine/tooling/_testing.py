@@ -36,16 +36,20 @@ from fulfillmap.evaluate._rules import Violation
 from fulfillmap.evaluate._trace import FieldStep, Trace
 from fulfillmap.language._checks import schema_problems
 from fulfillmap.language._expressions import MISSING
+from fulfillmap.language._jsonio import check_depth
+from fulfillmap.language._limits import limits
 from fulfillmap.language._loader import Document, SpecPath, parse_yaml
 from fulfillmap.language._resources import (
     PACKAGED_PREFIX,
     TEST_SUFFIX,
     MappingSource,
     is_mapping_path,
+    read_bounded,
     read_file,
     read_schema,
 )
 from fulfillmap.language._spec import Computed, From, Location, Nested
+from fulfillmap.paths import truncate
 from fulfillmap.tooling._coverage import Coverage
 from fulfillmap.tooling._jsondiff import Difference, differences, show
 
@@ -79,7 +83,7 @@ class ExpectedError:
 
     def __str__(self) -> str:
         parts = [
-            f"{label} {value!r}"
+            f"{label} '{value}'"
             for label, value in (
                 ("rule", self.rule),
                 ("field", self.field),
@@ -277,11 +281,11 @@ class _CaseReader:
             return None
         file = directory / name
         try:
-            return json.loads(file.read_text(encoding="utf-8"), parse_constant=_no_constant)
-        except FileNotFoundError:
-            self._problem(path, f"the {what} file {file} does not exist")
-        except (OSError, UnicodeDecodeError) as exc:
-            self._problem(path, f"cannot read the {what} file {file}: {exc}")
+            text = read_bounded(file, f"the {what} file", limits().max_input_bytes)
+            check_depth(text, f"the {what} file {file}")
+            return json.loads(text, parse_constant=_no_constant)
+        except FulfillmapError as exc:  # missing, not a regular file, too large or too deep
+            self._problem(path, str(exc))
         except json.JSONDecodeError as exc:
             where = f"at line {exc.lineno} column {exc.colno}"
             self._problem(path, f"the {what} file {file} is not valid JSON: {exc.msg} {where}")
@@ -395,7 +399,7 @@ def _check_error(expected: ExpectedError, trace: Trace) -> Iterator[str]:
         yield f"  output: {show(trace.body)}"
         return
     mismatches = [
-        f"{label}: expected {want!r}, got {got!r}"
+        f"{label}: expected {truncate(want)}, got {truncate(got)}"
         for label, want, got in (
             ("rule", expected.rule, error.rule),
             ("field", expected.field, error.field),
@@ -404,7 +408,7 @@ def _check_error(expected: ExpectedError, trace: Trace) -> Iterator[str]:
         if want is not None and want != got
     ]
     if expected.message is not None and expected.message not in str(error):
-        mismatches.append(f"message: expected it to contain {expected.message!r}")
+        mismatches.append(f"message: expected it to contain {truncate(expected.message)}")
     if mismatches:
         yield "the mapping failed, but not as expected:"
         yield from (f"  {line}" for line in mismatches)

@@ -1,6 +1,7 @@
-"""The generated builder (``codegen``) against the reference evaluator (``compiler``): the same
-output, or the same ``MappingError`` (every field of it), on every golden input, on generated
-variants of them, and on generated documents for a mapping that uses every construct."""
+"""The generated function and its traced variant: the same output, warnings and
+``MappingError`` (every field of it) on every golden input, on generated variants of them, and
+on generated documents for a mapping that uses every construct; and never an exception that
+is not a ``MappingError``."""
 
 from __future__ import annotations
 
@@ -21,18 +22,6 @@ MAPPINGS = {name: fulfillmap.load(name) for name in fulfillmap.shipped_mappings(
 MAPPINGS["features"] = fulfillmap.load(FEATURES)
 
 
-def _reference(mapping: CompiledMapping) -> CompiledMapping:
-    """The same mapping applied by the reference evaluator alone."""
-    reference = CompiledMapping(
-        mapping.spec, mapping.source_schema, mapping.target_schema, mapping.registry
-    )
-    object.__setattr__(reference, "_fast_build", None)
-    return reference
-
-
-REFERENCES = {name: _reference(mapping) for name, mapping in MAPPINGS.items()}
-
-
 def _golden(path: Path) -> tuple[CompiledMapping, Any, Any]:
     name = path.parent.parent.name if path.parent.name == "errors" else path.parent.name
     context = path.with_name(path.name.replace(".input.", ".context."))
@@ -43,54 +32,42 @@ def _golden(path: Path) -> tuple[CompiledMapping, Any, Any]:
     )
 
 
-def _outcome(run: Any) -> tuple[Any, ...]:
-    """What a run gave: the exact JSON text (key order and number types count), or the
-    error's every field."""
+def _error(error: MappingError) -> tuple[Any, ...]:
+    fields = (error.field, error.expression, error.data_path, error.location, error.plugin)
+    return ("error", error.reason, *fields, error.rule, str(error))
+
+
+def _outcome(mapping: CompiledMapping, source: Any, context: Any) -> tuple[Any, ...]:
+    """What ``apply_with_warnings`` gave: the exact JSON text (key order and number types
+    count) and the warnings, or the error's every field. Anything else fails the test."""
     try:
-        return ("body", json.dumps(run()))
+        result = mapping.apply_with_warnings(source, context, validate=False)
     except MappingError as error:
-        fields = (error.field, error.expression, error.data_path, error.location, error.plugin)
-        return ("error", error.reason, *fields, error.rule, str(error))
-    except Exception as error:  # a bug elsewhere (e.g. in a rule) must at least be the same
-        return ("raised", type(error).__name__, str(error))
+        return _error(error)
+    return ("body", json.dumps(result.body), result.warnings)
 
 
-def _warnings(mapping: CompiledMapping, source: Any, context: Any) -> tuple[Any, ...]:
-    return REFERENCES[mapping.name].run(source, context, validate=False).warnings
+def _traced(mapping: CompiledMapping, source: Any, context: Any) -> tuple[Any, ...]:
+    trace = mapping.trace(source, context, validate=False)
+    if trace.error is not None:
+        return _error(trace.error)
+    return ("body", json.dumps(trace.body), trace.violations)
 
 
-def assert_same(mapping: CompiledMapping, source: Any, context: Any, *, used: bool = False) -> None:
-    """``apply`` gives the reference's outcome. With ``used``, the generated builder must
-    also have done it alone: it maps every such input without handing over."""
-    reference = _outcome(lambda: REFERENCES[mapping.name].apply(source, context, validate=False))
-    fast = _outcome(lambda: mapping.apply(source, context, validate=False))
-    assert fast == reference
-    if not isinstance(source, dict):
-        return
-    assert mapping._fast_build is not None
-    try:
-        alone = ("body", json.dumps(mapping._fast_build(source, context)))
-    except Exception:  # handed over to the reference evaluator
-        alone = None
-    if alone is not None:
-        assert reference[0] == "body", (
-            "the generated builder succeeds only where the reference does"
-        )
-        assert alone == reference
-        assert not _warnings(mapping, source, context), "a warning is the reference's to give"
-    elif used:
-        assert reference[0] != "body" or _warnings(mapping, source, context)
+def assert_same(mapping: CompiledMapping, source: Any, context: Any) -> None:
+    """``apply`` and ``trace`` run the two variants of one generated function: they agree."""
+    assert _outcome(mapping, source, context) == _traced(mapping, source, context)
 
 
 @pytest.mark.parametrize("path", GOLDEN, ids=[f"{p.parent.name}/{p.name}" for p in GOLDEN])
 def test_golden_inputs_give_the_same_result_or_error(path: Path) -> None:
-    assert_same(*_golden(path), used=True)
+    assert_same(*_golden(path))
 
 
 def test_every_mapping_is_generated() -> None:
     for mapping in MAPPINGS.values():
-        assert mapping._fast_build is not None
-        assert "def build(root, context):" in mapping._fast_build.__source__  # type: ignore[attr-defined]
+        assert "def build(root, context):" in mapping.source_code
+        assert "def build(root, context, rec):" in mapping._traced.source
 
 
 # -- generated variants -------------------------------------------------------------------

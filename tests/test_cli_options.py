@@ -1,0 +1,54 @@
+"""The command line's options: anywhere among a command's arguments, --version, and a
+did-you-mean for a mistyped mapping name."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fulfillmap.cli import main
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EVENT = str(EXAMPLES / "cancelled-event.json")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["map", "cancelled-event-to-fulfillment", "--compact", EVENT],
+        ["map", "--compact", "cancelled-event-to-fulfillment", EVENT],
+        ["map", "cancelled-event-to-fulfillment", EVENT, "--compact"],
+    ],
+)
+def test_options_anywhere(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    assert json.loads(out)["orderId"] == "278815640336"
+
+
+def test_options_anywhere_in_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "mappings/routes.yaml", "--strict", "--format", "json"]) == 0
+    assert main(["trace", "cancelled-event-to-fulfillment", "--format", "json", EVENT]) == 0
+    assert main(["explain", "cancelled-event-to-fulfillment", "--format", "json"]) == 0
+    capsys.readouterr()
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"fulfillmap {version('fulfillmap')}\n"
+
+
+def test_a_mistyped_mapping_name_gets_a_suggestion(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["map", "canceled-event-to-fulfillment", EVENT]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(
+        "fulfillmap: error: no mapping named 'canceled-event-to-fulfillment' "
+        "(did you mean 'cancelled-event-to-fulfillment'?): the shipped mappings are "
+    )

@@ -1,0 +1,68 @@
+"""Data paths (``fulfillmap.paths``) and the one wording of schema validation errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fulfillmap.language._schemas import describe_error
+from fulfillmap.paths import excerpt, format_path, parse_path, rebase, truncate
+from jsonschema import Draft7Validator
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [((), ""), (("items",), "items"), (("items", 1, "tax"), "items[1].tax"), ((0, "a"), "[0].a")],
+)
+def test_paths_format_and_parse_back(path: tuple[Any, ...], text: str) -> None:
+    assert format_path(path) == text
+    assert parse_path(text) == path
+
+
+@pytest.mark.parametrize(
+    ("prefix", "path", "rebased"),
+    [
+        ("data.object", "items[1].id", "data.object.items[1].id"),
+        ("data.object", "[2]", "data.object[2]"),
+        ("data.object", None, "data.object"),
+        ("", "id", "id"),
+        (("data", "object"), "id", "data.object.id"),
+    ],
+)
+def test_rebase(prefix: Any, path: str | None, rebased: str) -> None:
+    assert rebase(prefix, path) == rebased
+
+
+def test_truncate_and_excerpt() -> None:
+    assert truncate("x" * 100, 10) == '"xxxxxxxxx... (len=102)'
+    circular: list[Any] = []
+    circular.append(circular)
+    assert truncate(circular) == "a list"
+    source = {"items": [{"id": 1}, {"tax": None}]}
+    assert excerpt(source, {}, "items[1].tax.amount") == "items[1].tax: null"
+    assert excerpt(source, {"q": 2}, "context.q") == "context.q: 2"
+    assert excerpt(source, {}, None) == ""
+
+
+@pytest.mark.parametrize(
+    ("schema", "value", "message"),
+    [
+        ({"type": "integer"}, "2", 'expected an integer, not "2"'),
+        ({"type": ["string", "null"]}, 2, "expected text or null, not 2"),
+        ({"enum": ["a", "b"]}, "c", 'expected one of "a", "b", not "c"'),
+        ({"const": 1}, 2, "expected 1, not 2"),
+        ({"required": ["a", "b"]}, {"a": 1}, "missing key: b"),
+        (
+            {"properties": {"a": {}}, "additionalProperties": False},
+            {"x": 1},
+            "unknown key(s): x",
+        ),
+        ({"minimum": 1}, 0, "expected a number at least 1, not 0"),
+        ({"minLength": 1}, "", '"" is too short: at least 1 character(s)'),
+        ({"maxItems": 1}, [1, 2], "expected at most 1 element(s), got 2"),
+        ({"pattern": "^a$"}, "b", '"b" is not a valid value: it must match the pattern "^a$"'),
+    ],
+)
+def test_schema_errors_read_as_json(schema: dict[str, Any], value: Any, message: str) -> None:
+    (error,) = Draft7Validator(schema).iter_errors(value)
+    assert describe_error(error) == message
