@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install demo test lint typecheck bench clean
+.PHONY: install demo test lint typecheck bench clean playground-bundle
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ bench: install
 	@test -x /usr/bin/time || apt-get install -y -q time
 	$(BIN)/python -m pip install -q -e ".[test,bench]" --config-settings editable_mode=strict
 	$(BIN)/python bench/run.py
+
+# The playground's vendored CodeMirror bundle (engine/tooling/playground/static/codemirror.js),
+# rebuilt from frontend/ and its lock file. Only for changing it: installing never needs Node.
+playground-bundle:
+	cd frontend && npm ci --no-audit --no-fund && npm run build
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -79,6 +79,19 @@ MAPPINGS: dict[str, MappingSchemas] = {
     "shipment-to-tracking": MappingSchemas(
         "shipment.schema.json", "shipment-tracking.schema.json", None
     ),
+    "cancellation-request-to-fulfillment-cancellation": MappingSchemas(
+        "shop-request.schema.json",
+        "fulfillment-cancellation-request.schema.json",
+        "GlobalFulfillmentCancellationRequest",
+    ),
+    "return-request-to-fulfillment-return": MappingSchemas(
+        "shop-request.schema.json",
+        "fulfillment-return-request.schema.json",
+        "GlobalFulfillmentReturnRequest",
+    ),
+    "outcome-event-to-record": MappingSchemas(
+        "outcome-event.schema.json", "request-outcome.schema.json", None
+    ),
 }
 
 # Which source schema each example payload is an instance of, and where in the file it sits
@@ -668,6 +681,16 @@ def postgres_url(postgres_server: str) -> str:
         for (table,) in tables:
             connection.execute(f'DROP TABLE "{table}"')
     return postgres_server
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh ledger's URL on each backend: memory:, SQLite and the test PostgreSQL."""
+    if request.param == "memory":
+        return "memory:"
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/ledger.db"
+    return str(request.getfixturevalue("postgres_url"))
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -56,6 +56,14 @@ def test_the_wheel_holds_the_mappings_and_schemas(wheel: Path) -> None:
     assert not any(name.startswith(("tests/", "engine/", "fulfillmap/tests")) for name in names)
 
 
+def test_the_wheel_holds_the_playground_page_and_not_its_sources(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    static = REPO / "engine" / "tooling" / "playground" / "static"
+    for file in static.iterdir():
+        assert f"fulfillmap/tooling/playground/static/{file.name}" in names
+    assert not any("frontend/" in name or "node_modules" in name for name in names)
+
+
 def test_a_non_editable_install_loads_every_shipped_mapping(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(target)

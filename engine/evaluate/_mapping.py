@@ -31,10 +31,11 @@ if TYPE_CHECKING:
 
     import pluggy
     from fulfillmap.evaluate._trace import Recorder, Trace
+    from fulfillmap.language._resources import MappingSource
     from fulfillmap.language._spec import MappingSpec
     from fulfillmap.plugins._registry import Registry
 
-__all__ = ["CompiledMapping", "Result", "load"]
+__all__ = ["CompiledMapping", "Result", "load", "load_source"]
 
 _MAX_ERRORS = 10
 
@@ -59,43 +60,40 @@ def load(
     key = _cache.key(name_or_path, max_values) if plugins is None else None
     cached = _cache.read(key) if key is not None else None
     if cached is not None:
-        return CompiledMapping(
-            cached.spec,
-            cached.source_schema,
-            cached.target_schema,
-            None,
-            max_values,
-            cached.program,
-        )
-    return _load(name_or_path, plugins, max_values, key)
+        spec, source, target = cached.spec, cached.source_schema, cached.target_schema
+        return CompiledMapping(spec, source, target, max_values=max_values, compiled=cached.program)
+    from fulfillmap.language._resources import find_mapping, recording
+
+    with recording() as files:  # what the cache keys on: every file this load reads
+        mapping = load_source(find_mapping(name_or_path), plugins=plugins, max_values=max_values)
+    if key is not None and not mapping.registry.broken:  # (a broken plugin warns every time)
+        schemas = (mapping.source_schema, mapping.target_schema)
+        entry = _cache.Entry(mapping.spec, *schemas, mapping._program)
+        _cache.write(key, entry, {**files, **_plugin_files(mapping.registry)})
+    return mapping
 
 
-def _load(
-    name_or_path: str | Path,
-    plugins: pluggy.PluginManager | None,
-    max_values: int,
-    key: _cache.Key | None,
+def load_source(
+    source: MappingSource,
+    *,
+    plugins: pluggy.PluginManager | None = None,
+    max_values: int = MAX_VALUES,
 ) -> CompiledMapping:
-    """The full load; with a ``key``, the mapping is compiled now and cached."""
+    """``load`` for a mapping's text (``source.text``; e.g. an editor's) instead of its file:
+    ``source.file`` names it in problems and errors, ``source.directory`` is where its
+    relative schemas are. Never cached."""
     from fulfillmap.evaluate._codegen import check_depth
     from fulfillmap.language._checks import validate_document
     from fulfillmap.language._loader import parse_yaml
-    from fulfillmap.language._resources import find_mapping, recording
     from fulfillmap.language._spec import build_spec
     from fulfillmap.plugins._registry import default_registry, registry_for
 
-    with recording() as files:
-        source = find_mapping(name_or_path)
-        document = parse_yaml(source.text, source.file, source.directory)
-        registry = default_registry() if plugins is None else registry_for(plugins)
-        schemas = validate_document(document, registry)
+    document = parse_yaml(source.text, source.file, source.directory)
+    registry = default_registry() if plugins is None else registry_for(plugins)
+    schemas = validate_document(document, registry)
     spec = build_spec(document)
     check_depth(spec)
-    mapping = CompiledMapping(spec, schemas.source, schemas.target, registry, max_values)
-    if key is not None and not registry.broken:  # (a broken plugin warns in every process)
-        entry = _cache.Entry(spec, schemas.source, schemas.target, mapping._program)
-        _cache.write(key, entry, {**files, **_plugin_files(registry)})
-    return mapping
+    return CompiledMapping(spec, schemas.source, schemas.target, registry, max_values)
 
 
 def _plugin_files(registry: Registry) -> dict[str, str]:

@@ -53,6 +53,7 @@ from fulfillmap.plugins._registry import default_registry, registry_for
 if TYPE_CHECKING:
     from fulfillmap.events._ledger import Ledger
     from fulfillmap.events._process import Outcome
+    from fulfillmap.events._shop import RequestKind
 
 __all__ = ["ACTIONS", "Action", "Engine"]
 
@@ -171,6 +172,69 @@ class Engine:
 
         return process(self, self._ledger_or_fail(), order_event(order), send, context)
 
+    def record_fulfillment_order(self, fulfillment_order: Any) -> Outcome:
+        """Record the ids of a fulfillment order in the ledger: its id and, per order line
+        (``upstreamId``), the fulfillment order item id and inventory item id.
+
+        ``fulfillment_order`` is the body of the 201 response to ``POST /fulfillment-orders``
+        (a ``GlobalFulfillmentOrder``), for fulfillment orders created without ``process``
+        (``process_order`` records the 201 that ``send`` returns by itself). It goes through the
+        ``fulfillment_order.pending`` route and key, so it and that event record it once.
+        """
+        from fulfillmap.events._process import pending_event, process
+
+        return process(self, self._ledger_or_fail(), pending_event(fulfillment_order), _kept)
+
+    def request_cancellation(
+        self,
+        order_id: str,
+        lines: Mapping[str, int],
+        send: Callable[[Action], Any],
+        *,
+        reason: str | None = None,
+        request_id: str | None = None,
+    ) -> Outcome:
+        """Ask Digital River to cancel units of an order's lines: ``POST
+        /fulfillment-cancellations``, built from the ids the ledger keeps.
+
+        ``lines``: order line id (as the shop knows it) -> units to cancel; ``reason``: e.g.
+        ``requested_by_customer``; ``request_id``: the shop's own id of the request, its
+        idempotency key (default: a new one each call). Performed by ``send`` exactly once per
+        request id, like any effect. ``refused`` (nothing sent; ``reason`` names the order or
+        line) for an unknown order or line, ids not recorded yet, a quantity of 0 or less, or
+        above what is still cancellable: pending and backordered units (DOC-CF).
+        """
+        return self._request("cancellation", order_id, lines, send, reason, request_id)
+
+    def request_return(
+        self,
+        order_id: str,
+        lines: Mapping[str, int],
+        send: Callable[[Action], Any],
+        *,
+        reason: str | None = None,
+        request_id: str | None = None,
+    ) -> Outcome:
+        """Ask Digital River to take units of an order's lines back: ``POST
+        /fulfillment-returns``; as ``request_cancellation``, for shipped units not returned yet.
+        """
+        return self._request("return", order_id, lines, send, reason, request_id)
+
+    def _request(
+        self,
+        kind: RequestKind,
+        order_id: str,
+        lines: Mapping[str, int],
+        send: Callable[[Action], Any],
+        reason: str | None,
+        request_id: str | None,
+    ) -> Outcome:
+        from fulfillmap.events._process import process
+        from fulfillmap.events._shop import shop_event
+
+        event = shop_event(kind, order_id, lines, reason=reason, request_id=request_id)
+        return process(self, self._ledger_or_fail(), event, send)
+
     # -- one step each ------------------------------------------------------------------
 
     def _choose(self, event: Any) -> _CompiledRoute | IgnoreAction:
@@ -283,6 +347,10 @@ class Engine:
 
 
 # -- building ---------------------------------------------------------------------------
+
+
+def _kept(action: Action) -> None:
+    """``send`` for what the ledger itself keeps (a fulfillment order's ids): nothing to do."""
 
 
 def _open_ledger(ledger: Ledger | str | None) -> Ledger | None:

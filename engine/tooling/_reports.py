@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fulfillmap.errors import FulfillmapError, Problem, SpecError
-from fulfillmap.evaluate._mapping import CompiledMapping, load
+from fulfillmap.evaluate._mapping import CompiledMapping, load, load_source
 from fulfillmap.language._checks import validate_document
 from fulfillmap.language._loader import parse_yaml
 from fulfillmap.language._resources import (
     ROUTES_FILE,
     TEST_SUFFIX,
+    MappingSource,
     find_mapping,
     shipped_mapping_names,
 )
@@ -29,7 +30,14 @@ from fulfillmap.tooling._lint import lint
 if TYPE_CHECKING:
     from fulfillmap.language._routes import RouteTable
 
-__all__ = ["REPORTERS", "MappingReport", "check_file", "check_mapping", "expand_targets"]
+__all__ = [
+    "REPORTERS",
+    "MappingReport",
+    "check_file",
+    "check_loaded",
+    "check_mapping",
+    "expand_targets",
+]
 
 _YAML = ("*.yaml", "*.yml")
 
@@ -84,26 +92,37 @@ def check_file(target: str) -> MappingReport:
 def check_mapping(target: str) -> MappingReport:
     """Load ``target`` (a name or a path) and lint it; every problem found, in file order."""
     try:
-        mapping = load(target)
+        source = find_mapping(target)
+    except FulfillmapError as exc:
+        return MappingReport(target, target, (Problem(target, 1, 1, str(exc)),))
+    return check_loaded(target, source)[0]
+
+
+def check_loaded(
+    target: str, source: MappingSource
+) -> tuple[MappingReport, CompiledMapping | None]:
+    """The report of the mapping in ``source`` (a file's text, or the playground's editor's),
+    and the mapping when it loaded."""
+    try:
+        mapping = load_source(source)
     except SpecError as exc:
         file = exc.problems[0].file if exc.problems else target
         found = sorted(
-            (*exc.problems, *_lint_the_rest(target, exc.problems)),
+            (*exc.problems, *_lint_the_rest(source, exc.problems)),
             key=lambda p: (p.file, p.line, p.column),
         )
-        return MappingReport(target, file, tuple(found))
+        return MappingReport(target, file, tuple(found)), None
     except FulfillmapError as exc:
-        return MappingReport(target, target, (Problem(target, 1, 1, str(exc)),))
-    return MappingReport(target, mapping.spec.file, tuple(lint(mapping)))
+        return MappingReport(target, target, (Problem(target, 1, 1, str(exc)),)), None
+    return MappingReport(target, mapping.spec.file, tuple(lint(mapping))), mapping
 
 
-def _lint_the_rest(target: str, problems: Sequence[Problem]) -> list[Problem]:
+def _lint_the_rest(source: MappingSource, problems: Sequence[Problem]) -> list[Problem]:
     """The static checks of a mapping with problems, on the fields that have none, so that
     one run shows everything: each broken field stands aside (a required placeholder, or
     removed if even that does not validate) and so do the rules, which lint does not read.
     Nothing when a problem lies outside the fields and rules (the schemas, the name...)."""
     try:
-        source = find_mapping(target)
         document = parse_yaml(source.text, source.file, source.directory)
     except FulfillmapError:
         return []
