@@ -37,6 +37,7 @@ from fulfillmap.events._action import (
     NotifyAction,
     RecordAction,
     RequestAction,
+    as_id,
 )
 from fulfillmap.language._expressions import (
     Expression,
@@ -325,7 +326,7 @@ class Engine:
         if compiled.key is None:
             return event_id
         value = self._search(compiled, compiled.key, event, "idempotency key")
-        key = _as_id(value)
+        key = as_id(value)
         if key is None:
             raise EventError(
                 f"the route's idempotency key `{compiled.key.text}` is {type_name(value)}, "
@@ -432,7 +433,7 @@ def _envelope(event: Any) -> tuple[str, str]:
     event_type = event.get("type")
     if not isinstance(event_type, str) or not event_type:
         raise EventError(_malformed("the event", event, "type", "text"), data_path="type")
-    event_id = _as_id(event.get("id"))
+    event_id = as_id(event.get("id"))
     if event_id is None:
         what = f"the {event_type} event"
         raise EventError(_malformed(what, event, "id", "text"), data_path="id")
@@ -455,12 +456,3 @@ def _malformed(
         return f"malformed event: {what} has no {label}; it must be {expected}"
     found = "empty text" if parent[key] == "" else type_name(parent[key])
     return f"malformed event: {what} has {found} as {label}; it must be {expected}"
-
-
-def _as_id(value: Any) -> str | None:
-    """An id as text (ids may be numbers, G1); None when ``value`` is not an id."""
-    if isinstance(value, str):
-        return value or None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None

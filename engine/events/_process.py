@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal, Protocol, TypeAlias
 
 from fulfillmap.errors import FulfillmapError
-from fulfillmap.events._action import Action, IgnoreAction, RequestAction
+from fulfillmap.events._action import Action, IgnoreAction, RequestAction, as_id
 from fulfillmap.events._ledger import Ledger, OrderRecord, read_state
 from fulfillmap.events._ledger_backend import Transaction
 from fulfillmap.events._responses import DigitalRiverError, Verdict, classify_response
@@ -113,7 +113,7 @@ def order_event(order: Any) -> dict[str, Any]:
 def pending_event(fulfillment_order: Any) -> dict[str, Any]:
     """The ``fulfillment_order.pending`` event a fulfillment order (the 201 response to
     ``POST /fulfillment-orders``) stands for: recorded by the same route, under the same key."""
-    fo_id = _text(fulfillment_order.get("id")) if isinstance(fulfillment_order, dict) else None
+    fo_id = as_id(fulfillment_order.get("id")) if isinstance(fulfillment_order, dict) else None
     if fo_id is None:
         raise FulfillmapError(
             "record_fulfillment_order: the fulfillment order has no id; give the body of the "
@@ -180,7 +180,7 @@ def order_id(event: dict[str, Any]) -> str | None:
         value = obj.get("id")
     else:
         value = obj.get("upstreamId") or obj.get("fulfillmentOrderUpstreamId") or obj.get("orderId")
-    return _text(value)
+    return as_id(value)
 
 
 def _begin(ledger: Ledger, claim: _Claim, effect: str, lease: float) -> OrderRecord | Outcome:
@@ -346,7 +346,7 @@ def _moves(
     previous = _previous_cancelled(event)
     counters = _cancelled_counters(event)
     for item in _items(action.body):
-        line = _text(item.get("itemId"))
+        line = as_id(item.get("itemId"))
         if line is None:
             continue
         if isinstance(item.get("quantity"), int):
@@ -371,7 +371,7 @@ def _asked(kind: str, action: Action, state: OrderRecord) -> _Moves:
     lines = state.lines_by_item()
     asked: dict[str, int] = {}
     for item in _items(action.body):
-        line = lines.get(_text(item.get("fulfillmentOrderItemId")) or "")
+        line = lines.get(as_id(item.get("fulfillmentOrderItemId")) or "")
         quantity = item.get("quantity")
         if line is not None and isinstance(quantity, int) and quantity > 0:
             asked[line] = asked.get(line, 0) + quantity
@@ -393,8 +393,8 @@ def _settled(kind: str, event: dict[str, Any], state: OrderRecord) -> _Moves:
     lines = state.lines_by_item()
     moves = _Moves(kind)
     for item in _items(event["data"]["object"]):
-        line = _text(item.get("fulfillmentOrderItemUpstreamId")) or lines.get(
-            _text(item.get("fulfillmentOrderItemId")) or ""
+        line = as_id(item.get("fulfillmentOrderItemUpstreamId")) or lines.get(
+            as_id(item.get("fulfillmentOrderItemId")) or ""
         )
         asked = _whole(item.get("quantity"))
         record = state.lines.get(line or "")
@@ -419,7 +419,7 @@ def _without_done_lines(action: Action, effect: str, state: OrderRecord) -> Acti
     done = {e.key[len(prefix) :] for e in state.effects if e.key.startswith(prefix)}
     if not done or not isinstance(action, RequestAction):
         return action
-    items = [item for item in _items(action.body) if _text(item.get("itemId")) not in done]
+    items = [item for item in _items(action.body) if as_id(item.get("itemId")) not in done]
     return replace(action, body={**action.body, "items": items})
 
 
@@ -494,10 +494,10 @@ def _line_of(item: dict[str, Any], by_item: dict[str, str]) -> str | None:
     (a shop's request), ``fulfillmentOrderItemUpstreamId`` (a cancellation), else the line of
     its ``fulfillmentOrderItemId`` (a return names only that)."""
     for key in ("upstreamId", "itemId", "fulfillmentOrderItemUpstreamId"):
-        line = _text(item.get(key))
+        line = as_id(item.get(key))
         if line is not None:
             return line
-    return by_item.get(_text(item.get("fulfillmentOrderItemId")) or "")
+    return by_item.get(as_id(item.get("fulfillmentOrderItemId")) or "")
 
 
 def _over_quantity(moves: _Moves, state: OrderRecord, quantities: dict[str, int]) -> str | None:
@@ -628,13 +628,13 @@ def _ids(
     if not isinstance(fulfillment_order, dict):
         return None, {}
     shipment = "fulfillmentOrderId" in fulfillment_order
-    fo_id = _text(fulfillment_order.get("fulfillmentOrderId" if shipment else "id"))
+    fo_id = as_id(fulfillment_order.get("fulfillmentOrderId" if shipment else "id"))
     ids: dict[str, tuple[str | None, str | None]] = {}
     for item in _items(fulfillment_order):
-        line = _text(item.get("fulfillmentOrderItemUpstreamId" if shipment else "upstreamId"))
+        line = as_id(item.get("fulfillmentOrderItemUpstreamId" if shipment else "upstreamId"))
         if line is not None:
-            item_id = _text(item.get("fulfillmentOrderItemId" if shipment else "id"))
-            ids[line] = (item_id, _text(item.get("inventoryItemId")))
+            item_id = as_id(item.get("fulfillmentOrderItemId" if shipment else "id"))
+            ids[line] = (item_id, as_id(item.get("inventoryItemId")))
     return fo_id, ids
 
 
@@ -669,11 +669,11 @@ def _quantities(event: dict[str, Any]) -> dict[str, int]:
             (item.get("upstreamId"), _whole(item.get("ordered", item.get("quantity"))))
             for item in _items(obj)
         )
-    return {line: q for key, q in pairs if (line := _text(key)) and isinstance(q, int)}
+    return {line: q for key, q in pairs if (line := as_id(key)) and isinstance(q, int)}
 
 
 def _body_quantities(body: dict[str, Any]) -> dict[str, int]:
-    pairs = ((_text(item.get("upstreamId")), item.get("quantity")) for item in _items(body))
+    pairs = ((as_id(item.get("upstreamId")), item.get("quantity")) for item in _items(body))
     return {line: q for line, q in pairs if line and isinstance(q, int)}
 
 
@@ -683,9 +683,9 @@ def _previous_cancelled(event: dict[str, Any]) -> dict[str, int]:
     current = _items(event["data"]["object"])
     found: dict[str, int] = {}
     for index, item in enumerate(_items(previous)):
-        line = _text(item.get("upstreamId"))
+        line = as_id(item.get("upstreamId"))
         if line is None and index < len(current):
-            line = _text(current[index].get("upstreamId"))
+            line = as_id(current[index].get("upstreamId"))
         count = _whole(item.get("cancelled"))
         if line is not None and isinstance(count, int):
             found[line] = count
@@ -695,7 +695,7 @@ def _previous_cancelled(event: dict[str, Any]) -> dict[str, int]:
 def _cancelled_counters(event: dict[str, Any]) -> dict[str, int]:
     """Each line's cumulative ``cancelled`` counter in the event."""
     pairs = (
-        (_text(i.get("upstreamId")), _whole(i.get("cancelled")))
+        (as_id(i.get("upstreamId")), _whole(i.get("cancelled")))
         for i in _items(event["data"]["object"])
     )
     return {line: count for line, count in pairs if line is not None and count is not None}
@@ -711,15 +711,6 @@ def _whole(value: Any) -> int | None:
     except (TypeError, ValueError):
         return None
     return int(number) if number.is_integer() else None
-
-
-def _text(value: Any) -> str | None:
-    """An id as text (ids may be numbers, G1)."""
-    if isinstance(value, str):
-        return value or None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
 
 
 def _when(seconds: Any) -> str:
