@@ -27,6 +27,8 @@ from handwritten import MAPPINGS, NUMBERS, truthy
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 NO_SHIP_TO = "the order has no shipTo (digital goods only), so there is nothing to fulfil"
+#: what JMESPath's ``<`` and ``>`` compare
+COMPARABLE = (*NUMBERS, str)
 NOTHING_CANCELLED = "nothing newly cancelled: the ledger already has every line's count"
 #: the mappings' warn rules: rule -> message
 WARNINGS = {
@@ -157,10 +159,12 @@ def action(event: Any, context: dict[str, Any]) -> dict[str, Any]:
 
 
 def _newly_cancelled(order: dict[str, Any]) -> bool:
-    """The route's condition: some line's cancelled count is above its ``ledger.cancelled``."""
+    """The route's condition ``items[?cancelled > (ledger.cancelled || `0`)]``, on every line
+    (JMESPath compares text too, and fails on text against a number)."""
     items = order.get("items")
     if items.__class__ is not list:
         return False
+    found = False
     for item in items:
         if item.__class__ is not dict:
             continue
@@ -169,9 +173,13 @@ def _newly_cancelled(order: dict[str, Any]) -> bool:
         before = ledger.get("cancelled") if ledger.__class__ is dict else None
         if not truthy(before):
             before = 0
-        if cancelled.__class__ in NUMBERS and before.__class__ in NUMBERS and cancelled > before:
-            return True
-    return False
+        if cancelled.__class__ not in COMPARABLE or before.__class__ not in COMPARABLE:
+            continue
+        if (cancelled.__class__ is str) is not (before.__class__ is str):
+            raise ValueError("the route's condition compares text with a number")
+        if cancelled > before:
+            found = True
+    return found
 
 
 def _in_order(data_path: str) -> str:

@@ -382,17 +382,25 @@ def cancelled_event_to_fulfillment(
             adds_up = total == quantity and quantity.__class__ is not bool
         if not numbers or not adds_up:
             found.append((0, index))
-        if not has_id and cancelled.__class__ in NUMBERS and cancelled > 0:
+        if cancelled.__class__ is str or (
+            cancelled.__class__ in NUMBERS and cancelled > 0 and not has_id
+        ):  # JMESPath compares text too, and text with a number fails: so does the check
             found.append((1, index))
         if cancelled is not None and (whole is None or whole < 0):
             found.append((2, index))
         ledger = item.get("ledger")
         before = ledger.get("cancelled") if ledger.__class__ is dict else None
-        if whole is not None and before.__class__ in NUMBERS and whole < before:
+        if whole is not None and (
+            before.__class__ is str or (before.__class__ in NUMBERS and whole < before)
+        ):
             found.append((3, index))
+        if whole is None:
+            continue  # nothing to compare: nothing newly cancelled
         if not before and before.__class__ not in NUMBERS:
             before = 0
-        if whole is None or before.__class__ not in NUMBERS or whole <= before or not has_id:
+        elif before.__class__ is str:
+            raise ValueError("a line's ledger.cancelled must be a number")
+        if before.__class__ not in NUMBERS or whole <= before or not has_id:
             continue  # nothing newly cancelled, or no upstreamId
         if not numbers:
             raise ValueError("a cancelled line's counters must be numbers")

@@ -265,6 +265,8 @@ VARIANTS: list[tuple[str, str, Callable[[Any], None], dict[str, Any], bool]] = [
     (CANCELLED, "e4-partial-cancel", _set("data.object.items.0.quantity", 99), {}, False),
     (CANCELLED, "e4-partial-cancel", _set("data.object.items.0.quantity", True), {}, False),
     (CANCELLED, "e4-partial-cancel", _set("data.object.items.0.cancelled", 0.5), {}, False),
+    (CANCELLED, "e4-partial-cancel", _set("data.object.items.0.cancelled", "1"), {}, False),
+    (CANCELLED, "e4-partial-cancel", _set("data.object.items.2.cancelled", "1"), {}, True),
     (CANCELLED, "e4-partial-cancel", _set("data.object.items.0", None), {}, False),
     (CANCELLED, "e4-partial-cancel", _set("data.object.items.0", 7), {}, False),
     (CANCELLED, "e4-partial-cancel", _set("data.object.items.0.upstreamId", None), {}, False),
@@ -284,6 +286,9 @@ VARIANTS: list[tuple[str, str, Callable[[Any], None], dict[str, Any], bool]] = [
     (CANCELLED, "e4-partial-cancel", _set(f"{LINE}.2.ledger", {"cancelled": 0}), {}, False),
     (CANCELLED, "e4-partial-cancel", _set(f"{LINE}.2.ledger", {"cancelled": 0.5}), {}, True),
     (CANCELLED, "e4-partial-cancel", _set(f"{LINE}.2.ledger", {"cancelled": "1"}), {}, True),
+    (CANCELLED, "e4-partial-cancel", _set(f"{LINE}.0.ledger", {"cancelled": "1"}), {}, True),
+    (CANCELLED, "e4-partial-cancel", _set(f"{LINE}.0.ledger", {"cancelled": ""}), {}, False),
+    (CANCELLED, "e4-partial-cancel", _set(f"{LINE}.0.ledger", {"cancelled": True}), {}, False),
     (CANCELLED, "e4-partial-cancel", _set(f"{LINE}.2.ledger", {}), {}, False),
     (CANCELLED, "e4-partial-cancel", _set(f"{LINE}.2.ledger", "none"), {}, False),
     (
@@ -364,10 +369,12 @@ def _events() -> list[Any]:
     all_zero["data"]["object"]["items"][1]["quantity"] = 0
     nothing_cancelled = copy.deepcopy(cancelled)
     nothing_cancelled["data"]["object"]["items"][2]["ledger"] = {"cancelled": 1}
+    text_count = copy.deepcopy(cancelled)
+    text_count["data"]["object"]["items"][0]["cancelled"] = "0"  # compared with a number
     unknown = {"id": "evt-9", "type": "order.charge.captured", "data": {"object": {}}}
     return [
         *(accepted, shipped, cancelled, digital, unknown_keys, one_zero, all_zero),
-        *(nothing_cancelled, unknown, {"id": "x", "type": "t"}),
+        *(nothing_cancelled, text_count, unknown, {"id": "x", "type": "t"}),
     ]
 
 
@@ -408,4 +415,4 @@ def test_the_handle_baseline_writes_what_fulfillmap_handle_writes(tmp_path: Path
             line.split(":")[0] for line in stderr.decode().splitlines() if line.startswith("LINE")
         ]
 
-    assert failed(theirs.stderr) == failed(ours.stderr) == ["LINE 7", "LINE 10"]
+    assert failed(theirs.stderr) == failed(ours.stderr) == ["LINE 7", "LINE 9", "LINE 11"]
