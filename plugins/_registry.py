@@ -7,7 +7,6 @@ a plugin manager the caller builds. The registry is the only place the hooks are
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import warnings
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -50,6 +49,8 @@ def plugin_manager(*, entry_points: bool = True) -> pluggy.PluginManager:
 
 def _load_entry_points(manager: pluggy.PluginManager) -> None:
     """``manager.load_setuptools_entrypoints``, where one broken plugin breaks nothing else."""
+    import importlib.metadata  # not on the compiled-mapping cache's path: it scans nothing
+
     broken: list[str] = []
     for point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         if manager.has_plugin(point.name) or manager.is_blocked(point.name):
@@ -80,6 +81,9 @@ class Registry:
     options: jmespath.Options = field(repr=False, compare=False)
     #: why each installed plugin that failed to load was left out
     broken: tuple[str, ...] = ()
+    #: the modules that implement the hooks and define the functions (the compiled-mapping
+    #: cache keys on their files)
+    modules: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def function_names(self) -> frozenset[str]:
@@ -110,13 +114,17 @@ def registry_for(manager: pluggy.PluginManager) -> Registry:
     functions: dict[str, JMESPathFunction] = {}
     owners: dict[str, str] = {}
     broken = list(_BROKEN.get(manager, ()))
+    modules: set[str] = set()
     for impl in manager.hook.fulfillmap_fields.get_hookimpls():
         provided = cast("Mapping[str, FieldFunction]", _provided(impl, broken, {}))
+        modules.add(impl.function.__module__)
         for name, function in provided.items():
             _claim(owners, f"field '{name}'", impl.plugin_name)
             fields[name] = function
+            modules.add(getattr(function, "__module__", None) or "")
     for impl in manager.hook.fulfillmap_functions.get_hookimpls():
         declared = cast("Sequence[JMESPathFunction]", _provided(impl, broken, ()))
+        modules.add(impl.function.__module__)
         for jmes in declared:
             if jmes.name in jmespath.functions.Functions.FUNCTION_TABLE:
                 raise FulfillmapError(
@@ -125,12 +133,14 @@ def registry_for(manager: pluggy.PluginManager) -> Registry:
                 )
             _claim(owners, f"function {jmes.name}()", impl.plugin_name)
             functions[jmes.name] = jmes
+            modules.add(getattr(jmes.function, "__module__", None) or "")
     return Registry(
         fields=MappingProxyType(fields),
         functions=MappingProxyType(functions),
         owners=MappingProxyType(owners),
-        options=jmespath.Options(custom_functions=_function_table(functions.values())),
+        options=jmespath.Options(custom_functions=_function_table(tuple(functions.values()))),
         broken=tuple(broken),
+        modules=tuple(sorted(modules - {""})),
     )
 
 
@@ -160,7 +170,14 @@ class _Functions(jmespath.functions.Functions):
 
     Integrators parse amounts with ``parse_float=Decimal`` (G3); jmespath's type checks know
     only ``int`` and ``float``, so ``sum()`` over Decimal counters would be a type error.
+    A table with the plugins' functions pickles as the functions it was made from (the
+    compiled-mapping cache stores it so), each function by its module and name.
     """
+
+    declared: tuple[JMESPathFunction, ...] = ()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_function_table, (self.declared,))
 
     def _get_allowed_pytypes(self, types: Any) -> tuple[list[str], list[Any]]:
         allowed, subtypes = cast("Any", super())._get_allowed_pytypes(types)
@@ -180,9 +197,12 @@ def _with_decimal(names: Any) -> list[str]:
     return [*names, "Decimal"] if "float" in names else list(names)
 
 
-def _function_table(functions: Any) -> jmespath.functions.Functions:
-    """A jmespath ``Functions`` instance that also knows the plugins' functions."""
-    methods = {f"_func_{function.name}": _method(function) for function in functions}
+@functools.cache
+def _function_table(functions: tuple[JMESPathFunction, ...]) -> jmespath.functions.Functions:
+    """A jmespath ``Functions`` instance that also knows the plugins' functions (one per
+    set of functions: the compiled mappings loaded from the cache share it)."""
+    methods: dict[str, Any] = {f"_func_{f.name}": _method(f) for f in functions}
+    methods["declared"] = functions
     cls = type("PluginFunctions", (_Functions,), methods)
     return cast("jmespath.functions.Functions", cls())
 
@@ -200,6 +220,7 @@ def guarded(function: JMESPathFunction) -> Callable[..., Any]:
         except Exception as exc:  # a plugin's bug, reported as ours
             raise FulfillmapError(f"function {function.name}() failed: {_describe(exc)}") from exc
 
+    run.__made_by__ = (guarded, (function,))  # type: ignore[attr-defined] # how it is pickled
     return run
 
 

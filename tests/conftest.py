@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +35,15 @@ EXAMPLES_DIR = REPO / "examples"
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 SPEC_RELATIVE = Path("shared") / "reference" / "digital-river-openapi.json"
 SCHEMA_ID_BASE = "https://fulfillmap.dev/schemas/"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every load in the tests (and in the commands they run) goes through a compiled-mapping
+    cache of their own, never the user's: the cache is exercised by the whole suite."""
+    if os.environ.get("FULFILLMAP_CACHE_DIR") is None:
+        folder = tempfile.mkdtemp(prefix="fulfillmap-test-cache-")
+        os.environ["FULFILLMAP_CACHE_DIR"] = folder
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,19 @@ MAPPINGS: dict[str, MappingSchemas] = {
     ),
     "shipment-to-tracking": MappingSchemas(
         "shipment.schema.json", "shipment-tracking.schema.json", None
+    ),
+    "cancellation-request-to-fulfillment-cancellation": MappingSchemas(
+        "shop-request.schema.json",
+        "fulfillment-cancellation-request.schema.json",
+        "GlobalFulfillmentCancellationRequest",
+    ),
+    "return-request-to-fulfillment-return": MappingSchemas(
+        "shop-request.schema.json",
+        "fulfillment-return-request.schema.json",
+        "GlobalFulfillmentReturnRequest",
+    ),
+    "outcome-event-to-record": MappingSchemas(
+        "outcome-event.schema.json", "request-outcome.schema.json", None
     ),
 }
 
@@ -656,6 +681,16 @@ def postgres_url(postgres_server: str) -> str:
         for (table,) in tables:
             connection.execute(f'DROP TABLE "{table}"')
     return postgres_server
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh ledger's URL on each backend: memory:, SQLite and the test PostgreSQL."""
+    if request.param == "memory":
+        return "memory:"
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/ledger.db"
+    return str(request.getfixturevalue("postgres_url"))
 
 
 @pytest.hookimpl(hookwrapper=True)

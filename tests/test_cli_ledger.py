@@ -88,7 +88,7 @@ def test_ledger_show(
     code, out, err = _run(capsys, "ledger", "show", ORDER)
     assert (code, err) == (0, "")
     assert f"order {ORDER}   fulfillment order 5774321009" in out
-    assert f"  {CABLES:<20}    3         0          3  650398674430 / " in out
+    assert f"  {CABLES:<20}    3         0          3         0  650398674430 / " in out
     assert f"line {CABLES}: cancelQuantity 1 (cancelled counter now 1)" in out
     assert f"line {CABLES}: cancelQuantity 2 (cancelled counter now 3)" in out
     assert "line 183926740336: captured 2" in out
@@ -127,12 +127,12 @@ def test_ledger_migrate_and_prune(
     url = f"sqlite:///{tmp_path}/ledger.db"
     assert _run(capsys, "ledger", "migrate", url) == (
         0,
-        f"migrated the ledger {url} from schema version 0 to 1\n",
+        f"migrated the ledger {url} from schema version 0 to 2\n",
         "",
     )
     assert (
         _run(capsys, "ledger", "migrate", url)[1]
-        == f"the ledger {url} is up to date (schema version 1)\n"
+        == f"the ledger {url} is up to date (schema version 2)\n"
     )
     _run(
         capsys,

@@ -417,3 +417,20 @@ def test_a_long_first_line_of_a_batch_is_a_bad_line_too(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert len(done.stdout.splitlines()) == 2
     assert done.stderr.startswith("LINE 1: the line is longer than")
+
+
+@pytest.mark.parametrize(
+    "bad", [float("nan"), float("-inf"), Decimal("NaN"), Decimal("Infinity"), Decimal("sNaN")]
+)
+def test_nan_and_infinity_amounts_from_python_are_not_sent(bad: Any) -> None:
+    """Through the Python API an amount may be any float or Decimal; NaN and infinity are
+    not JSON numbers, so the target schema refuses them (jsonschema-rs and jsonschema agree)."""
+    order = json.loads((EXAMPLES / "order.json").read_text())
+    context = json.loads((EXAMPLES / "order.context.json").read_text())
+    order["items"][1]["amount"] = bad
+    mapping = fulfillmap.load("order-to-fulfillment-order")
+    with pytest.raises(fulfillmap.MappingError, match=r"items\[1\]\.total: expected a number") as e:
+        mapping.apply(order, context)
+    assert (e.value.field, e.value.data_path) == ("items[1].total", "items[1].amount")
+    order["items"][1]["amount"] = Decimal("499.00")
+    assert mapping.apply(order, context)["items"][1]["total"] == Decimal("499.00")

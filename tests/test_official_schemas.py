@@ -21,6 +21,8 @@ TARGETS = {
     "fulfillment-order-request.schema.json": "GlobalFulfillmentOrderRequest",
     "fulfillment-capture-request.schema.json": "FulfillmentRequest",
     "fulfillment-cancel-request.schema.json": "FulfillmentRequest",
+    "fulfillment-cancellation-request.schema.json": "GlobalFulfillmentCancellationRequest",
+    "fulfillment-return-request.schema.json": "GlobalFulfillmentReturnRequest",
 }
 
 

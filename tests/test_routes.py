@@ -19,6 +19,15 @@ ROUTED = {
     "fulfillment_order.backordered": ("notify", "backordered-event-to-notification"),
     "fulfillment_order.shipped": ("request", "shipped-event-to-fulfillment"),
     "fulfillment_order.cancelled": ("request", "cancelled-event-to-fulfillment"),
+    "shop.cancellation_requested": ("request", "cancellation-request-to-fulfillment-cancellation"),
+    "shop.return_requested": ("request", "return-request-to-fulfillment-return"),
+    "fulfillment_cancellation.created": ("record", "outcome-event-to-record"),
+    "fulfillment_cancellation.accepted": ("record", "outcome-event-to-record"),
+    "fulfillment_cancellation.rejected": ("notify", "outcome-event-to-record"),
+    "fulfillment_return.created": ("record", "outcome-event-to-record"),
+    "fulfillment_return.pending": ("notify", "outcome-event-to-record"),
+    "fulfillment_return.accepted": ("record", "outcome-event-to-record"),
+    "fulfillment_return.rejected": ("notify", "outcome-event-to-record"),
 }
 
 
@@ -131,9 +140,10 @@ def _problems(tmp_path: Path, text: str) -> list[str]:
             [
                 "3:14: no mapping named 'shipped-event-to-fulfilment' (did you mean "
                 "'shipped-event-to-fulfillment'?); known: backordered-event-to-notification, "
-                "cancelled-event-to-fulfillment, order-to-fulfillment-order, "
-                "pending-event-to-record, shipment-to-tracking, shipped-event-to-fulfillment "
-                "(at routes.order.accepted.mapping)"
+                "cancellation-request-to-fulfillment-cancellation, cancelled-event-to-fulfillment, "
+                "order-to-fulfillment-order, outcome-event-to-record, pending-event-to-record, "
+                "return-request-to-fulfillment-return, shipment-to-tracking, "
+                "shipped-event-to-fulfillment (at routes.order.accepted.mapping)"
             ],
         ),
         (

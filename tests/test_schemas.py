@@ -26,6 +26,11 @@ DATA_SCHEMAS = [
     "fulfillment-order-record.schema.json",
     "backorder-notification.schema.json",
     "shipment-tracking.schema.json",
+    "shop-request.schema.json",
+    "fulfillment-cancellation-request.schema.json",
+    "fulfillment-return-request.schema.json",
+    "outcome-event.schema.json",
+    "request-outcome.schema.json",
 ]
 TARGET_SCHEMAS = [
     "fulfillment-order-request.schema.json",
@@ -34,6 +39,9 @@ TARGET_SCHEMAS = [
     "fulfillment-order-record.schema.json",
     "backorder-notification.schema.json",
     "shipment-tracking.schema.json",
+    "fulfillment-cancellation-request.schema.json",
+    "fulfillment-return-request.schema.json",
+    "request-outcome.schema.json",
 ]
 
 
@@ -128,6 +136,10 @@ def test_golden_cases_are_found(kit: Any) -> None:
         "cancelled-event-to-fulfillment/e4-partial-cancel",
         "cancelled-event-to-fulfillment/full-cancel",
         "cancelled-event-to-fulfillment/numeric-ids",
+        "cancellation-request-to-fulfillment-cancellation/backordered-phone",
+        "return-request-to-fulfillment-return/one-shipped-widget",
+        "outcome-event-to-record/cancellation-accepted",
+        "outcome-event-to-record/return-accepted",
     } <= names
     assert len(kit.golden_errors()) >= 5
 
@@ -143,11 +155,13 @@ def test_golden_input_matches_source_schema(kit: Any, golden_case: Any) -> None:
 
 
 def test_golden_context_shape(golden_case: Any) -> None:
-    """A context only carries the persisted shipping quote (for signatureRequiredType) and
-    whether inventory was reserved (for reservationId)."""
+    """A context only carries the persisted shipping quote (for signatureRequiredType),
+    whether inventory was reserved (for reservationId), or the ledger's record of the order
+    (the shop's requests: its fulfillmentOrderId)."""
     context = golden_case.context()
-    assert set(context) <= {"shippingQuote", "inventoryReserved"}
+    assert set(context) <= {"shippingQuote", "inventoryReserved", "ledger"}
     assert context.get("inventoryReserved", False) in {True, False}
+    assert set(context.get("ledger", {})) <= {"orderId", "fulfillmentOrderId", "lines"}
     quote = context.get("shippingQuote", {})
     assert quote.get("signatureRequiredType", "standard") in {"standard", "adult"}
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fulfillmap.cli import main
 from fulfillmap.errors import did_you_mean
-from fulfillmap.language._routes import DIGITAL_RIVER_EVENT_TYPES
+from fulfillmap.language._routes import DIGITAL_RIVER_EVENT_TYPES, SHOP_EVENT_TYPES
 from fulfillmap.paths import truncate
 
 
@@ -153,13 +153,14 @@ def test_routes_event_types_are_checked_against_digital_rivers(
 
 
 def test_the_shipped_routes_use_only_digital_rivers_event_types() -> None:
+    """And the shop's own requests (their events are fulfillmap's: Engine.request_*)."""
     from fulfillmap.language._resources import shipped_mapping_names
     from fulfillmap.language._routes import shipped_route_table
     from fulfillmap.plugins._registry import default_registry
 
     table = shipped_route_table(default_registry(), shipped_mapping_names())
     assert table.warnings == ()
-    assert set(table.routes) <= set(DIGITAL_RIVER_EVENT_TYPES)
+    assert set(table.routes) <= {*DIGITAL_RIVER_EVENT_TYPES, *SHOP_EVENT_TYPES}
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,8 @@
 2 bad usage.
 
 One module per command group (``_map``: map and trace, ``_validate``, ``_explain``: explain and
-schema, ``_test``, ``_handle`` with its input reader ``_stream``, ``_ledger``,
-``_playground``), each with ``add(commands)``.
+schema, ``_test``, ``_handle`` with its input reader ``_stream``, ``_requests``: cancel and
+return, ``_ledger``, ``_playground``), each with ``add(commands)``.
 Each command imports what only it needs when it runs: ``fulfillmap handle`` and ``map`` then
 start without the tooling's imports (jsonschema).
 """
@@ -18,14 +18,23 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from fulfillmap.cli import _explain, _handle, _ledger, _map, _playground, _test, _validate
+from fulfillmap.cli import (
+    _explain,
+    _handle,
+    _ledger,
+    _map,
+    _playground,
+    _requests,
+    _test,
+    _validate,
+)
 from fulfillmap.cli._common import fail
 from fulfillmap.errors import FulfillmapError, MappingError
 
 __all__ = ["main"]
 
 #: the command groups, in the order ``--help`` lists them
-COMMANDS = (_map, _validate, _explain, _handle, _ledger, _test, _playground)
+COMMANDS = (_map, _validate, _explain, _handle, _requests, _ledger, _test, _playground)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

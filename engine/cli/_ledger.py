@@ -13,7 +13,7 @@ from fulfillmap.cli._common import LEDGER_VARIABLE, write_json
 from fulfillmap.errors import FulfillmapError
 
 if TYPE_CHECKING:
-    from fulfillmap.events._ledger import Ledger, OrderRecord
+    from fulfillmap.events._ledger import EffectRecord, Ledger, OrderRecord
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -27,14 +27,18 @@ def add(commands: Any) -> None:
     )
     actions = ledger.add_subparsers(title="ledger commands", required=True, metavar="COMMAND")
     show = actions.add_parser(
-        "show", help="what was created, captured and cancelled for an order, and by which events"
+        "show",
+        help=(
+            "what was created, captured, cancelled, asked for and returned for an order, and by "
+            "which events"
+        ),
     )
-    _url(show)
+    ledger_option(show)
     show.add_argument("order", metavar="ORDER_ID", help="the Digital River order id")
     show.add_argument("--format", choices=("text", "json"), default="text")
     show.set_defaults(run=_show)
     prune = actions.add_parser("prune", help="forget orders untouched for a while")
-    _url(prune)
+    ledger_option(prune)
     prune.add_argument(
         "--older-than",
         metavar="AGE",
@@ -51,7 +55,7 @@ def add(commands: Any) -> None:
     migrate.set_defaults(run=_migrate)
 
 
-def _url(parser: argparse.ArgumentParser) -> None:
+def ledger_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ledger",
         metavar="URL",
@@ -68,7 +72,7 @@ def _age(text: str) -> tuple[float, str]:
     return float(found.group(1)) * _SECONDS[found.group(2)], text.strip()
 
 
-def _open(url: str | None, *, migrate: bool = True) -> Ledger:
+def open_ledger_url(url: str | None, *, migrate: bool = True) -> Ledger:
     from fulfillmap.events._ledger import open_ledger
 
     if not url:
@@ -77,7 +81,7 @@ def _open(url: str | None, *, migrate: bool = True) -> Ledger:
 
 
 def _show(args: argparse.Namespace) -> int:
-    with _open(args.ledger) as ledger:
+    with open_ledger_url(args.ledger) as ledger:
         record = ledger.order(args.order)
     if record is None:
         raise FulfillmapError(f"the ledger {args.ledger} has nothing for order {args.order}")
@@ -95,35 +99,59 @@ def render(record: OrderRecord) -> str:
     fo = record.fulfillment_order_id or "(not known yet)"
     out = [f"order {record.order_id}   fulfillment order {fo}", "", "lines"]
     out.append(
-        f"  {'line':<20} {'qty':>4} {'captured':>9} {'cancelled':>10}  fo item / inventory item"
+        f"  {'line':<20} {'qty':>4} {'captured':>9} {'cancelled':>10} {'returned':>9}  "
+        "fo item / inventory item"
     )
     for line in record.lines.values():
         quantity = "?" if line.quantity is None else str(line.quantity)
         ids = f"{line.fulfillment_order_item_id or '-'} / {line.inventory_item_id or '-'}"
+        pending = "".join(
+            f"  ({count} being {what})"
+            for count, what in (
+                (line.being_cancelled, "cancelled"),
+                (line.being_returned, "returned"),
+            )
+            if count
+        )
         out.append(
-            f"  {line.line_id:<20} {quantity:>4} {line.captured:>9} {line.cancelled:>10}  {ids}"
+            f"  {line.line_id:<20} {quantity:>4} {line.captured:>9} {line.cancelled:>10} "
+            f"{line.returned:>9}  {ids}{pending}"
         )
     out += ["", "effects"]
     for effect in record.effects:
         result = "" if effect.result == "sent" else f" ({effect.result})"
         out.append(
-            f"  {iso(effect.done_at)}  {effect.kind:<8} {effect.key}{result}  "
+            f"  {iso(effect.done_at)}  {effect.kind:<12} {effect.key}{result}  "
             f"by event {effect.event_id}"
         )
-        for line_id, (captured, cancelled, _returned, total) in effect.lines.items():
-            if captured:
-                out.append(f"      line {line_id}: captured {captured}")
-            if cancelled:
-                out.append(
-                    f"      line {line_id}: cancelQuantity {cancelled} "
-                    f"(cancelled counter now {total})"
-                )
+        out += [f"      line {line_id}: {what}" for line_id, what in _moved(effect)]
     return "\n".join(out) + "\n"
+
+
+def _moved(effect: EffectRecord) -> list[tuple[str, str]]:
+    """What an effect did to each of its lines, in words."""
+    moved = []
+    for line_id, did in effect.lines.items():
+        if did.captured:
+            moved.append((line_id, f"captured {did.captured}"))
+        if did.cancelled:
+            counter = f"cancelled counter now {did.cancelled_total}"
+            moved.append((line_id, f"cancelQuantity {did.cancelled} ({counter})"))
+        if did.accepted is not None:
+            moved.append((line_id, f"{did.accepted} of {did.requested} accepted"))
+        elif did.requested:
+            moved.append((line_id, f"asked to {_VERBS.get(effect.kind, '?')} {did.requested}"))
+        if did.returned:
+            moved.append((line_id, f"returned {did.returned}"))
+    return moved
+
+
+_VERBS = {"cancellation": "cancel", "return": "return"}
 
 
 def _prune(args: argparse.Namespace) -> int:
     seconds, age = args.older_than
-    with _open(args.ledger) as ledger:
+    with open_ledger_url(args.ledger) as ledger:
         count = ledger.prune(seconds)
     print(f"pruned {count} order{'s' * (count != 1)} untouched for {age}")
     return 0
@@ -131,7 +159,7 @@ def _prune(args: argparse.Namespace) -> int:
 
 def _migrate(args: argparse.Namespace) -> int:
     url = args.url or args.url_option or os.environ.get(LEDGER_VARIABLE)
-    with _open(url, migrate=False) as ledger:
+    with open_ledger_url(url, migrate=False) as ledger:
         before, after = ledger.migrate()
     if before == after:
         print(f"the ledger {ledger.url} is up to date (schema version {after})")

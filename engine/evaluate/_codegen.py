@@ -16,8 +16,6 @@ expression is bound in the function's namespace under a name made here.
 from __future__ import annotations
 
 import linecache
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -26,7 +24,7 @@ import jmespath.parser
 from fulfillmap.errors import Problem, SpecError
 from fulfillmap.evaluate import _runtime as runtime
 from fulfillmap.evaluate._jmespath import Code, Emitter, Unsupported, falsy
-from fulfillmap.evaluate._runtime import Loop, Site, Sites
+from fulfillmap.evaluate._runtime import Loop, Program, RuleOrder, Site, Sites
 from fulfillmap.language._expressions import MISSING, compile_expression
 from fulfillmap.language._spec import (
     Computed,
@@ -63,14 +61,6 @@ _RUNTIME: dict[str, Any] = {
     "_report": runtime.report,
     "MISSING": MISSING,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Program:
-    """A generated function and its source (shown by ``fulfillmap explain``-style tools)."""
-
-    build: Callable[..., tuple[dict[str, Any], list[Any]]]
-    source: str
 
 
 def generate(
@@ -567,14 +557,13 @@ def _plain_paths(fields: tuple[Field, ...], current: str) -> list[tuple[str, tup
     return found
 
 
-def _order(spec: MappingSpec) -> Callable[[Any], int]:
+def _order(spec: MappingSpec) -> RuleOrder:
     """The sort key of violations: their rule's position (source rules, then context and
     result ones)."""
     rules = [
         rule for where in ("source", "context", "result") for rule in spec.rules if rule.on == where
     ]
-    positions = {rule.name: position for position, rule in enumerate(rules)}
-    return lambda violation: positions[violation.rule]
+    return RuleOrder({rule.name: position for position, rule in enumerate(rules)})
 
 
 def _never_empty(fields: tuple[Field, ...]) -> bool:

@@ -1,39 +1,39 @@
 """Stage 4, apply: the compiled mapping, and ``load`` which runs the whole pipeline.
 
 load(name or path) -> parse_yaml -> validate_document -> build_spec -> CompiledMapping,
-which generates its Python function (``_codegen``) on first use.
+which generates its Python function (``_codegen``) on first use; or, when the compiled-mapping
+cache (``_cache``) holds it unchanged, the cached mapping and its function, without importing
+YAML, the checks, the plugin registry or the generator.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pluggy
 from fulfillmap._types import JSON
 from fulfillmap.errors import FulfillmapWarning, MappingError
-from fulfillmap.evaluate._codegen import Program, check_depth, generate
+from fulfillmap.evaluate import _cache
 from fulfillmap.evaluate._rules import Violation
-from fulfillmap.evaluate._runtime import MAX_VALUES, Failure, RuleFailed, Stop
+from fulfillmap.evaluate._runtime import MAX_VALUES, Failure, Program, RuleFailed, Stop
 from fulfillmap.evaluate._target import TargetCheck
-from fulfillmap.language._checks import validate_document
 from fulfillmap.language._expressions import type_name
-from fulfillmap.language._loader import parse_yaml
-from fulfillmap.language._resources import MappingSource, find_mapping
-from fulfillmap.language._spec import (
-    MappingSpec,
-    build_spec,
-)
 from fulfillmap.paths import excerpt, format_path
-from fulfillmap.plugins._registry import Registry, default_registry, registry_for
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pluggy
     from fulfillmap.evaluate._trace import Recorder, Trace
+    from fulfillmap.language._resources import MappingSource
+    from fulfillmap.language._spec import MappingSpec
+    from fulfillmap.plugins._registry import Registry
 
 __all__ = ["CompiledMapping", "Result", "load", "load_source"]
 
@@ -53,8 +53,24 @@ def load(
     expression or a plugin (values counted as copied: an expression such as ``[a, a]``
     nested 20 times shares its parts, and would copy into millions). Raises ``SpecError``
     listing every problem of an invalid file.
+
+    With the installed plugins (no ``plugins``), the compiled mapping is cached (see
+    ``_cache``): a later process loads it from there while nothing it was built from changed.
     """
-    return load_source(find_mapping(name_or_path), plugins=plugins, max_values=max_values)
+    key = _cache.key(name_or_path, max_values) if plugins is None else None
+    cached = _cache.read(key) if key is not None else None
+    if cached is not None:
+        spec, source, target = cached.spec, cached.source_schema, cached.target_schema
+        return CompiledMapping(spec, source, target, max_values=max_values, compiled=cached.program)
+    from fulfillmap.language._resources import find_mapping, recording
+
+    with recording() as files:  # what the cache keys on: every file this load reads
+        mapping = load_source(find_mapping(name_or_path), plugins=plugins, max_values=max_values)
+    if key is not None and not mapping.registry.broken:  # (a broken plugin warns every time)
+        schemas = (mapping.source_schema, mapping.target_schema)
+        entry = _cache.Entry(mapping.spec, *schemas, mapping._program)
+        _cache.write(key, entry, {**files, **_plugin_files(mapping.registry)})
+    return mapping
 
 
 def load_source(
@@ -65,13 +81,35 @@ def load_source(
 ) -> CompiledMapping:
     """``load`` for a mapping's text (``source.text``; e.g. an editor's) instead of its file:
     ``source.file`` names it in problems and errors, ``source.directory`` is where its
-    relative schemas are."""
+    relative schemas are. Never cached."""
+    from fulfillmap.evaluate._codegen import check_depth
+    from fulfillmap.language._checks import validate_document
+    from fulfillmap.language._loader import parse_yaml
+    from fulfillmap.language._spec import build_spec
+    from fulfillmap.plugins._registry import default_registry, registry_for
+
     document = parse_yaml(source.text, source.file, source.directory)
     registry = default_registry() if plugins is None else registry_for(plugins)
     schemas = validate_document(document, registry)
     spec = build_spec(document)
     check_depth(spec)
     return CompiledMapping(spec, schemas.source, schemas.target, registry, max_values)
+
+
+def _plugin_files(registry: Registry) -> dict[str, str]:
+    """The source of the plugins' modules (path -> text), which the cache also keys on."""
+    files: dict[str, str] = {}
+    for name in registry.modules:
+        path = getattr(sys.modules.get(name), "__file__", None)
+        if path is None:
+            files[f"<module {name} has no file>"] = ""  # never a file: never cached
+            continue
+        try:
+            with open(path, encoding="utf-8") as file:
+                files[os.path.abspath(path)] = file.read()
+        except (OSError, UnicodeDecodeError):
+            files[f"<cannot read {path}>"] = ""
+    return files
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +134,28 @@ class CompiledMapping:
     spec: MappingSpec
     source_schema: Mapping[str, Any] = field(repr=False)
     target_schema: Mapping[str, Any] = field(repr=False)
-    registry: Registry = field(repr=False)
+    #: the plugins' fields and functions; None: every installed plugin's, gathered when first
+    #: needed (a mapping from the cache needs them only to trace)
+    plugins: Registry | None = field(default=None, repr=False)
     max_values: int = field(default=MAX_VALUES, repr=False)
+    #: the generated function, when it comes from the cache
+    compiled: Program | None = field(default=None, repr=False)
+
+    @cached_property
+    def registry(self) -> Registry:
+        """The plugins' fields and functions this mapping was checked and compiled with."""
+        if self.plugins is not None:
+            return self.plugins
+        from fulfillmap.plugins._registry import default_registry
+
+        return default_registry()
 
     @cached_property
     def _program(self) -> Program:
+        if self.compiled is not None:
+            return self.compiled
+        from fulfillmap.evaluate._codegen import generate
+
         return generate(self.spec, self.registry, max_values=self.max_values)
 
     @cached_property
@@ -109,6 +164,8 @@ class CompiledMapping:
 
     @cached_property
     def _traced(self) -> Program:
+        from fulfillmap.evaluate._codegen import generate
+
         return generate(self.spec, self.registry, traced=True, max_values=self.max_values)
 
     @cached_property

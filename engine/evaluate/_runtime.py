@@ -12,7 +12,7 @@ that ``Failure`` (or a rule's ``RuleFailed``) into a ``MappingError``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -45,7 +45,9 @@ __all__ = [
     "Loop",
     "NotAList",
     "PluginFailed",
+    "Program",
     "RuleFailed",
+    "RuleOrder",
     "Site",
     "Sites",
     "Stop",
@@ -527,6 +529,25 @@ def _why(exc: Exception, text: str, data: Any) -> str:
         except WrongType as wrong:
             return str(wrong)
     return str(exc)
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """A generated function and its source (shown by ``fulfillmap explain``-style tools)."""
+
+    build: Callable[..., tuple[dict[str, Any], list[Any]]]
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOrder:
+    """The sort key of violations: their rule's position (an object rather than a lambda,
+    so that the compiled-mapping cache can pickle it)."""
+
+    positions: Mapping[str, int]
+
+    def __call__(self, violation: Violation) -> int:
+        return self.positions[violation.rule]
 
 
 def report(violations: list[Violation], warnings: list[Violation]) -> None:

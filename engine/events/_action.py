@@ -23,6 +23,7 @@ __all__ = [
     "NotifyAction",
     "RecordAction",
     "RequestAction",
+    "as_id",
 ]
 
 ActionKind: TypeAlias = Literal["request", "record", "notify", "ignore"]
@@ -82,12 +83,12 @@ class RequestAction(_Base):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RecordAction(_Base):
-    """Persist ``body`` (e.g. the fulfillment order's ids)."""
+class _Delivered(_Base):
+    """An action whose ``body`` the shop delivers itself (it keeps it, or tells the customer)."""
 
+    action: Literal["record", "notify"]
     mapping: str
     body: dict[str, Any]
-    action: Literal["record"] = "record"
     method: None = None
     path: None = None
     reason: None = None
@@ -98,19 +99,17 @@ class RecordAction(_Base):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class NotifyAction(_Base):
+class RecordAction(_Delivered):
+    """Persist ``body`` (e.g. the fulfillment order's ids)."""
+
+    action: Literal["record"] = "record"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotifyAction(_Delivered):
     """Send ``body`` to the customer (e.g. a backorder notice)."""
 
-    mapping: str
-    body: dict[str, Any]
     action: Literal["notify"] = "notify"
-    method: None = None
-    path: None = None
-    reason: None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The action as JSON; every key is always there (null where it does not apply)."""
-        return self._json(self.action, body=self.body, mapping=self.mapping)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -141,3 +140,12 @@ def _violation_json(violation: Violation) -> dict[str, Any]:
         "dataPath": violation.data_path or None,
         "location": violation.location,
     }
+
+
+def as_id(value: Any) -> str | None:
+    """An id as text (ids may be numbers, G1); None when ``value`` is not an id."""
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None

@@ -39,6 +39,7 @@ from fulfillmap.events._action import (
     NotifyAction,
     RecordAction,
     RequestAction,
+    as_id,
 )
 from fulfillmap.language._expressions import (
     Expression,
@@ -55,6 +56,7 @@ from fulfillmap.plugins._registry import Registry, default_registry, registry_fo
 if TYPE_CHECKING:
     from fulfillmap.events._ledger import Ledger
     from fulfillmap.events._process import Outcome
+    from fulfillmap.events._shop import RequestKind
 
 __all__ = ["ACTIONS", "Action", "Engine"]
 
@@ -181,6 +183,69 @@ class Engine:
 
         return process(self, self._ledger_or_fail(), order_event(order), send, context)
 
+    def record_fulfillment_order(self, fulfillment_order: Any) -> Outcome:
+        """Record the ids of a fulfillment order in the ledger: its id and, per order line
+        (``upstreamId``), the fulfillment order item id and inventory item id.
+
+        ``fulfillment_order`` is the body of the 201 response to ``POST /fulfillment-orders``
+        (a ``GlobalFulfillmentOrder``), for fulfillment orders created without ``process``
+        (``process_order`` records the 201 that ``send`` returns by itself). It goes through the
+        ``fulfillment_order.pending`` route and key, so it and that event record it once.
+        """
+        from fulfillmap.events._process import pending_event, process
+
+        return process(self, self._ledger_or_fail(), pending_event(fulfillment_order), _kept)
+
+    def request_cancellation(
+        self,
+        order_id: str,
+        lines: Mapping[str, int],
+        send: Callable[[Action], Any],
+        *,
+        reason: str | None = None,
+        request_id: str | None = None,
+    ) -> Outcome:
+        """Ask Digital River to cancel units of an order's lines: ``POST
+        /fulfillment-cancellations``, built from the ids the ledger keeps.
+
+        ``lines``: order line id (as the shop knows it) -> units to cancel; ``reason``: e.g.
+        ``requested_by_customer``; ``request_id``: the shop's own id of the request, its
+        idempotency key (default: a new one each call). Performed by ``send`` exactly once per
+        request id, like any effect. ``refused`` (nothing sent; ``reason`` names the order or
+        line) for an unknown order or line, ids not recorded yet, a quantity of 0 or less, or
+        above what is still cancellable: pending and backordered units (DOC-CF).
+        """
+        return self._request("cancellation", order_id, lines, send, reason, request_id)
+
+    def request_return(
+        self,
+        order_id: str,
+        lines: Mapping[str, int],
+        send: Callable[[Action], Any],
+        *,
+        reason: str | None = None,
+        request_id: str | None = None,
+    ) -> Outcome:
+        """Ask Digital River to take units of an order's lines back: ``POST
+        /fulfillment-returns``; as ``request_cancellation``, for shipped units not returned yet.
+        """
+        return self._request("return", order_id, lines, send, reason, request_id)
+
+    def _request(
+        self,
+        kind: RequestKind,
+        order_id: str,
+        lines: Mapping[str, int],
+        send: Callable[[Action], Any],
+        reason: str | None,
+        request_id: str | None,
+    ) -> Outcome:
+        from fulfillmap.events._process import process
+        from fulfillmap.events._shop import shop_event
+
+        event = shop_event(kind, order_id, lines, reason=reason, request_id=request_id)
+        return process(self, self._ledger_or_fail(), event, send)
+
     # -- one step each ------------------------------------------------------------------
 
     def _choose(self, event: Any) -> _CompiledRoute | IgnoreAction:
@@ -272,7 +337,7 @@ class Engine:
         if compiled.key is None:
             return event_id
         value = self._search(compiled, compiled.key, event, "idempotency key")
-        key = _as_id(value)
+        key = as_id(value)
         if key is None:
             raise EventError(
                 f"the route's idempotency key `{compiled.key.expression.text}` is "
@@ -293,6 +358,10 @@ class Engine:
 
 
 # -- building ---------------------------------------------------------------------------
+
+
+def _kept(action: Action) -> None:
+    """``send`` for what the ledger itself keeps (a fulfillment order's ids): nothing to do."""
 
 
 def _open_ledger(ledger: Ledger | str | None) -> Ledger | None:
@@ -388,7 +457,7 @@ def _envelope(event: Any) -> tuple[str, str]:
     event_type = event.get("type")
     if not isinstance(event_type, str) or not event_type:
         raise EventError(_malformed("the event", event, "type", "text"), data_path="type")
-    event_id = _as_id(event.get("id"))
+    event_id = as_id(event.get("id"))
     if event_id is None:
         what = f"the {event_type} event"
         raise EventError(_malformed(what, event, "id", "text"), data_path="id")
@@ -411,12 +480,3 @@ def _malformed(
         return f"malformed event: {what} has no {label}; it must be {expected}"
     found = "empty text" if parent[key] == "" else type_name(parent[key])
     return f"malformed event: {what} has {found} as {label}; it must be {expected}"
-
-
-def _as_id(value: Any) -> str | None:
-    """An id as text (ids may be numbers, G1); None when ``value`` is not an id."""
-    if isinstance(value, str):
-        return value or None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None

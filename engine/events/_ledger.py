@@ -10,9 +10,11 @@ machines) and ``memory:`` (one process, for tests and examples).
 
 What it stores (tables ``fulfillmap_*``): per order, the fulfillment order id; per order
 line (the order item id, ``upstreamId``), its quantity, what was captured, cancelled and
-returned, and the fulfillment order item and inventory item ids; every effect done (its key,
-the event that did it, when, the body sent and the answer); per effect and line, the units it
-captured or cancelled; and the claims that serialise effects on a fulfillment order.
+returned, the units the shop asked to cancel or return that are not settled yet, and the
+fulfillment order item and inventory item ids; every effect done (its key, the event that did
+it, when, the body sent and the answer); per effect and line, the units it captured,
+cancelled, returned, asked for or saw accepted; and the claims that serialise effects on a
+fulfillment order.
 Tables are created and migrated on open (versioned; ``fulfillmap ledger migrate URL``);
 several workers opening a fresh ledger at once wait for each other.
 """
@@ -34,6 +36,7 @@ __all__ = [
     "EffectRecord",
     "Ledger",
     "LedgerError",
+    "LineEffect",
     "LineRecord",
     "OrderRecord",
     "open_ledger",
@@ -86,6 +89,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             owner TEXT NOT NULL,
             expires_at DOUBLE PRECISION NOT NULL)""",
     ),
+    (
+        # the shop's own cancellation and return requests (POST /fulfillment-cancellations,
+        # POST /fulfillment-returns): units asked for and not settled yet, per line
+        "ALTER TABLE fulfillmap_lines ADD COLUMN being_cancelled INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE fulfillmap_lines ADD COLUMN being_returned INTEGER NOT NULL DEFAULT 0",
+        # per effect and line: units asked for (a request, or the outcome event of one) and
+        # units the fulfiller accepted (an outcome event)
+        "ALTER TABLE fulfillmap_line_effects ADD COLUMN requested INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE fulfillmap_line_effects ADD COLUMN accepted INTEGER",
+    ),
 )
 VERSION = len(MIGRATIONS)
 _VERSION_TABLE = "CREATE TABLE IF NOT EXISTS fulfillmap_version (version INTEGER NOT NULL)"
@@ -94,17 +107,48 @@ _VERSION_TABLE = "CREATE TABLE IF NOT EXISTS fulfillmap_version (version INTEGER
 # -- what the ledger tells ------------------------------------------------------------------
 
 
+#: the columns of ``fulfillmap_lines`` that ``LineRecord`` holds, in its order
+LINE_COLUMNS = (
+    "line_id, quantity, captured, cancelled, returned, being_cancelled, being_returned, "
+    "fulfillment_order_item_id, inventory_item_id"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class LineRecord:
-    """One order line as the ledger knows it."""
+    """One order line as the ledger knows it.
+
+    ``captured`` counts the units shipped (each shipment is captured), ``cancelled`` the units
+    whose payment was cancelled (the fulfillment order's cumulative counter, G13),
+    ``returned`` the units the fulfiller accepted back. ``being_cancelled`` and
+    ``being_returned`` are the units the shop asked to cancel or return
+    (``Engine.request_cancellation``, ``request_return``) that are not settled yet: a
+    cancellation's until the ``cancelled`` counter reaches them or the fulfiller refuses them,
+    a return's until its ``fulfillment_return.accepted`` or ``.rejected``.
+    """
 
     line_id: str
     quantity: int | None
     captured: int
     cancelled: int
     returned: int
+    being_cancelled: int
+    being_returned: int
     fulfillment_order_item_id: str | None
     inventory_item_id: str | None
+
+    @property
+    def cancellable(self) -> int | None:
+        """Units that may still be cancelled: the pending and backordered ones (DOC-CF), less
+        those already being cancelled; None while the ordered quantity is not known."""
+        if self.quantity is None:
+            return None
+        return max(0, self.quantity - self.captured - self.cancelled - self.being_cancelled)
+
+    @property
+    def returnable(self) -> int:
+        """Units that may still be returned: shipped, not returned nor being returned."""
+        return max(0, self.captured - self.returned - self.being_returned)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -112,8 +156,37 @@ class LineRecord:
             "captured": self.captured,
             "cancelled": self.cancelled,
             "returned": self.returned,
+            "beingCancelled": self.being_cancelled,
+            "beingReturned": self.being_returned,
+            "cancellable": self.cancellable,
+            "returnable": self.returnable,
             "fulfillmentOrderItemId": self.fulfillment_order_item_id,
             "inventoryItemId": self.inventory_item_id,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LineEffect:
+    """What one effect did to one line."""
+
+    captured: int = 0
+    cancelled: int = 0
+    returned: int = 0
+    #: the cancelled counter a payment cancel brought the line to (G13)
+    cancelled_total: int | None = None
+    #: units asked to cancel or return (a request, or the outcome event of one)
+    requested: int = 0
+    #: units the fulfiller accepted (an outcome event)
+    accepted: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "captured": self.captured,
+            "cancelled": self.cancelled,
+            "returned": self.returned,
+            "cancelledTotal": self.cancelled_total,
+            "requested": self.requested,
+            "accepted": self.accepted,
         }
 
 
@@ -131,8 +204,8 @@ class EffectRecord:
     result: str
     request: Any
     response: Any
-    #: line id -> (captured, cancelled, returned, the cancelled counter it brought the line to)
-    lines: dict[str, tuple[int, int, int, int | None]] = field(default_factory=dict)
+    #: line id -> what the effect did to that line
+    lines: dict[str, LineEffect] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -141,10 +214,7 @@ class EffectRecord:
             "event": {"id": self.event_id, "type": self.event_type},
             "doneAt": iso(self.done_at),
             "result": self.result,
-            "lines": {
-                line: {"captured": c, "cancelled": x, "returned": r, "cancelledTotal": total}
-                for line, (c, x, r, total) in self.lines.items()
-            },
+            "lines": {line: effect.to_json() for line, effect in self.lines.items()},
             "request": self.request,
             "response": self.response,
         }
@@ -169,6 +239,14 @@ class OrderRecord:
 
     def to_json(self) -> dict[str, Any]:
         return {**self.state(), "effects": [effect.to_json() for effect in self.effects]}
+
+    def lines_by_item(self) -> dict[str, str]:
+        """Order line ids by fulfillment order item id (a return's events name only the latter)."""
+        return {
+            line.fulfillment_order_item_id: line_id
+            for line_id, line in self.lines.items()
+            if line.fulfillment_order_item_id is not None
+        }
 
 
 def iso(seconds: float) -> str:
@@ -295,9 +373,9 @@ def _current_version(tx: Transaction) -> int:
 def read_state(tx: Transaction, order_id: str) -> OrderRecord:
     """What ``process`` needs of an order, in two queries: its lines, and of its effects only
     those Digital River answered already done (not the whole history)."""
+    columns = ", ".join(f"l.{column}" for column in LINE_COLUMNS.split(", "))
     rows = tx.run(
-        "SELECT o.fulfillment_order_id, l.line_id, l.quantity, l.captured, l.cancelled, "
-        "l.returned, l.fulfillment_order_item_id, l.inventory_item_id "
+        f"SELECT o.fulfillment_order_id, {columns} "
         "FROM fulfillmap_orders o LEFT JOIN fulfillmap_lines l ON l.order_id = o.order_id "
         "WHERE o.order_id = ?",
         (order_id,),
@@ -322,9 +400,7 @@ def read_order(tx: Transaction, order_id: str) -> OrderRecord | None:
     lines = {
         str(row[0]): LineRecord(str(row[0]), *row[1:])
         for row in tx.run(
-            "SELECT line_id, quantity, captured, cancelled, returned, "
-            "fulfillment_order_item_id, inventory_item_id FROM fulfillmap_lines "
-            "WHERE order_id = ? ORDER BY line_id",
+            f"SELECT {LINE_COLUMNS} FROM fulfillmap_lines WHERE order_id = ? ORDER BY line_id",
             (order_id,),
         )
     }
@@ -345,9 +421,9 @@ def _effect(tx: Transaction, key: str) -> EffectRecord:
         (key,),
     )
     lines = {
-        str(line): (int(c), int(x), int(r), total)
-        for line, c, x, r, total in tx.run(
-            "SELECT line_id, captured, cancelled, returned, cumulative "
+        str(line): LineEffect(int(c), int(x), int(r), total, int(asked), accepted)
+        for line, c, x, r, total, asked, accepted in tx.run(
+            "SELECT line_id, captured, cancelled, returned, cumulative, requested, accepted "
             "FROM fulfillmap_line_effects WHERE effect_key = ? ORDER BY line_id",
             (key,),
         )

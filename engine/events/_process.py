@@ -10,6 +10,9 @@ event type and the action's idempotency key, which ``routes.yaml`` says): create
 capture, the shipment id; record, the fulfillment order id; notify, the event id. A cancel is
 keyed by its event, and per line by the cumulative ``cancelled`` counter: the shipped route and
 mapping send the counter minus the line's ``ledger.cancelled`` (G13), which ``process`` checks.
+The shop's own cancellation and return requests (``_shop``) are keyed by the shop's request id
+and checked against the ledger (``refusal``) before anything is built; their outcome events
+(``fulfillment_cancellation.*``, ``fulfillment_return.*``) settle the units they asked for.
 """
 
 from __future__ import annotations
@@ -19,14 +22,15 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal, Protocol, TypeAlias
 
 from fulfillmap.errors import FulfillmapError
-from fulfillmap.events._action import Action, IgnoreAction, RequestAction
+from fulfillmap.events._action import Action, IgnoreAction, RequestAction, as_id
 from fulfillmap.events._ledger import Ledger, OrderRecord, read_state
 from fulfillmap.events._ledger_backend import Transaction
 from fulfillmap.events._responses import DigitalRiverError, Verdict, classify_response
+from fulfillmap.events._shop import SHOP_EVENTS, refusal
 from fulfillmap.language._jsonio import dump_document
 
 
@@ -46,9 +50,9 @@ class Engine(Protocol):
     def _key(self, compiled: Any, event: dict[str, Any], event_id: str) -> str: ...
 
 
-__all__ = ["Outcome", "OutcomeStatus", "Send", "order_event", "process"]
+__all__ = ["Outcome", "OutcomeStatus", "Send", "order_event", "pending_event", "process"]
 
-OutcomeStatus: TypeAlias = Literal["done", "duplicate", "busy", "ignored", "failed"]
+OutcomeStatus: TypeAlias = Literal["done", "duplicate", "busy", "ignored", "failed", "refused"]
 #: the caller's function that performs an action (see docs/effects.md)
 Send: TypeAlias = Callable[[Action], Any]
 _OWNER = f"{os.uname().nodename}:{os.getpid()}"
@@ -61,7 +65,9 @@ class Outcome:
     ``status``: ``done`` (sent now), ``duplicate`` (already done: ``done_at`` and
     ``done_by`` say when and by which event), ``busy`` (another worker holds the order's
     claim: answer non-2xx so that Digital River redelivers), ``ignored`` (nothing to do:
-    ``reason``) or ``failed`` (not done; ``retry`` says whether a redelivery may succeed).
+    ``reason``), ``failed`` (not done; ``retry`` says whether a redelivery may succeed) or,
+    for the shop's own requests, ``refused`` (nothing sent: ``reason`` names the order or line;
+    ``retry`` when asking again later may succeed, once the ids are recorded).
     ``action`` is the action sent (or that would have been), None when there was none.
     """
 
@@ -104,6 +110,22 @@ def order_event(order: Any) -> dict[str, Any]:
     return {"id": f"order:{order_id}", "type": "order.accepted", "data": {"object": order}}
 
 
+def pending_event(fulfillment_order: Any) -> dict[str, Any]:
+    """The ``fulfillment_order.pending`` event a fulfillment order (the 201 response to
+    ``POST /fulfillment-orders``) stands for: recorded by the same route, under the same key."""
+    fo_id = as_id(fulfillment_order.get("id")) if isinstance(fulfillment_order, dict) else None
+    if fo_id is None:
+        raise FulfillmapError(
+            "record_fulfillment_order: the fulfillment order has no id; give the body of the "
+            "201 response to POST /fulfillment-orders"
+        )
+    return {
+        "id": f"fulfillment-order:{fo_id}",
+        "type": "fulfillment_order.pending",
+        "data": {"object": fulfillment_order},
+    }
+
+
 def process(
     engine: Engine,
     ledger: Ledger,
@@ -120,6 +142,10 @@ def process(
     started = _begin(ledger, claim, effect, engine.lease)
     if isinstance(started, Outcome):
         return replace(started, event_id=event_id, event_type=event_type)
+    refused = refusal(event, started)
+    if refused is not None:
+        _release(ledger, claim)
+        return Outcome("refused", event_id, event_type, reason=refused[0], retry=refused[1])
     event = with_ledger(event, started)
     try:
         chosen = engine._choose(event)  # the routes' conditions may read the ledger's counts
@@ -145,15 +171,16 @@ class _Claim:
 def order_id(event: dict[str, Any]) -> str | None:
     """The order an event is about: what its claim serialises on (G10 shapes).
 
-    ``order.accepted``: the order's id; fulfillment order events: ``upstreamId``; shipped
-    events (a Shipment): ``fulfillmentOrderUpstreamId``.
+    ``order.accepted``: the order's id; fulfillment order, cancellation and return events:
+    ``upstreamId``; shipped events (a Shipment): ``fulfillmentOrderUpstreamId``; the shop's
+    requests: ``orderId``.
     """
     obj = event["data"]["object"]
     if event["type"].startswith("order."):
         value = obj.get("id")
     else:
-        value = obj.get("upstreamId") or obj.get("fulfillmentOrderUpstreamId")
-    return _text(value)
+        value = obj.get("upstreamId") or obj.get("fulfillmentOrderUpstreamId") or obj.get("orderId")
+    return as_id(value)
 
 
 def _begin(ledger: Ledger, claim: _Claim, effect: str, lease: float) -> OrderRecord | Outcome:
@@ -207,7 +234,7 @@ def _act(
         return Outcome(status, event_id, event_type, action, reason, **more)
 
     try:
-        action: Action = engine._act(chosen, event, {**(context or {}), "ledger": state.state()})
+        action: Action = engine._act(chosen, event, {**(context or {}), "ledger": event["ledger"]})
     except FulfillmapError as exc:
         return finish("failed", None, str(exc))
     action = _without_done_lines(action, effect, state)
@@ -269,19 +296,32 @@ def _answered(
 
 @dataclass(frozen=True, slots=True)
 class _Moves:
-    """Per line: units captured, units newly cancelled (and the cumulative counter)."""
+    """Per line: units captured, newly cancelled (and the cumulative counter they bring the line
+    to) and returned; units asked for (a cancellation or return request, or its outcome event)
+    and accepted by the fulfiller; and the change to the units being cancelled and returned."""
 
     kind: str
-    captured: dict[str, int]
-    cancelled: dict[str, tuple[int, int]]
+    captured: dict[str, int] = field(default_factory=dict)
+    cancelled: dict[str, tuple[int, int]] = field(default_factory=dict)
+    returned: dict[str, int] = field(default_factory=dict)
+    requested: dict[str, int] = field(default_factory=dict)
+    accepted: dict[str, int] = field(default_factory=dict)
+    being_cancelled: dict[str, int] = field(default_factory=dict)
+    being_returned: dict[str, int] = field(default_factory=dict)
 
     def lines(self) -> set[str]:
-        return {*self.captured, *self.cancelled}
+        return {line for part in self._parts() for line in part}
 
     def only(self, line: str) -> _Moves:
-        captured = {k: v for k, v in self.captured.items() if k == line}
-        cancelled = {k: v for k, v in self.cancelled.items() if k == line}
-        return _Moves(self.kind, captured, cancelled)
+        kept = {
+            f.name: {k: v for k, v in getattr(self, f.name).items() if k == line}
+            for f in fields(self)
+            if f.name != "kind"
+        }
+        return _Moves(self.kind, **kept)
+
+    def _parts(self) -> list[dict[str, Any]]:
+        return [getattr(self, f.name) for f in fields(self) if f.name != "kind"]
 
 
 def _moves(
@@ -295,31 +335,82 @@ def _moves(
     kind = _kind(action)
     if kind == "create":
         quantities = {**_body_quantities(action.body or {}), **quantities}
+    if kind in ("cancellation", "return"):
+        return _asked(kind, action, state), quantities, ()
     if kind != "fulfillment":
-        return _Moves(kind, {}, {}), quantities, ()
+        return _settled(kind, event, state), quantities, ()
     captured: dict[str, int] = {}
     cancelled: dict[str, tuple[int, int]] = {}
+    being_cancelled: dict[str, int] = {}
     notes: list[str] = []
     previous = _previous_cancelled(event)
     counters = _cancelled_counters(event)
     for item in _items(action.body):
-        line = _text(item.get("itemId"))
+        line = as_id(item.get("itemId"))
         if line is None:
             continue
         if isinstance(item.get("quantity"), int):
             captured[line] = captured.get(line, 0) + item["quantity"]
         delta = item.get("cancelQuantity")
         if isinstance(delta, int) and delta > 0:
-            known = state.lines[line].cancelled if line in state.lines else 0
+            record = state.lines.get(line)
+            known = record.cancelled if record else 0
             cancelled[line] = (delta, known + delta)
+            if record and record.being_cancelled:  # the shop's cancellation reached the counter
+                being_cancelled[line] = -min(delta, record.being_cancelled)
             notes += _cross_checks(line, known, delta, counters.get(line), previous.get(line))
     if not captured and not cancelled:
         return "nothing newly cancelled: the ledger already has every line's count", {}, ()
-    return (
-        _Moves("cancel" if cancelled and not captured else "capture", captured, cancelled),
-        quantities,
-        tuple(notes),
-    )
+    kind = "cancel" if cancelled and not captured else "capture"
+    moves = _Moves(kind, captured, cancelled, being_cancelled=being_cancelled)
+    return moves, quantities, tuple(notes)
+
+
+def _asked(kind: str, action: Action, state: OrderRecord) -> _Moves:
+    """A cancellation or return request: per line, the units asked for, now being settled."""
+    lines = state.lines_by_item()
+    asked: dict[str, int] = {}
+    for item in _items(action.body):
+        line = lines.get(as_id(item.get("fulfillmentOrderItemId")) or "")
+        quantity = item.get("quantity")
+        if line is not None and isinstance(quantity, int) and quantity > 0:
+            asked[line] = asked.get(line, 0) + quantity
+    if kind == "cancellation":
+        return _Moves(kind, requested=asked, being_cancelled=dict(asked))
+    return _Moves(kind, requested=asked, being_returned=dict(asked))
+
+
+def _settled(kind: str, event: dict[str, Any], state: OrderRecord) -> _Moves:
+    """What a fulfillment cancellation's or return's event settles, per line (nothing for other
+    events): the units asked and accepted; a cancellation's accepted or rejected event releases
+    the units the fulfiller refused (those it accepted stay being cancelled until the
+    fulfillment order's cancelled counter reaches them); a return's accepted event counts the
+    accepted units returned and settles the rest, its rejected event releases the refused ones.
+    """
+    family, _, stage = str(event["type"]).partition(".")
+    if family not in ("fulfillment_cancellation", "fulfillment_return"):
+        return _Moves(kind)
+    lines = state.lines_by_item()
+    moves = _Moves(kind)
+    for item in _items(event["data"]["object"]):
+        line = as_id(item.get("fulfillmentOrderItemUpstreamId")) or lines.get(
+            as_id(item.get("fulfillmentOrderItemId")) or ""
+        )
+        asked = _whole(item.get("quantity"))
+        record = state.lines.get(line or "")
+        if line is None or record is None or asked is None:
+            continue
+        got = _whole(item.get("quantityAccepted"))
+        got = (asked if stage == "accepted" else 0) if got is None else got
+        moves.requested[line], moves.accepted[line] = asked, got
+        if family == "fulfillment_cancellation" and stage in ("accepted", "rejected"):
+            moves.being_cancelled[line] = -min(max(0, asked - got), record.being_cancelled)
+        elif family == "fulfillment_return" and stage == "accepted":
+            moves.returned[line] = got
+            moves.being_returned[line] = -min(asked, record.being_returned)
+        elif family == "fulfillment_return" and stage == "rejected":
+            moves.being_returned[line] = -min(max(0, asked - got), record.being_returned)
+    return moves
 
 
 def _without_done_lines(action: Action, effect: str, state: OrderRecord) -> Action:
@@ -328,18 +419,24 @@ def _without_done_lines(action: Action, effect: str, state: OrderRecord) -> Acti
     done = {e.key[len(prefix) :] for e in state.effects if e.key.startswith(prefix)}
     if not done or not isinstance(action, RequestAction):
         return action
-    items = [item for item in _items(action.body) if _text(item.get("itemId")) not in done]
+    items = [item for item in _items(action.body) if as_id(item.get("itemId")) not in done]
     return replace(action, body={**action.body, "items": items})
 
 
+_PATHS = {
+    "/fulfillment-orders": "create",
+    "/fulfillments": "fulfillment",
+    "/fulfillment-cancellations": "cancellation",
+    "/fulfillment-returns": "return",
+}
+
+
 def _kind(action: Action) -> str:
-    """``create``, ``fulfillment`` (a capture or cancel), ``request``, ``record``, ``notify``."""
+    """``create``, ``fulfillment`` (a capture or cancel), ``cancellation``, ``return``,
+    ``request`` (another), ``record``, ``notify``."""
     if not isinstance(action, RequestAction):
         return action.action
-    path = action.path.rstrip("/")
-    if path == "/fulfillment-orders":
-        return "create"
-    return "fulfillment" if path == "/fulfillments" else "request"
+    return _PATHS.get(action.path.rstrip("/"), "request")
 
 
 def _cancel_keyed(action: Action, cancelled: dict[str, tuple[int, int]]) -> Action:
@@ -368,20 +465,39 @@ def _cross_checks(
 
 
 def with_ledger(event: dict[str, Any], state: OrderRecord) -> dict[str, Any]:
-    """``event`` (a copy) whose fulfillment order lines each carry ``ledger``: the ledger's
-    record of that line (``quantity``, ``captured``, ``cancelled``, …), for the routes and
-    mappings to read, e.g. ``minus(cancelled, ledger.cancelled || `0`)``."""
+    """``event`` (a copy) with ``ledger``, the ledger's record of its order (``orderId``,
+    ``fulfillmentOrderId``, ``lines``; e.g. ``when: ledger.fulfillmentOrderId`` in a route),
+    and whose lines (of a fulfillment order, cancellation, return or shop's request; not of a
+    Shipment) each carry ``ledger``: the ledger's record of that line (``quantity``,
+    ``captured``, ``cancelled``, …), for the routes and mappings to read, e.g.
+    ``minus(cancelled, ledger.cancelled || `0`)``."""
+    event = {**event, "ledger": state.state()}
     obj = event["data"]["object"]
     items = obj.get("items")
-    if not state.lines or not isinstance(items, list) or "fulfillmentOrderId" in obj:
+    if not state.lines or not isinstance(items, list) or _is_shipment(event):
         return event
+    by_item = state.lines_by_item()
     lines = []
     for item in items:
-        record = (
-            state.lines.get(_text(item.get("upstreamId")) or "") if isinstance(item, dict) else None
-        )
+        record = state.lines.get(_line_of(item, by_item) or "") if isinstance(item, dict) else None
         lines.append(item if record is None else {**item, "ledger": record.to_json()})
     return {**event, "data": {**event["data"], "object": {**obj, "items": lines}}}
+
+
+def _is_shipment(event: dict[str, Any]) -> bool:
+    obj = event["data"]["object"]
+    return event["type"] == "fulfillment_order.shipped" or "fulfillmentOrderUpstreamId" in obj
+
+
+def _line_of(item: dict[str, Any], by_item: dict[str, str]) -> str | None:
+    """The order line an item is about: its ``upstreamId`` (a fulfillment order line), ``itemId``
+    (a shop's request), ``fulfillmentOrderItemUpstreamId`` (a cancellation), else the line of
+    its ``fulfillmentOrderItemId`` (a return names only that)."""
+    for key in ("upstreamId", "itemId", "fulfillmentOrderItemUpstreamId"):
+        line = as_id(item.get(key))
+        if line is not None:
+            return line
+    return by_item.get(as_id(item.get("fulfillmentOrderItemId")) or "")
 
 
 def _over_quantity(moves: _Moves, state: OrderRecord, quantities: dict[str, int]) -> str | None:
@@ -439,14 +555,19 @@ def _record(
             (effect, moves.kind, order, event["id"], event["type"], now, result, request, answer),
         )
         if not first:  # a worker that took the claim over after our lease expired did it too
-            moves = _Moves(moves.kind, {}, {})
+            moves = _Moves(moves.kind)
         tx.many(
             "INSERT INTO fulfillmap_lines (order_id, line_id, quantity, captured, cancelled, "
-            "fulfillment_order_item_id, inventory_item_id) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "returned, being_cancelled, being_returned, fulfillment_order_item_id, "
+            "inventory_item_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (order_id, line_id) DO UPDATE SET "
             "quantity = COALESCE(excluded.quantity, fulfillmap_lines.quantity), "
             "captured = fulfillmap_lines.captured + excluded.captured, "
             "cancelled = fulfillmap_lines.cancelled + excluded.cancelled, "
+            "returned = fulfillmap_lines.returned + excluded.returned, "
+            "being_cancelled = fulfillmap_lines.being_cancelled + excluded.being_cancelled, "
+            "being_returned = fulfillmap_lines.being_returned + excluded.being_returned, "
             "fulfillment_order_item_id = COALESCE(excluded.fulfillment_order_item_id, "
             "fulfillmap_lines.fulfillment_order_item_id), "
             "inventory_item_id = COALESCE(excluded.inventory_item_id, "
@@ -457,7 +578,10 @@ def _record(
                     line,
                     quantities.get(line),
                     moves.captured.get(line, 0),
-                    moves.cancelled.get(line, (0, 0))[0],
+                    moves.cancelled.get(line, (0, None))[0],
+                    moves.returned.get(line, 0),
+                    moves.being_cancelled.get(line, 0),
+                    moves.being_returned.get(line, 0),
                     *ids.get(line, (None, None)),
                 )
                 for line in lines
@@ -465,12 +589,19 @@ def _record(
         )
         tx.many(
             "INSERT INTO fulfillmap_line_effects (effect_key, order_id, line_id, captured, "
-            "cancelled, cumulative) VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (effect_key, line_id) DO NOTHING",
+            "cancelled, cumulative, returned, requested, accepted) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (effect_key, line_id) DO NOTHING",
             [
-                (effect, order, line, moves.captured.get(line, 0), *moves.cancelled[line])
-                if line in moves.cancelled
-                else (effect, order, line, moves.captured.get(line, 0), 0, None)
+                (
+                    effect,
+                    order,
+                    line,
+                    moves.captured.get(line, 0),
+                    *moves.cancelled.get(line, (0, None)),
+                    moves.returned.get(line, 0),
+                    moves.requested.get(line, 0),
+                    moves.accepted.get(line),
+                )
                 for line in sorted(moves.lines())
             ],
         )
@@ -482,8 +613,9 @@ def _fulfillment_order(event: dict[str, Any], kind: str, response: Any) -> Any:
     """The fulfillment order whose ids to record: the 201 to a create, or the event's object."""
     if kind == "create":
         return response if isinstance(response, dict) else None
-    obj = event["data"]["object"]
-    return obj if not str(event["type"]).startswith("order.") else None
+    if str(event["type"]).startswith("order.") or event["type"] in SHOP_EVENTS:
+        return None  # an order, or the shop's request: no fulfillment order ids in it
+    return event["data"]["object"]
 
 
 def _ids(
@@ -496,13 +628,13 @@ def _ids(
     if not isinstance(fulfillment_order, dict):
         return None, {}
     shipment = "fulfillmentOrderId" in fulfillment_order
-    fo_id = _text(fulfillment_order.get("fulfillmentOrderId" if shipment else "id"))
+    fo_id = as_id(fulfillment_order.get("fulfillmentOrderId" if shipment else "id"))
     ids: dict[str, tuple[str | None, str | None]] = {}
     for item in _items(fulfillment_order):
-        line = _text(item.get("fulfillmentOrderItemUpstreamId" if shipment else "upstreamId"))
+        line = as_id(item.get("fulfillmentOrderItemUpstreamId" if shipment else "upstreamId"))
         if line is not None:
-            item_id = _text(item.get("fulfillmentOrderItemId" if shipment else "id"))
-            ids[line] = (item_id, _text(item.get("inventoryItemId")))
+            item_id = as_id(item.get("fulfillmentOrderItemId" if shipment else "id"))
+            ids[line] = (item_id, as_id(item.get("inventoryItemId")))
     return fo_id, ids
 
 
@@ -530,18 +662,18 @@ def _quantities(event: dict[str, Any]) -> dict[str, int]:
     obj = event["data"]["object"]
     if str(event["type"]).startswith("order."):
         pairs = ((item.get("id"), item.get("quantity")) for item in _items(obj))
-    elif "fulfillmentOrderId" in obj:  # a Shipment: its quantities are the shipped ones
-        return {}
+    elif "fulfillmentOrderId" in obj or event["type"] in SHOP_EVENTS:
+        return {}  # a Shipment, cancellation or return, a request: not the ordered quantities
     else:
         pairs = (
             (item.get("upstreamId"), _whole(item.get("ordered", item.get("quantity"))))
             for item in _items(obj)
         )
-    return {line: q for key, q in pairs if (line := _text(key)) and isinstance(q, int)}
+    return {line: q for key, q in pairs if (line := as_id(key)) and isinstance(q, int)}
 
 
 def _body_quantities(body: dict[str, Any]) -> dict[str, int]:
-    pairs = ((_text(item.get("upstreamId")), item.get("quantity")) for item in _items(body))
+    pairs = ((as_id(item.get("upstreamId")), item.get("quantity")) for item in _items(body))
     return {line: q for line, q in pairs if line and isinstance(q, int)}
 
 
@@ -551,9 +683,9 @@ def _previous_cancelled(event: dict[str, Any]) -> dict[str, int]:
     current = _items(event["data"]["object"])
     found: dict[str, int] = {}
     for index, item in enumerate(_items(previous)):
-        line = _text(item.get("upstreamId"))
+        line = as_id(item.get("upstreamId"))
         if line is None and index < len(current):
-            line = _text(current[index].get("upstreamId"))
+            line = as_id(current[index].get("upstreamId"))
         count = _whole(item.get("cancelled"))
         if line is not None and isinstance(count, int):
             found[line] = count
@@ -563,7 +695,7 @@ def _previous_cancelled(event: dict[str, Any]) -> dict[str, int]:
 def _cancelled_counters(event: dict[str, Any]) -> dict[str, int]:
     """Each line's cumulative ``cancelled`` counter in the event."""
     pairs = (
-        (_text(i.get("upstreamId")), _whole(i.get("cancelled")))
+        (as_id(i.get("upstreamId")), _whole(i.get("cancelled")))
         for i in _items(event["data"]["object"])
     )
     return {line: count for line, count in pairs if line is not None and count is not None}
@@ -579,15 +711,6 @@ def _whole(value: Any) -> int | None:
     except (TypeError, ValueError):
         return None
     return int(number) if number.is_integer() else None
-
-
-def _text(value: Any) -> str | None:
-    """An id as text (ids may be numbers, G1)."""
-    if isinstance(value, str):
-        return value or None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
 
 
 def _when(seconds: Any) -> str:

@@ -11,6 +11,8 @@ import os
 import stat
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -33,6 +35,7 @@ __all__ = [
     "read_bounded",
     "read_file",
     "read_schema",
+    "recording",
     "routes_schema",
     "shipped_mapping_names",
     "shipped_routes",
@@ -54,6 +57,29 @@ class MappingSource:
     text: str
     file: str
     directory: Path | None
+
+
+#: the files read while ``recording``: absolute path -> the text read
+_reads: ContextVar[dict[str, str] | None] = ContextVar("fulfillmap_reads", default=None)
+
+
+@contextmanager
+def recording() -> Iterator[dict[str, str]]:
+    """Record every mapping and schema file read inside the block (absolute path -> the text
+    read), for the compiled-mapping cache to key on exactly what a load used."""
+    files: dict[str, str] = {}
+    token = _reads.set(files)
+    try:
+        yield files
+    finally:
+        _reads.reset(token)
+
+
+def _note(path: str | Path, text: str) -> str:
+    files = _reads.get()
+    if files is not None:
+        files[os.path.abspath(path)] = text
+    return text
 
 
 def shipped_mapping_names() -> list[str]:
@@ -107,7 +133,7 @@ def find_mapping(name_or_path: str | Path) -> MappingSource:
 def read_file(path: Path, what: str = "mapping file") -> MappingSource:
     """A mapping file (or, with ``what="routes file"``, a routes file) from disk."""
     text = read_bounded(path, what, limits().max_file_bytes)
-    return MappingSource(text, str(path), path.parent)
+    return MappingSource(_note(path, text), str(path), path.parent)
 
 
 def read_bounded(path: Path | None, what: str, limit: int, *, variable: str = "") -> str:
@@ -166,7 +192,7 @@ def _packaged_source(entry: Traversable, name: str) -> MappingSource:
 
 def _read_text(entry: Traversable, name: str) -> str:
     try:
-        return entry.read_text(encoding="utf-8")
+        return _note(str(entry), entry.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise FulfillmapError(f"cannot read {name}: {exc}") from exc
 
@@ -279,7 +305,7 @@ class _SchemaFiles:
                 f"{_MAX_SCHEMA_FILE_LIMITS * limit:,} bytes ({_MAX_SCHEMA_FILE_LIMITS} times "
                 "the limit of one file; FULFILLMAP_MAX_FILE_BYTES changes it)"
             )
-        return _parse_schema(text, str(path))
+        return _parse_schema(_note(path, text), str(path))
 
     def _key(self, name: str) -> str:
         """The definitions key of a referenced file, reading and bundling it the first time."""
@@ -439,14 +465,21 @@ def _shown(ref: str, files: dict[str, str]) -> str:
     return ref
 
 
-@functools.cache
 def _packaged_schema(name: str) -> dict[str, Any]:
+    path, text, schema = _packaged(name)
+    _note(path, text)  # read once per process, recorded at every use
+    return schema
+
+
+@functools.cache
+def _packaged(name: str) -> tuple[str, str, dict[str, Any]]:
     entry = files("fulfillmap.schemas").joinpath(name)
     if "/" in name or not name.endswith(".json") or not entry.is_file():
         known = sorted(e.name for e in files("fulfillmap.schemas").iterdir() if e.is_file())
         shipped = ", ".join(n for n in known if n.endswith(".json"))
         raise FulfillmapError(f"no shipped schema named '{name}'; shipped: {shipped}")
-    return _parse_schema(entry.read_text(encoding="utf-8"), name)
+    text = entry.read_text(encoding="utf-8")
+    return str(entry), text, _parse_schema(text, name)
 
 
 def _parse_schema(text: str, name: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from fulfillmap.plugins._registry import Registry
 
 __all__ = [
     "DIGITAL_RIVER_EVENT_TYPES",
+    "SHOP_EVENT_TYPES",
     "Route",
     "RouteTable",
     "load_routes",
@@ -50,8 +51,16 @@ DIGITAL_RIVER_EVENT_TYPES = (
     "fulfillment_cancellation.created",
     "fulfillment_cancellation.accepted",
     "fulfillment_cancellation.rejected",
+    # DR's "Digital River coordinated returns" page
+    "fulfillment_return.created",
+    "fulfillment_return.pending",
+    "fulfillment_return.accepted",
+    "fulfillment_return.rejected",
     "fulfillment.created",
 )
+#: the events fulfillmap makes of the shop's own requests (Engine.request_cancellation,
+#: request_return): their data.object is the request
+SHOP_EVENT_TYPES = ("shop.cancellation_requested", "shop.return_requested")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,11 +127,14 @@ def _route_table(
     return RouteTable(MappingProxyType(table), tuple(warnings))
 
 
+_KNOWN_EVENT_TYPES = frozenset(DIGITAL_RIVER_EVENT_TYPES + SHOP_EVENT_TYPES)
+
+
 def _event_type_warnings(document: Document) -> Iterator[Problem]:
     data = document.data
     routes = data.get("routes") if isinstance(data, dict) else None
     for event_type in routes if isinstance(routes, dict) else ():
-        if not isinstance(event_type, str) or event_type in DIGITAL_RIVER_EVENT_TYPES:
+        if not isinstance(event_type, str) or event_type in _KNOWN_EVENT_TYPES:
             continue
         if _EVENT_TYPE.fullmatch(event_type) is None:
             continue  # not even shaped like one: the schema's error says so

@@ -18,9 +18,11 @@ default.
 from __future__ import annotations
 
 import ast
+import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -96,13 +98,21 @@ class SchemaValidator:
     @cached_property
     def _reference(self) -> Draft7Validator:
         from jsonschema import Draft7Validator, FormatChecker
+        from jsonschema.validators import extend
         from referencing import Registry
 
         checker = FormatChecker(formats=())
         for name, check in self.formats.items():
             checker.checks(name)(check)
+        # NaN and infinity are not JSON numbers (jsonschema-rs agrees): amounts must be sent
+        types = Draft7Validator.TYPE_CHECKER.redefine_many(
+            {"number": _is_json_number, "integer": _is_json_integer}
+        )
+        validator: type[Draft7Validator] = extend(  # type: ignore[no-untyped-call]
+            Draft7Validator, type_checker=types
+        )
         # an empty registry: an unresolved reference is an error, never a retrieval
-        return Draft7Validator(self.schema, format_checker=checker, registry=Registry())
+        return validator(self.schema, format_checker=checker, registry=Registry())
 
     def is_valid(self, instance: Any) -> bool:
         return not self.errors(instance)
@@ -116,6 +126,22 @@ class SchemaValidator:
         except ValueError:  # a value JSON cannot hold (a YAML date): jsonschema judges it
             pass
         return list(self._reference.iter_errors(instance))
+
+
+def _is_json_number(checker: object, value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return False
+    return isinstance(value, int) or _finite(value)
+
+
+def _finite(value: float | Decimal) -> bool:
+    return value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+
+
+def _is_json_integer(checker: object, value: object) -> bool:
+    if isinstance(value, float | Decimal):
+        return _finite(value) and value == int(value)
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _email_as_pattern(schema: Any) -> Any:

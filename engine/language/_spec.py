@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from fulfillmap.language._loader import Document, SpecPath
+if TYPE_CHECKING:  # the tree is built from a parsed document, but needs no YAML to exist
+    from fulfillmap.language._loader import Document, SpecPath
 
 __all__ = [
     "Computed",

@@ -1,0 +1,337 @@
+"""The compiled-mapping cache: a new process loads a mapping without YAML, the checks, the
+plugins' entry-point scan or the code generator, when nothing it was built from has changed.
+
+``load`` asks ``read`` for a mapping by its ``Key`` (what was asked for, from where); on a miss
+it runs the full load and ``write``s what it built. A cache file holds the generated
+function's code object (``marshal``) with the objects it refers to, the spec and the schemas
+(``pickle``): reading one is loading code. So a file is used only when
+
+- it is a regular file in a directory, both owned by the current user (or root) and writable
+  by no one else, and at most ``MAX_BYTES`` long;
+- the key stored in it (a SHA-256 digest) is the one computed now from: the cache format,
+  Python's bytecode magic number, what was asked for (name or path, the working directory,
+  ``max_values``, the limits in force), fulfillmap's installed files (name, size and
+  modification time of each: a new version or an edit changes them), the installed
+  distributions (every ``*.dist-info`` and ``*.egg-info`` on ``sys.path`` by name, which
+  holds its version, and the size and modification time of its ``entry_points.txt``: a plugin
+  installed, removed or upgraded), and the content of every file the load read (the mapping,
+  its schemas, the language schema, the plugins' modules);
+- its payload's own SHA-256 digest matches (a truncated or corrupt file).
+
+Anything else is a miss, and the full load runs and raises exactly what it raises without a
+cache. A file is written to a temporary name and renamed into place, so concurrent writers and
+readers see whole files only; where no directory is writable nothing is written.
+
+Plugin functions are pickled by reference (module and name): a cached load imports only the
+modules that define them and never scans entry points. A plugin function that cannot be
+imported by name (a lambda, a closure) leaves its mappings uncached: they load in full.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import functools
+import importlib
+import io
+import linecache
+import marshal
+import os
+import pickle
+import stat
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from importlib.util import MAGIC_NUMBER
+from types import FunctionType
+from typing import TYPE_CHECKING, Any
+
+from fulfillmap.errors import FulfillmapError
+from fulfillmap.evaluate._runtime import Program
+from fulfillmap.language._limits import limits
+
+if TYPE_CHECKING:
+    from hashlib import _Hash
+
+    from fulfillmap.language._spec import MappingSpec
+
+__all__ = ["MAX_BYTES", "Entry", "Key", "directories", "key", "read", "write"]
+
+#: the first bytes of a cache file; a new layout or payload gets a new one
+FORMAT = b"FMC1"
+#: cache files (and what is written to them) are at most this long
+MAX_BYTES = 16 * 2**20
+#: a cache file lists at most this many input files
+MAX_FILES = 500
+#: the folder next to the installed package, used when no user cache directory is usable
+PACKAGE_FOLDER = "__fmcache__"
+_HEADER = len(FORMAT) + 32 + 32 + 4
+
+
+def _sha256_class() -> Callable[..., _Hash]:
+    """SHA-256 from Python's own module: ``hashlib`` would load OpenSSL first (~8 ms)."""
+    for name in ("_sha2", "_sha256"):  # 3.12 and later, 3.11
+        try:
+            return importlib.import_module(name).sha256  # type: ignore[no-any-return]
+        except (ImportError, AttributeError):
+            continue
+    from hashlib import sha256  # pragma: no cover - a Python built without them
+
+    return sha256  # pragma: no cover
+
+
+_sha256 = _sha256_class()
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What a cache file holds: a mapping loaded, checked and compiled."""
+
+    spec: MappingSpec
+    source_schema: Mapping[str, Any]
+    target_schema: Mapping[str, Any]
+    program: Program
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """What was asked for: ``name`` is the cache file's, ``asked`` the bytes it is made of."""
+
+    name: str
+    asked: bytes
+
+
+def directories() -> list[str]:
+    """Where cache files are looked for, in order; new ones go to the first writable one.
+
+    ``FULFILLMAP_CACHE_DIR`` alone when it is set (empty: no cache); else the user's cache
+    directory (``$XDG_CACHE_HOME/fulfillmap``, ``~/.cache/fulfillmap``), then ``__fmcache__``
+    in the installed package. None with ``FULFILLMAP_NO_CACHE`` set (to anything but 0), or
+    where files have no owner to check (not POSIX).
+    """
+    if os.environ.get("FULFILLMAP_NO_CACHE", "0") not in ("", "0") or os.name != "posix":
+        return []
+    configured = os.environ.get("FULFILLMAP_CACHE_DIR")
+    if configured is not None:
+        return [configured] if configured else []
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    found = [os.path.join(base, "fulfillmap")] if os.path.isabs(base) else []
+    return [*found, os.path.join(_package(), PACKAGE_FOLDER)]
+
+
+def key(reference: str | os.PathLike[str], max_values: int) -> Key | None:
+    """The key of ``load(reference, max_values=...)``; None when there is no cache."""
+    if not directories():
+        return None
+    try:
+        bounds = repr(limits())  # what a file may hold decides whether it loads
+    except FulfillmapError:  # a bad FULFILLMAP_MAX_* variable: the full load says so
+        return None
+    text = os.fspath(reference)
+    kind = type(reference).__name__
+    parts = [FORMAT.decode(), MAGIC_NUMBER.hex(), kind, text, str(max_values), bounds]
+    try:
+        if not os.path.isabs(text):  # a name can be a file in the working directory, too
+            parts.append(os.getcwd())
+    except OSError:  # the working directory was removed
+        return None
+    asked = "\0".join(parts).encode("utf-8", "surrogateescape")
+    return Key(_sha256(asked).hexdigest()[:40], asked)
+
+
+def read(key: Key) -> Entry | None:
+    """The cached mapping of ``key`` when a trusted, current, intact file holds it."""
+    for folder in directories():
+        path = os.path.join(folder, key.name)
+        try:
+            data = _read_trusted(folder, path)
+            entry = _unpack(data, key) if data is not None else None
+        except FileNotFoundError:
+            continue
+        except Exception as exc:  # a cache never fails a load: the full load runs instead
+            _debug("ignored cache file %s: %r", path, exc)
+            continue
+        if entry is not None:
+            return entry
+    return None
+
+
+def write(key: Key, entry: Entry, files: Mapping[str, str]) -> None:
+    """Store ``entry``, built from ``files`` (absolute path -> the text the load read), in
+    the first writable directory; nothing when it cannot be stored."""
+    if not all(os.path.isfile(path) and "\n" not in path for path in files):
+        return  # e.g. a zipped install: its files cannot be checked later
+    try:
+        payload = _pack(entry)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        _debug("mapping %s not cached: %r", entry.spec.name, exc)
+        return
+    manifest = b"\n".join(os.fsencode(path) for path in files)
+    digest = _digest(key, files.items())
+    size = len(manifest).to_bytes(4, "big")
+    data = FORMAT + digest + _sha256(payload).digest() + size + manifest + payload
+    if len(data) > MAX_BYTES or len(files) > MAX_FILES:
+        return
+    for folder in directories():
+        if _store(folder, key.name, data):
+            return
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def _trusted(info: os.stat_result, kind: Callable[[int], bool]) -> bool:
+    """Owned by the current user or root, and writable by no one else."""
+    return kind(info.st_mode) and info.st_uid in (os.geteuid(), 0) and not info.st_mode & 0o022
+
+
+def _read_trusted(folder: str, path: str) -> bytes | None:
+    if not _trusted(os.stat(folder), stat.S_ISDIR):
+        _debug("ignored cache directory %s: not owned by this user, or writable by others", folder)
+        return None
+    with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as file:
+        if not _trusted(os.fstat(file.fileno()), stat.S_ISREG):
+            _debug("ignored cache file %s: not owned by this user, or writable by others", path)
+            return None
+        data = file.read(MAX_BYTES + 1)
+    return data if len(data) <= MAX_BYTES else None
+
+
+def _unpack(data: bytes, key: Key) -> Entry | None:
+    """The entry in ``data``; None when it is stale; ``ValueError`` when it is corrupt."""
+    if len(data) < _HEADER or not data.startswith(FORMAT):
+        raise ValueError("not a cache file of this version")
+    stored, payload_digest = data[4:36], data[36:68]
+    end = _HEADER + int.from_bytes(data[68:_HEADER], "big")
+    manifest, payload = data[_HEADER:end], data[end:]
+    if _sha256(payload).digest() != payload_digest:
+        raise ValueError("corrupt or truncated")
+    paths = [os.fsdecode(path) for path in manifest.split(b"\n")] if manifest else []
+    if len(paths) > MAX_FILES:
+        raise ValueError("too many input files")
+    try:
+        current = _digest(key, ((path, _text(path)) for path in paths))
+    except (OSError, UnicodeDecodeError):
+        return None  # an input file is gone or unreadable
+    if current != stored:
+        return None  # an input changed
+    spec, source_schema, target_schema, source, namespace, code = pickle.loads(payload)
+    build = FunctionType(marshal.loads(code), namespace, "build")
+    namespace.update(__builtins__=builtins, build=build)
+    filename = build.__code__.co_filename  # for tracebacks, as the generator does
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    return Entry(spec, source_schema, target_schema, Program(build, source))
+
+
+def _text(path: str) -> str:
+    with open(path, "rb") as file:  # as the loader reads it: UTF-8, newlines as they are
+        return file.read().decode("utf-8")
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+def _pack(entry: Entry) -> bytes:
+    build = entry.program.build
+    namespace = {
+        name: value
+        for name, value in build.__globals__.items()
+        if name not in ("__builtins__", "build")
+    }
+    code = marshal.dumps(build.__code__)
+    parts = (entry.spec, entry.source_schema, entry.target_schema, entry.program.source)
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump((*parts, namespace, code))
+    return buffer.getvalue()
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles a function made by another (a closure) as the call that made it, when it says
+    so in ``__made_by__`` (``_registry.guarded``'s do)."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is FunctionType:
+            return getattr(obj, "__made_by__", NotImplemented)
+        return NotImplemented
+
+
+def _store(folder: str, name: str, data: bytes) -> bool:
+    temporary = os.path.join(folder, f".{name}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        if not _trusted(os.stat(folder), stat.S_ISDIR):
+            return False
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        with open(os.open(temporary, flags, 0o600), "wb") as file:
+            file.write(data)
+        os.replace(temporary, os.path.join(folder, name))
+    except OSError as exc:
+        _debug("cannot write to cache directory %s: %r", folder, exc)
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        return False
+    return True
+
+
+# -- the key ------------------------------------------------------------------------------
+
+
+def _digest(key: Key, files: Iterable[tuple[str, str]]) -> bytes:
+    digest = _sha256(key.asked)
+    digest.update(_environment())
+    for path, text in files:
+        content = _sha256(text.encode("utf-8", "surrogatepass")).digest()
+        digest.update(b"\0" + os.fsencode(path) + b"\0" + content)
+    return digest.digest()
+
+
+@functools.cache
+def _environment() -> bytes:
+    """Python's magic number, fulfillmap's installed files and the installed distributions
+    (computed once per process, as Python imports each module once)."""
+    digest = _sha256(MAGIC_NUMBER)
+    _files(digest, _package())
+    for folder in sys.path:
+        _distributions(digest, os.path.abspath(folder))
+    return digest.digest()
+
+
+def _package() -> str:
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _files(digest: _Hash, folder: str) -> None:
+    with os.scandir(folder) as scan:
+        entries = sorted(scan, key=lambda entry: entry.name)
+    for entry in entries:
+        if entry.name in ("__pycache__", PACKAGE_FOLDER):
+            continue
+        if entry.is_dir():
+            _files(digest, entry.path)
+            continue
+        info = entry.stat()  # through the links of an editable install
+        digest.update(f"{entry.path}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+
+
+def _distributions(digest: _Hash, folder: str) -> None:
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:  # not a folder: a zip file, or gone
+        return
+    for name in names:
+        if not name.endswith((".dist-info", ".egg-info")):
+            continue  # (a script's own folder, which holds none, changes nothing)
+        digest.update(os.fsencode(os.path.join(folder, name)) + b"\0")
+        try:
+            info = os.stat(os.path.join(folder, name, "entry_points.txt"))
+        except OSError:
+            continue
+        digest.update(f"{info.st_size}\0{info.st_mtime_ns}\0".encode())
+
+
+def _debug(message: str, *args: object) -> None:
+    import logging  # only when something is wrong: logging costs a few ms to import
+
+    logging.getLogger("fulfillmap.cache").debug(message, *args)
