@@ -121,13 +121,13 @@ _SLOW = object()  #: what ``_fast`` gives when ``parse_json`` must decide
 def _fast(text: str) -> Any:
     """The value of a line without escapes, parsed in C without checking for repeated keys
     (orjson, or json where a number has a fraction: orjson would make it a float), then
-    checked for them by counting colons in orjson's output of it; ``_SLOW`` when in doubt."""
+    checked for them by counting colons in orjson's output of orjson's value (a float
+    where json gives a Decimal, but the same keys); ``_SLOW`` when in doubt."""
     try:
-        if _FRACTION.search(text) is None or not _fraction_outside_strings(text):
-            value = orjson.loads(text)
-        else:
+        value = orjson.loads(text)
+        again = orjson.dumps(value)
+        if _FRACTION.search(text) is not None and _fraction_outside_strings(text):
             value = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
-        again = orjson.dumps(value, default=_decimal)
     except (ValueError, TypeError):  # not JSON, NaN, a big integer, deeper than orjson writes
         return _SLOW
     if text.count(":") == again.count(b":") and _BIG_FLOAT.search(again) is None:
