@@ -4,11 +4,12 @@
 
 For each JSON Lines event of the three documented flows (``order.accepted``,
 ``fulfillment_order.shipped`` and ``.cancelled``): the envelope checks of ``Engine.handle``,
-the shipped routes (``mappings/routes.yaml``), the hand-written mapping (bench/handwritten.py),
-the target schema's validation with jsonschema-rs, the order mapping's ``warn`` rules, and the
-Action as the same JSON line (orjson). A failed event is reported on standard error as
-``LINE N: message`` and the rest goes on; the exit code is 1 if any failed. It imports neither
-fulfillmap nor anything it would not need, as a service written by hand would not.
+the shipped routes (``mappings/routes.yaml``: their conditions and idempotency keys), the
+hand-written mapping (bench/handwritten.py, with its ``warn`` rules), the target schema's
+validation with jsonschema-rs, and the Action as the same JSON line (orjson). A failed event
+is reported on standard error as ``LINE N: message`` and the rest goes on; the exit code is 1
+if any failed. It imports neither fulfillmap nor anything it would not need, as a service
+written by hand would not.
 
 Not done here, and done by fulfillmap: rejecting a key given twice in one object, giving each
 error its field, data path and mapping file line, and the warnings' mapping file lines.
@@ -22,17 +23,60 @@ from typing import Any
 
 import jsonschema_rs
 import orjson
-from handwritten import MAPPINGS, order_warnings
+from handwritten import MAPPINGS, NUMBERS, truthy
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 NO_SHIP_TO = "the order has no shipTo (digital goods only), so there is nothing to fulfil"
-#: the order mapping's warn rules: rule -> message
+#: what JMESPath's ``<`` and ``>`` compare
+COMPARABLE = (*NUMBERS, str)
+NOTHING_CANCELLED = "nothing newly cancelled: the ledger already has every line's count"
+#: the mappings' warn rules: rule -> message
 WARNINGS = {
-    "order-has-id": (
-        "the order has no id, so upstreamId is omitted and later events cannot be matched to it"
+    "shipping-quote-given": (
+        "no shipping quote in the context (shippingQuote), so the signature requirement is not "
+        "known and signatureRequiredType is not sent"
     ),
-    "lines-have-ids": (
-        "the line has no id, so its upstreamId is omitted and later events cannot be matched to it"
+    "ship-to-keys-are-known": (
+        "shipTo has keys a fulfillment order's shipTo does not define (it defines address, "
+        "name, phone, email, organization and additionalAddressInfo); they are not sent"
+    ),
+    "ship-to-address-keys-are-known": (
+        "shipTo.address has keys a fulfillment order's address does not define (it defines "
+        "line1, line2, city, postalCode, state and country); they are not sent"
+    ),
+    "ship-to-additional-info-keys-are-known": (
+        "shipTo.additionalAddressInfo has keys a fulfillment order's does not define (it "
+        "defines neighborhood, division and phoneticName); they are not sent"
+    ),
+    "lines-have-upstream-ids": (
+        "the shipment line has no fulfillmentOrderItemUpstreamId, so it cannot be mapped back "
+        "to an order line and is left out of the capture (the other lines are captured)"
+    ),
+    "lines-have-shipment-item-ids": (
+        "the shipment line has no id, so it cannot be captured as a shipment item and is left "
+        "out of the capture (the other lines are captured)"
+    ),
+    "quantities-are-positive": (
+        "the shipment line's quantity is not a whole number above 0, so it is left out of the "
+        "capture (the other lines are captured)"
+    ),
+    "line-counters-add-up": (
+        "the line's pending, backordered, shipped, cancelled and returned counts do not add up "
+        "to its quantity (a cancelled line is left out of the cancel; the other lines are not "
+        "affected)"
+    ),
+    "cancelled-lines-have-upstream-ids": (
+        "the cancelled line has no upstreamId, so it cannot be mapped back to an order line "
+        "and is left out of the cancel (the other lines are not affected)"
+    ),
+    "cancelled-counts-are-whole": (
+        "the line's cancelled count is not a whole number of 0 or more, so the line is left "
+        "out of the cancel (the other lines are not affected)"
+    ),
+    "cancelled-counts-not-below-the-ledger": (
+        "the line's cancelled count is below what the ledger already cancelled (an older event "
+        "delivered late), so nothing more is cancelled for it (the other lines are not "
+        "affected)"
     ),
 }
 
@@ -48,7 +92,7 @@ ROUTES = {
         "order-to-fulfillment-order",
         _validator("fulfillment-order-request.schema.json"),
         "/fulfillment-orders",
-        False,
+        True,
     ),
     "fulfillment_order.shipped": (
         "shipped-event-to-fulfillment",
@@ -87,17 +131,16 @@ def action(event: Any, context: dict[str, Any]) -> dict[str, Any]:
     if route is None:
         return _ignore(event_id, event_type, f"no route for event type '{event_type}'")
     name, validator, path, key_from_object = route
-    warnings: list[dict[str, Any]] = []
     if name == "order-to-fulfillment-order":
         order = data["object"]
-        if not order.get("shipTo"):
+        if not truthy(order.get("shipTo")):
             return _ignore(event_id, event_type, NO_SHIP_TO)
-        body = MAPPINGS[name](order, context)
-        for rule, data_path in order_warnings(order):
-            warning = {"rule": rule, "severity": "warn", "message": WARNINGS[rule]}
-            warnings.append(warning | {"dataPath": data_path or None, "location": None})
+        body, found = MAPPINGS[name](order, context)
+        found = [(rule, at if at == "context" else _in_order(at)) for rule, at in found]
+    elif name == "cancelled-event-to-fulfillment" and not _newly_cancelled(data["object"]):
+        return _ignore(event_id, event_type, NOTHING_CANCELLED)
     else:
-        body = MAPPINGS[name](event, context)
+        body, found = MAPPINGS[name](event, context)
     validator.validate(body)
     key = _id(data["object"].get("id")) if key_from_object else event_id
     if key is None:
@@ -110,8 +153,49 @@ def action(event: Any, context: dict[str, Any]) -> dict[str, Any]:
         "mapping": name,
         "event": {"id": event_id, "type": event_type},
         "idempotencyKey": key,
-        "warnings": warnings,
+        "warnings": [_warning(rule, at) for rule, at in found],
         "reason": None,
+    }
+
+
+def _newly_cancelled(order: dict[str, Any]) -> bool:
+    """The route's condition ``items[?cancelled > (ledger.cancelled || `0`)]``, on every line
+    (JMESPath compares text too, and fails on text against a number)."""
+    items = order.get("items")
+    if items.__class__ is not list:
+        return False
+    found = False
+    for item in items:
+        if item.__class__ is not dict:
+            continue
+        cancelled = item.get("cancelled")
+        ledger = item.get("ledger")
+        before = ledger.get("cancelled") if ledger.__class__ is dict else None
+        if not truthy(before):
+            before = 0
+        if cancelled.__class__ not in COMPARABLE or before.__class__ not in COMPARABLE:
+            continue
+        if (cancelled.__class__ is str) is not (before.__class__ is str):
+            raise ValueError("the route's condition compares text with a number")
+        if cancelled > before:
+            found = True
+    return found
+
+
+def _in_order(data_path: str) -> str:
+    """A data path in the order as a path in its event (the route's input is data.object)."""
+    if not data_path:
+        return "data.object"
+    return f"data.object{data_path}" if data_path.startswith("[") else f"data.object.{data_path}"
+
+
+def _warning(rule: str, data_path: str) -> dict[str, Any]:
+    return {
+        "rule": rule,
+        "severity": "warn",
+        "message": WARNINGS[rule],
+        "dataPath": data_path or None,
+        "location": None,
     }
 
 

@@ -1,31 +1,49 @@
 """The baseline: each shipped mapping written by hand, in one careful pass, doing the same work.
 
-Each function gives the mapping's output on every valid input and fails (``ValueError``)
-wherever the mapping fails, checked by ``tests/test_bench_baselines.py`` on every golden input
-and golden error:
+Each function returns the mapping's body and its ``warn`` rules' violations (rule, data path),
+as ``apply_with_warnings`` does, and fails (``ValueError``) wherever the mapping fails; checked
+by ``tests/test_bench_baselines.py`` on every golden input and golden error and on variants:
 
-- missing and null values are left out; ``[shipTo.x, billTo.x]`` falls back; ``shipTo`` is
-  copied without null values; ``upper``; ``to_integer`` (``2.0`` -> ``2``, ``2.5`` refused);
-- every required value absent is a failure (``currency``, ``createdTime``, ``shipTo``,
-  ``shippingChoice.serviceLevel``, ``items``, each line's ``skuId``, ``quantity`` and
-  ``tax.amount`` ...);
+- missing and null values are left out, an object or array value is copied without its null
+  values; ``[shipTo.x, billTo.x]`` falls back; ``shipTo`` is copied field by field (other keys
+  are left out with a warning, as are those of its ``address`` and ``additionalAddressInfo``);
+  ``upper``; ``to_integer`` (``2.0`` -> ``2``, ``2.5`` refused); ``whole_number``; ``minus``;
+- every required value absent is a failure (the order's and each line's ``id``, ``currency``,
+  ``createdTime``, ``shipTo.address.country``, ``shippingChoice.serviceLevel``, ``items``,
+  each line's ``skuId``, ``quantity`` and ``tax.amount`` ...);
 - the plugins' checks (``plugins/builtin.py``): ``importerOfRecordTax`` must be true, false
-  or null; the context's ``shippingQuote`` must be an object whose ``id`` is the order's
-  ``shippingChoice.serviceLevel`` and whose ``signatureRequiredType`` is standard or adult;
-- the mappings' ``error`` rules, checked in the same loop that builds the lines.
+  or null; the context's ``inventoryReserved`` must be true, false or null, and when true the
+  order needs a ``checkoutId``; the context's ``shippingQuote`` must be an object whose ``id``
+  is the order's ``shippingChoice.serviceLevel`` and whose ``signatureRequiredType`` is
+  standard or adult (no quote: a warning);
+- the per-line decisions of the shipped and cancelled mappings: a line that cannot be
+  captured or cancelled is left out with a warning, in the same loop that builds the lines
+  (JMESPath's truth and comparisons: ``0`` is true, ``""`` is false, a boolean is not a
+  number); the cancel deltas against each line's ``ledger.cancelled``; no line left at all is
+  a failure.
 
-The ``warn`` rules are left to the caller (``order_warnings``): ``apply`` drops their warnings,
-``fulfillmap handle`` prints them. The messages are plain, without fulfillmap's details
-(field, data path, mapping file line): that is the work fulfillmap does on failure only.
+Warnings come in fulfillmap's order (rule by rule, then line by line). The messages are plain,
+without fulfillmap's details (field, data path, mapping file line): that is the work fulfillmap
+does on failure only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 _EMPTY: Mapping[str, Any] = {}
+#: values taken as they are; anything else is copied (``clean``) or is null
+PLAIN = (str, int, float, bool)
+#: JMESPath's numbers (a boolean is not one)
+NUMBERS = (int, float, Decimal)
 SIGNATURE_TYPES = ("standard", "adult")
+SHIP_TO_KEYS = ("name", "phone", "email", "organization")
+ADDRESS_KEYS = ("line1", "line2", "city", "postalCode", "state")
+ADDITIONAL_INFO_KEYS = ("neighborhood", "division", "phoneticName")
+
+Warnings = list[tuple[str, str]]
 
 
 def clean(value: Any) -> Any:
@@ -37,84 +55,171 @@ def clean(value: Any) -> Any:
     return value
 
 
-def order_to_fulfillment_order(order: dict[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
-    ship_to = order.get("shipTo")
-    bill_to = order.get("billTo") or _EMPTY
-    if ship_to.__class__ is not dict:
-        raise ValueError("shipTo is required and must be an object")
-    body: dict[str, Any] = {}
+def _required(value: Any, what: str) -> Any:
+    """A required value that is not plain text, number or boolean: null fails, else a copy."""
+    if value is None:
+        raise ValueError(f"{what} is required")
+    return clean(value)
+
+
+def truthy(value: Any) -> bool:
+    """JMESPath's truth: null, false, "", [] and {} are false, every number is true."""
+    return bool(value) or value.__class__ in NUMBERS
+
+
+def whole_number(value: Any) -> int | None:
+    """``whole_number``: an int as it is, a whole float or Decimal as an int, else None."""
+    if value.__class__ is int:
+        return value
+    if value.__class__ is float and value.is_integer():
+        return int(value)
+    if value.__class__ is Decimal and value.is_finite() and value == value.to_integral_value():
+        return int(value)
+    return None
+
+
+def _to_integer(value: Any, what: str) -> int:
+    """``to_integer`` of a required value: a whole number as an int; anything else fails."""
+    number = whole_number(value)
+    if number is None:
+        raise ValueError(f"{what} is required and must be a whole number, not {value!r}")
+    return number
+
+
+def _line_warnings(found: list[tuple[int, int]], rules: tuple[str, ...], each: str) -> Warnings:
+    """(rule, data path) of each (rule position, line index) found, rule by rule."""
+    found.sort()
+    return [(rules[rule], f"{each}[{index}]") for rule, index in found]
+
+
+def _data_object(event: dict[str, Any]) -> dict[str, Any]:
+    """The event's ``data.object``, which its required fields are read from."""
+    data = event.get("data")
+    found = data.get("object") if data.__class__ is dict else None
+    if found.__class__ is not dict:
+        raise ValueError("data.object is required and must be an object")
+    return found
+
+
+# -- order.accepted ---------------------------------------------------------------------
+
+
+def order_to_fulfillment_order(
+    order: dict[str, Any], context: Mapping[str, Any]
+) -> tuple[dict[str, Any], Warnings]:
     value = order.get("id")
-    if value is not None:
-        body["upstreamId"] = value
+    if value is None:
+        raise ValueError("the order has no id")
+    body: dict[str, Any] = {"upstreamId": value if value.__class__ in PLAIN else clean(value)}
     currency = order.get("currency")
     if currency.__class__ is not str:
         raise ValueError("currency is required and must be text")
     body["currency"] = currency.upper()
     value = order.get("locale")
-    if value is not None:
+    if value.__class__ in PLAIN:
         body["locale"] = value
+    elif value is not None:
+        body["locale"] = clean(value)
     value = order.get("createdTime")
-    if value is None:
-        raise ValueError("createdTime is required")
+    if value.__class__ not in PLAIN:
+        value = _required(value, "createdTime")
     body["upstreamOrderTime"] = value
-    value = order.get("checkoutId")
-    if value is not None:
-        body["reservationId"] = value
-    value = ship_to.get("name")
-    if value is None:
-        value = bill_to.get("name")
-    if value is not None:
-        body["name"] = value
-    value = ship_to.get("email")
-    if value is None:
-        value = bill_to.get("email")
-    if value is not None:
-        body["email"] = value
-    value = ship_to.get("phone")
-    if value is None:
-        value = bill_to.get("phone")
-    if value is not None:
-        body["phone"] = value
-    body["shipTo"] = clean(ship_to)
+    _reservation_id(order, context, body)
+    ship_to = order.get("shipTo")
+    if ship_to.__class__ is not dict:
+        raise ValueError("shipTo is required and must be an object")
+    bill_to = order.get("billTo")
+    for key in ("name", "email", "phone"):
+        value = ship_to.get(key)
+        if value is None:
+            value = _bill_to(bill_to, key)
+        if value.__class__ in PLAIN:
+            body[key] = value
+        elif value is not None:
+            body[key] = clean(value)
+    warnings: Warnings = []
+    body["shipTo"] = _ship_to(ship_to, warnings)
     body["shippingChoice"] = _shipping_choice(order, context)
-    items = order.get("items")
-    if items.__class__ is not list:
-        raise ValueError("items is required and must be an array")
-    lines = []
-    for item in items:
-        if item.__class__ is not dict:
-            raise ValueError("an order line must be an object")
-        line: dict[str, Any] = {}
-        value = item.get("id")
-        if value is not None:
-            line["upstreamId"] = value
-        value = item.get("skuId")
-        if value is None:
-            raise ValueError("an order line's skuId is required")
-        line["inventoryItemId"] = value
-        value = item.get("quantity")
-        if value is None:
-            raise ValueError("an order line's quantity is required")
-        line["quantity"] = value
-        value = item.get("amount")
-        if value is not None:
-            line["total"] = value
-        tax = item.get("tax")
-        value = tax.get("amount") if tax.__class__ is dict else None
-        if value is None:
-            raise ValueError("an order line's tax.amount is required")
-        line["tax"] = {"amount": value}
-        lines.append(line)
-    body["items"] = lines
-    return body
+    if not truthy(context.get("shippingQuote")):
+        warnings.append(("shipping-quote-given", "context"))
+    body["items"] = _order_lines(order.get("items"))
+    return body, warnings
+
+
+def _reservation_id(
+    order: dict[str, Any], context: Mapping[str, Any], body: dict[str, Any]
+) -> None:
+    """The reservation-id plugin: the checkout id when the caller reserved inventory."""
+    flag = context.get("inventoryReserved")
+    if flag is None or flag is False:
+        return
+    if flag is not True:
+        raise ValueError(f"context.inventoryReserved must be true or false, not {flag!r}")
+    checkout = order.get("checkoutId")
+    if not isinstance(checkout, str) or not checkout:
+        raise ValueError("context.inventoryReserved is true but the order has no checkoutId")
+    body["reservationId"] = checkout
+
+
+def _bill_to(bill_to: Any, key: str) -> Any:
+    if bill_to.__class__ is dict:
+        return bill_to.get(key)
+    if bill_to is None:
+        return None
+    raise ValueError("billTo must be an object")
+
+
+def _ship_to(ship_to: dict[str, Any], warnings: Warnings) -> dict[str, Any]:
+    """The fulfillment order's shipTo, field by field; other keys left out with a warning."""
+    address = ship_to.get("address")
+    if address.__class__ is not dict:
+        raise ValueError("shipTo.address is required and must be an object")
+    known = _known(address, ADDRESS_KEYS, {})
+    country = address.get("country")
+    if country.__class__ not in PLAIN:
+        country = _required(country, "shipTo.address.country")
+    known["country"] = country
+    out = _known(ship_to, SHIP_TO_KEYS, {"address": known})
+    info = ship_to.get("additionalAddressInfo")
+    if info is not None:
+        if info.__class__ is not dict:
+            raise ValueError("shipTo.additionalAddressInfo must be an object")
+        known = _known(info, ADDITIONAL_INFO_KEYS, {})
+        if known:
+            out["additionalAddressInfo"] = known
+    if not _SHIP_TO_ALL.issuperset(ship_to):
+        warnings.append(("ship-to-keys-are-known", ""))
+    if not _ADDRESS_ALL.issuperset(address):
+        warnings.append(("ship-to-address-keys-are-known", ""))
+    if info and not _ADDITIONAL_INFO_ALL.issuperset(info):
+        warnings.append(("ship-to-additional-info-keys-are-known", ""))
+    return out
+
+
+_SHIP_TO_ALL = frozenset((*SHIP_TO_KEYS, "address", "additionalAddressInfo"))
+_ADDRESS_ALL = frozenset((*ADDRESS_KEYS, "country"))
+_ADDITIONAL_INFO_ALL = frozenset(ADDITIONAL_INFO_KEYS)
+
+
+def _known(source: dict[str, Any], keys: tuple[str, ...], out: dict[str, Any]) -> dict[str, Any]:
+    """``out`` with the values of ``keys`` in ``source`` that are not null, in that order."""
+    for key in keys:
+        value = source.get(key)
+        if value.__class__ in PLAIN:
+            out[key] = value
+        elif value is not None:
+            out[key] = clean(value)
+    return out
 
 
 def _shipping_choice(order: dict[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
     """``shippingChoice``, with the checks of the two plugins that compute its fields."""
     chosen = order.get("shippingChoice")
-    level = chosen.get("serviceLevel") if chosen.__class__ is dict else None
-    if level is None:
-        raise ValueError("shippingChoice.serviceLevel is required")
+    if chosen.__class__ is not dict:
+        raise ValueError("shippingChoice is required and must be an object")
+    level = chosen.get("serviceLevel")
+    if level.__class__ not in PLAIN:
+        level = _required(level, "shippingChoice.serviceLevel")
     choice: dict[str, Any] = {"id": level}
     flag = order.get("importerOfRecordTax")
     if flag is True:
@@ -136,102 +241,177 @@ def _shipping_choice(order: dict[str, Any], context: Mapping[str, Any]) -> dict[
     return choice
 
 
-def order_warnings(order: dict[str, Any]) -> list[tuple[str, str]]:
-    """The order mapping's ``warn`` rules: (rule, data path) of each violation."""
-    found = [] if order.get("id") is not None else [("order-has-id", "")]
-    for index, item in enumerate(order["items"]):
-        if item.get("id") is None:
-            found.append(("lines-have-ids", f"items[{index}]"))
-    return found
+def _order_lines(items: Any) -> list[dict[str, Any]]:
+    if items.__class__ is not list:
+        raise ValueError("items is required and must be an array")
+    lines = []
+    for item in items:
+        if item.__class__ is not dict:
+            raise ValueError("an order line must be an object")
+        value = item.get("id")
+        if value.__class__ not in PLAIN:
+            value = _required(value, "an order line's id")
+        line: dict[str, Any] = {"upstreamId": value}
+        value = item.get("skuId")
+        if value.__class__ not in PLAIN:
+            value = _required(value, "an order line's skuId")
+        line["inventoryItemId"] = value
+        value = item.get("quantity")
+        line["quantity"] = value if value.__class__ is int else _to_integer(value, "quantity")
+        value = item.get("amount")
+        if value.__class__ in PLAIN:
+            line["total"] = value
+        elif value is not None:
+            line["total"] = clean(value)
+        tax = item.get("tax")
+        value = tax.get("amount") if tax.__class__ is dict else None
+        if value.__class__ not in PLAIN:
+            value = _required(value, "an order line's tax.amount")
+        line["tax"] = {"amount": value}
+        lines.append(line)
+    return lines
 
 
-def _whole_number(value: Any, what: str) -> int:
-    """``to_integer``: an int as it is, a whole float as an int; anything else is refused."""
-    if value.__class__ is int:
-        return value  # type: ignore[no-any-return]
-    if value.__class__ is float and value.is_integer():
-        return int(value)
-    raise ValueError(f"{what} is required and must be a whole number, not {value!r}")
+# -- fulfillment_order.shipped ------------------------------------------------------------
+
+SHIPPED_RULES = (
+    "lines-have-upstream-ids",
+    "lines-have-shipment-item-ids",
+    "quantities-are-positive",
+)
 
 
 def shipped_event_to_fulfillment(
     event: dict[str, Any], context: Mapping[str, Any]
-) -> dict[str, Any]:
-    data = event.get("data")
-    shipment = data.get("object") if data.__class__ is dict else None
-    if shipment.__class__ is not dict:
-        shipment = _EMPTY
+) -> tuple[dict[str, Any], Warnings]:
+    shipment = _data_object(event)
     value = shipment.get("fulfillmentOrderUpstreamId")
-    if value is None:
-        raise ValueError("data.object.fulfillmentOrderUpstreamId is required")
+    if value.__class__ not in PLAIN:
+        value = _required(value, "data.object.fulfillmentOrderUpstreamId")
     body: dict[str, Any] = {"orderId": value}
     value = shipment.get("id")
-    if value is None:
-        raise ValueError("data.object.id is required")
+    if value.__class__ not in PLAIN:
+        value = _required(value, "data.object.id")
     body["shipmentId"] = value
-    value = shipment.get("trackingCompany")
-    if value is not None:
-        body["trackingCompany"] = value
-    value = shipment.get("trackingNumber")
-    if value is not None:
-        body["trackingNumber"] = value
-    value = shipment.get("trackingUrl")
-    if value is not None:
-        body["trackingUrl"] = value
+    for key in ("trackingCompany", "trackingNumber", "trackingUrl"):
+        value = shipment.get(key)
+        if value.__class__ in PLAIN:
+            body[key] = value
+        elif value is not None:
+            body[key] = clean(value)
     items = shipment.get("items")
     if items.__class__ is not list:
         raise ValueError("data.object.items is required and must be an array")
-    lines = []
-    for item in items:
+    lines, found = [], []
+    for index, item in enumerate(items):
         if item.__class__ is not dict:
-            raise ValueError("a shipment line must be an object")
+            item = _EMPTY  # JMESPath finds nothing in what is not an object
         upstream_id = item.get("fulfillmentOrderItemUpstreamId")
-        if not upstream_id:  # the rule's JMESPath truthiness, for the text the schema says
-            raise ValueError("a shipment line has no fulfillmentOrderItemUpstreamId")
         line_id = item.get("id")
-        if line_id is None:
-            raise ValueError("a shipment line's id is required")
-        quantity = _whole_number(item.get("quantity"), "a shipment line's quantity")
-        if quantity <= 0:
-            raise ValueError("a capture line must have a quantity above 0")
-        lines.append({"itemId": upstream_id, "shipmentItemId": line_id, "quantity": quantity})
+        quantity = item.get("quantity")
+        if quantity.__class__ is not int:
+            quantity = whole_number(quantity)
+        captured = True
+        if not upstream_id and upstream_id.__class__ not in NUMBERS:
+            found.append((0, index))
+            captured = False
+        if not line_id and line_id.__class__ not in NUMBERS:
+            found.append((1, index))
+            captured = False
+        if quantity is None or quantity <= 0:
+            found.append((2, index))
+            captured = False
+        if captured:
+            lines.append(
+                {
+                    "itemId": upstream_id if upstream_id.__class__ in PLAIN else clean(upstream_id),
+                    "shipmentItemId": line_id if line_id.__class__ in PLAIN else clean(line_id),
+                    "quantity": quantity,
+                }
+            )
+    if not lines:
+        raise ValueError("no line of the shipment can be captured")
     body["items"] = lines
-    return body
+    return body, _line_warnings(found, SHIPPED_RULES, "data.object.items") if found else []
+
+
+# -- fulfillment_order.cancelled ----------------------------------------------------------
+
+CANCELLED_RULES = (
+    "line-counters-add-up",
+    "cancelled-lines-have-upstream-ids",
+    "cancelled-counts-are-whole",
+    "cancelled-counts-not-below-the-ledger",
+)
 
 
 def cancelled_event_to_fulfillment(
     event: dict[str, Any], context: Mapping[str, Any]
-) -> dict[str, Any]:
-    data = event.get("data")
-    order = data.get("object") if data.__class__ is dict else None
-    if order.__class__ is not dict:
-        order = _EMPTY
+) -> tuple[dict[str, Any], Warnings]:
+    order = _data_object(event)
     order_id = order.get("upstreamId")
-    if order_id is None:
-        raise ValueError("data.object.upstreamId is required")
+    if order_id.__class__ not in PLAIN:
+        order_id = _required(order_id, "data.object.upstreamId")
     items = order.get("items")
     if items.__class__ is not list:
         raise ValueError("data.object.items is required and must be an array")
-    lines = []
-    for item in items:
-        try:
-            cancelled = item["cancelled"]
-            counted = item["pending"] + item["backordered"] + item["shipped"] + cancelled
-            counted += item["returned"]
-        except (KeyError, TypeError):
-            raise ValueError("a line's counters must be numbers") from None
-        if counted != item.get("quantity"):
-            raise ValueError("the line's counts do not add up to its quantity")
-        if cancelled == 0:
-            continue
+    lines, found = [], []
+    for index, item in enumerate(items):
+        if item.__class__ is not dict:
+            item = _EMPTY  # JMESPath finds nothing in what is not an object
+        cancelled = item.get("cancelled")
+        whole = cancelled if cancelled.__class__ is int else whole_number(cancelled)
         upstream_id = item.get("upstreamId")
-        if not upstream_id:  # the rule's JMESPath truthiness, for the text the schema says
-            raise ValueError("the cancelled line has no upstreamId")
-        quantity = _whole_number(cancelled, "a line's cancelled count")
-        if quantity <= 0:
-            raise ValueError("a cancel line must have a cancelQuantity above 0")
-        lines.append({"itemId": upstream_id, "cancelQuantity": quantity})
-    return {"orderId": order_id, "items": lines}
+        has_id = upstream_id or upstream_id.__class__ in NUMBERS
+        # `x || 0` for each counter: a false value counts 0, then each must be a number
+        pending = item.get("pending") or 0
+        backordered = item.get("backordered") or 0
+        shipped = item.get("shipped") or 0
+        returned = item.get("returned") or 0
+        counted = cancelled or 0
+        numbers = (
+            pending.__class__ in NUMBERS
+            and backordered.__class__ in NUMBERS
+            and shipped.__class__ in NUMBERS
+            and counted.__class__ in NUMBERS
+            and returned.__class__ in NUMBERS
+        )
+        if numbers:
+            quantity = item.get("quantity")
+            total = pending + backordered + shipped + counted + returned
+            adds_up = total == quantity and quantity.__class__ is not bool
+        if not numbers or not adds_up:
+            found.append((0, index))
+        if cancelled.__class__ is str or (
+            cancelled.__class__ in NUMBERS and cancelled > 0 and not has_id
+        ):  # JMESPath compares text too, and text with a number fails: so does the check
+            found.append((1, index))
+        if cancelled is not None and (whole is None or whole < 0):
+            found.append((2, index))
+        ledger = item.get("ledger")
+        before = ledger.get("cancelled") if ledger.__class__ is dict else None
+        if whole is not None and (
+            before.__class__ is str or (before.__class__ in NUMBERS and whole < before)
+        ):
+            found.append((3, index))
+        if whole is None:
+            continue  # nothing to compare: nothing newly cancelled
+        if not before and before.__class__ not in NUMBERS:
+            before = 0
+        elif before.__class__ is str:
+            raise ValueError("a line's ledger.cancelled must be a number")
+        if before.__class__ not in NUMBERS or whole <= before or not has_id:
+            continue  # nothing newly cancelled, or no upstreamId
+        if not numbers:
+            raise ValueError("a cancelled line's counters must be numbers")
+        if adds_up:
+            delta = whole - (before if before.__class__ is int else _to_integer(before, "ledger"))
+            item_id = upstream_id if upstream_id.__class__ in PLAIN else clean(upstream_id)
+            lines.append({"itemId": item_id, "cancelQuantity": delta})
+    if not lines:
+        raise ValueError("no line of the event can be cancelled")
+    warnings = _line_warnings(found, CANCELLED_RULES, "data.object.items") if found else []
+    return {"orderId": order_id, "items": lines}, warnings
 
 
 MAPPINGS = {

@@ -190,13 +190,13 @@ def _runs(mapping: fulfillmap.CompiledMapping, source: Any, context: Any) -> dic
     hand, validator = HANDWRITTEN[mapping.name], _validator(mapping)
 
     def hand_valid() -> Any:
-        body = hand(source, context)
+        body, _ = hand(source, context)
         validator.validate(body)
         return body
 
     per_field = engines.jmespath_per_field(mapping)
     return {
-        HAND: lambda: hand(source, context),
+        HAND: lambda: hand(source, context)[0],
         APPLY: lambda: mapping.apply(source, context, validate=False),
         HAND_VALID: hand_valid,
         APPLY_VALID: lambda: mapping.apply(source, context),

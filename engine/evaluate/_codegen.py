@@ -23,7 +23,7 @@ import jmespath.functions
 import jmespath.parser
 from fulfillmap.errors import Problem, SpecError
 from fulfillmap.evaluate import _runtime as runtime
-from fulfillmap.evaluate._jmespath import Code, Emitter, Unsupported
+from fulfillmap.evaluate._jmespath import Code, Emitter, Unsupported, falsy
 from fulfillmap.evaluate._runtime import Loop, Program, RuleOrder, Site, Sites
 from fulfillmap.language._expressions import MISSING, compile_expression
 from fulfillmap.language._spec import (
@@ -323,7 +323,7 @@ class _Writer:
             self.site(Site(field, element, kind.where, where=True))
             test = emit.temp("w")
             self.read.value(kind.where, element, test)
-            with emit.block(f"if not {test} and _false({test}):"):
+            with emit.block(f"if {falsy(test)}:"):
                 where = self.constant(kind.where, "where")
                 self.record(f"skipped({self.constant(field, 'F')}, {index}, {where})")
                 self.record("leave()")
@@ -535,8 +535,8 @@ class _Rules:
         with emit.block("except Exception as x:"):
             emit.line(f"{found}.append(_broken({bound}, {at}, x, {data}))")
         with emit.block("else:"):
-            test = verdict if verdict in emit.booleans else f"{verdict} or not _false({verdict})"
-            emit.line(f"if not ({test}): {found}.append(_violation({bound}, {at}))")
+            failed = f"not {verdict}" if verdict in emit.booleans else falsy(verdict)
+            emit.line(f"if {failed}: {found}.append(_violation({bound}, {at}))")
 
 
 def _plain_paths(fields: tuple[Field, ...], current: str) -> list[tuple[str, tuple[str, ...]]]:

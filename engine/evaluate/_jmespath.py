@@ -26,7 +26,7 @@ import jmespath.parser
 from fulfillmap.language._expressions import MISSING, is_false
 from fulfillmap.plugins._registry import guarded
 
-__all__ = ["Code", "Emitter", "Unsupported", "compile_jmespath", "is_false"]
+__all__ = ["Code", "Emitter", "Unsupported", "compile_jmespath", "falsy", "is_false"]
 
 Node = Mapping[str, Any]
 
@@ -84,7 +84,12 @@ def field(value: Any, key: str) -> Any:
 
 
 def _actual_number(value: Any) -> bool:
+    if value.__class__ in _FLOATS_AND_INTS:
+        return True
     return isinstance(value, Number) and not isinstance(value, bool)
+
+
+_FLOATS_AND_INTS = (int, float)
 
 
 def equals(left: Any, right: Any) -> bool:
@@ -98,6 +103,8 @@ def equals(left: Any, right: Any) -> bool:
 
 def order(compare: Callable[[Any, Any], Any], left: Any, right: Any) -> Any:
     """``<``, ``>``, ``<=``, ``>=``: on numbers and text only, else null."""
+    if left is None or right is None:
+        return None
     comparable = (_actual_number(left) or isinstance(left, str)) and (
         _actual_number(right) or isinstance(right, str)
     )
@@ -150,9 +157,21 @@ _HELPERS: dict[str, Any] = {
     "_values": values,
     "_index": index,
     "_NUMBERS": (int, float),
+    "_TRUTH": frozenset({type(None), bool, str, list, dict}),
     "_SIZED": (str, list, dict),
     "MISSING": MISSING,
 }
+
+
+def falsy(local: str) -> str:
+    """Python text: is the value of ``local`` false as JMESPath says? Plain Python's ``not``
+    for the classes whose truth is JMESPath's (``_TRUTH``: null, booleans, text, arrays,
+    objects); a number is never false (0 neither); ``is_false`` decides anything else. What
+    Python finds true, JMESPath does too."""
+    return (
+        f"not {local} and ({local}.__class__ in _TRUTH "
+        f"or {local}.__class__ not in _NUMBERS and _false({local}))"
+    )
 
 
 class Code:
@@ -253,7 +272,8 @@ class Emitter:
             self.code.line(f"{out} = {value}.get({key})")
             return out
         self.code.line(
-            f"{out} = {value}.get({key}) if {value}.__class__ is dict else _field({value}, {key})"
+            f"{out} = {value}.get({key}) if {value}.__class__ is dict "
+            f"else None if {value} is None else _field({value}, {key})"
         )
         return out
 
@@ -340,7 +360,7 @@ class Emitter:
         out = self.code.temp()
         left = self._emit(node["children"][0], value)
         self.code.line(f"{out} = {left}")
-        test = f"not {out} and _false({out})"  # what Python finds true, JMESPath does too
+        test = falsy(out)
         with self.code.block(f"if not ({test}):" if stop_when_false else f"if {test}:"):
             right = self._emit(node["children"][1], value)
             self.code.line(f"{out} = {right}")
@@ -349,7 +369,7 @@ class Emitter:
     def _node_not_expression(self, node: Node, value: str) -> str:
         operand, out = self._emit(node["children"][0], value), self.code.temp()
         self.code.line(
-            f"{out} = not {operand} if {operand}.__class__ is bool else _negate({operand})"
+            f"{out} = not {operand} if {operand}.__class__ in _TRUTH else _negate({operand})"
         )
         return out
 
@@ -430,7 +450,7 @@ class Emitter:
             with self.code.block(f"for {element} in {base}:"):
                 if condition is not None:
                     test = self._emit(condition, element)
-                    self.code.line(f"if not {test} and _false({test}): continue")
+                    self.code.line(f"if {falsy(test)}: continue")
                 item = self._emit(body, element)
                 self.code.line(f"if {item} is not None: {out}.append({item})")
         return out

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, cast
@@ -29,6 +30,7 @@ from fulfillmap.errors import (
     SpecError,
     did_you_mean,
 )
+from fulfillmap.evaluate._jmespath import Unsupported, compile_jmespath
 from fulfillmap.evaluate._mapping import CompiledMapping, Result, load
 from fulfillmap.events._action import (
     ACTIONS,
@@ -49,7 +51,7 @@ from fulfillmap.language._expressions import (
 from fulfillmap.language._resources import ROUTES_FILE, TEST_SUFFIX, shipped_mapping_names
 from fulfillmap.language._routes import Route, RouteTable, load_routes, shipped_route_table
 from fulfillmap.paths import rebase
-from fulfillmap.plugins._registry import default_registry, registry_for
+from fulfillmap.plugins._registry import Registry, default_registry, registry_for
 
 if TYPE_CHECKING:
     from fulfillmap.events._ledger import Ledger
@@ -62,12 +64,22 @@ _MAPPING_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True, slots=True)
+class _Search:
+    """An expression of a route and what evaluates it: the translator's generated Python
+    (``compile_jmespath``: jmespath's values, tested against its interpreter), or jmespath's
+    own interpreter where the translator leaves it (``&expr``) and for a plain path."""
+
+    expression: Expression
+    evaluate: Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
 class _CompiledRoute:
     route: Route
     mapping: CompiledMapping | None
-    when: Expression | None
-    input: Expression | None
-    key: Expression | None
+    when: _Search | None
+    input: _Search | None
+    key: _Search | None
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,7 +106,6 @@ class Engine:
     #: the routes in effect
     routes: RouteTable = field(init=False, repr=False)
     _routes: Mapping[str, tuple[_CompiledRoute, ...]] = field(init=False, repr=False)
-    _options: jmespath.Options = field(init=False, repr=False)
     _ledger: Ledger | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -106,14 +117,13 @@ class Engine:
             own = load_routes(directory / ROUTES_FILE, registry, mappings)
             routes = routes.overridden_by(own)
         compiled = {
-            event_type: tuple(_compile(route, mappings) for route in routes[event_type])
+            event_type: tuple(_compile(route, mappings, registry) for route in routes[event_type])
             for event_type in routes.routes
         }
         setter = object.__setattr__
         setter(self, "mappings", MappingProxyType(mappings))
         setter(self, "routes", routes)
         setter(self, "_routes", MappingProxyType(compiled))
-        setter(self, "_options", registry.options)
         setter(self, "_ledger", _open_ledger(self.ledger))
 
     def mapping(self, name: str) -> CompiledMapping:
@@ -307,7 +317,8 @@ class Engine:
         source = event
         if compiled.input is not None:
             source = self._search(compiled, compiled.input, event, "input")
-        prefix = ".".join(compiled.input.keys or ()) if compiled.input is not None else ""
+        keys = compiled.input.expression.keys if compiled.input is not None else None
+        prefix = ".".join(keys or ())
         try:
             result = mapping.apply_with_warnings(source, context)
         except MappingError as exc:
@@ -329,20 +340,19 @@ class Engine:
         key = as_id(value)
         if key is None:
             raise EventError(
-                f"the route's idempotency key `{compiled.key.text}` is {type_name(value)}, "
+                f"the route's idempotency key `{compiled.key.expression.text}` is "
+                f"{type_name(value)}, "
                 f"not an id",
                 location=str(compiled.route.location),
             )
         return key
 
-    def _search(
-        self, compiled: _CompiledRoute, expression: Expression, event: Any, what: str
-    ) -> Any:
+    def _search(self, compiled: _CompiledRoute, search: _Search, event: Any, what: str) -> Any:
         try:
-            return expression.search(event, self._options)
+            return search.evaluate(event)
         except (WrongType, jmespath.exceptions.JMESPathError, ValueError, TypeError) as exc:
             raise EventError(
-                f"the route's {what} `{expression.text}` cannot be evaluated: {exc}",
+                f"the route's {what} `{search.expression.text}` cannot be evaluated: {exc}",
                 location=str(compiled.route.location),
             ) from exc
 
@@ -406,9 +416,11 @@ def _mapping_files(directory: Path | None) -> list[Path]:
     )
 
 
-def _compile(route: Route, mappings: Mapping[str, CompiledMapping]) -> _CompiledRoute:
-    def expression(text: str | None) -> Expression | None:
-        return None if text is None else compile_expression(text)
+def _compile(
+    route: Route, mappings: Mapping[str, CompiledMapping], registry: Registry
+) -> _CompiledRoute:
+    def expression(text: str | None) -> _Search | None:
+        return None if text is None else _searcher(compile_expression(text), registry)
 
     return _CompiledRoute(
         route,
@@ -417,6 +429,18 @@ def _compile(route: Route, mappings: Mapping[str, CompiledMapping]) -> _Compiled
         expression(route.input),
         expression(route.key),
     )
+
+
+def _searcher(expression: Expression, registry: Registry) -> _Search:
+    options = registry.options
+    if expression.keys is None:
+        try:
+            functions = options.custom_functions
+            evaluate = compile_jmespath(expression.text, functions, registry.functions)
+            return _Search(expression, evaluate)
+        except Unsupported:
+            pass
+    return _Search(expression, partial(expression.search, options=options))
 
 
 # -- the envelope ---------------------------------------------------------------------------

@@ -16,8 +16,9 @@ and NaN differently. So the fast path is taken only where it provably gives what
 gives, and ``json`` decides every other case (and words every error):
 
 - ``parse_line`` reads a line without a backslash, so without escapes, with orjson, or with
-  ``json`` without its (Python) repeated-key hook where a digit is followed by ``.``, ``e`` or
-  ``E`` (a fraction or an exponent, which orjson would make a float). Every text in it (keys
+  ``json`` without its (Python) repeated-key hook where a digit outside the line's strings is
+  followed by ``.``, ``e`` or ``E`` (a fraction or an exponent, which orjson would make a
+  float). Every text in it (keys
   and values) is then written the same way in orjson's compact output of the value. The
   colons inside those texts are then the same in both; the others separate a key from its
   value. A repeated key that orjson drops takes its colon (and those of its dropped value)
@@ -120,18 +121,26 @@ _SLOW = object()  #: what ``_fast`` gives when ``parse_json`` must decide
 def _fast(text: str) -> Any:
     """The value of a line without escapes, parsed in C without checking for repeated keys
     (orjson, or json where a number has a fraction: orjson would make it a float), then
-    checked for them by counting colons in orjson's output of it; ``_SLOW`` when in doubt."""
+    checked for them by counting colons in orjson's output of orjson's value (a float
+    where json gives a Decimal, but the same keys); ``_SLOW`` when in doubt."""
     try:
-        if _FRACTION.search(text) is None:
-            value = orjson.loads(text)
-        else:
+        value = orjson.loads(text)
+        again = orjson.dumps(value)
+        if _FRACTION.search(text) is not None and _fraction_outside_strings(text):
             value = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
-        again = orjson.dumps(value, default=_decimal)
     except (ValueError, TypeError):  # not JSON, NaN, a big integer, deeper than orjson writes
         return _SLOW
     if text.count(":") == again.count(b":") and _BIG_FLOAT.search(again) is None:
         return value
     return _SLOW
+
+
+def _fraction_outside_strings(text: str) -> bool:
+    """Whether ``text`` (a line without a backslash, so whose every ``"`` opens or closes a
+    string) may hold a number with a fraction or an exponent: a digit followed by ``.``,
+    ``e`` or ``E`` outside its strings (in which times such as ``09:12:44.87Z`` and ids such
+    as ``6c1e0f`` have them)."""
+    return _FRACTION.search("".join(text.split('"')[::2])) is not None
 
 
 def _refuse_lone_surrogates(value: Any, what: str) -> None:
