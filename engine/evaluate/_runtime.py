@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from fulfillmap.evaluate._rules import Violation
@@ -85,6 +86,8 @@ def copy_value(value: Any) -> Any:
         }
     if isinstance(value, list | tuple):
         return [item if item.__class__ in SCALARS else copy_value(item) for item in value]
+    if value.__class__ is Decimal:  # an amount (G3): no isinstance against the ABCs below
+        return value
     if isinstance(value, ReadOnlyDict | ReadOnlyList):
         return copy_value(value._data)
     return value

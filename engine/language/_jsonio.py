@@ -127,7 +127,7 @@ def _fast(text: str) -> Any:
         value = orjson.loads(text)
         again = orjson.dumps(value)
         if _FRACTION.search(text) is not None and _fraction_outside_strings(text):
-            value = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+            value = _DECIMALS.decode(text)
     except (ValueError, TypeError):  # not JSON, NaN, a big integer, deeper than orjson writes
         return _SLOW
     if text.count(":") == again.count(b":") and _BIG_FLOAT.search(again) is None:
@@ -256,3 +256,8 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
+
+
+#: ``json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)`` without
+#: building a decoder per line (``_fast``'s text has no byte order mark, which both refuse)
+_DECIMALS = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
