@@ -96,24 +96,13 @@ def _order(rng: random.Random, order_id: str, truth: Truth) -> list[dict[str, An
         elif choice < 0.6:
             shipped: dict[str, int] = {}
             for line in rng.sample(open_lines, rng.randint(1, len(open_lines))):
-                c = counters[line]
-                units = rng.randint(1, c["pending"] + c["backordered"])
-                from_backorder = min(units, c["backordered"])
-                c["backordered"] -= from_backorder
-                c["pending"] -= units - from_backorder
-                c["shipped"] += units
-                shipped[line] = units
+                shipped[line] = _close(rng, counters[line], "shipped")
             shipment = f"{order_id}{step}"
             truth.shipments[shipment] = (order_id, shipped)
             events.append(_shipped(order_id, shipment, shipped))
         else:
             for line in rng.sample(open_lines, rng.randint(1, len(open_lines))):
-                c = counters[line]
-                units = rng.randint(1, c["pending"] + c["backordered"])
-                from_backorder = min(units, c["backordered"])
-                c["backordered"] -= from_backorder
-                c["pending"] -= units - from_backorder
-                c["cancelled"] += units
+                _close(rng, counters[line], "cancelled")
             events.append(_fo_event("fulfillment_order.cancelled", order_id, quantities, counters))
             truth.cancel_events += 1
     for line, quantity in quantities.items():
@@ -121,6 +110,17 @@ def _order(rng: random.Random, order_id: str, truth: Truth) -> list[dict[str, An
     for index, event in enumerate(events):
         event["id"] = f"evt_{order_id}_{index}"
     return events
+
+
+def _close(rng: random.Random, c: dict[str, int], into: str) -> int:
+    """Move some of a line's open units (backordered first, then pending) to ``into``
+    (``shipped`` or ``cancelled``); how many."""
+    units = rng.randint(1, c["pending"] + c["backordered"])
+    from_backorder = min(units, c["backordered"])
+    c["backordered"] -= from_backorder
+    c["pending"] -= units - from_backorder
+    c[into] += units
+    return units
 
 
 def _accepted(order_id: str, quantities: dict[str, int]) -> dict[str, Any]:

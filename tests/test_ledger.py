@@ -519,3 +519,23 @@ def test_a_taken_over_effect_is_counted_once(
     leave.set()
     worker.join()
     assert line(engine, ORDER).lines[WIDGETS].captured == 2
+
+
+def test_the_ledger_keeps_the_digits_of_amounts_and_any_response(engine: Engine) -> None:
+    """G3: a body's Decimal amounts are stored and read back with their digits; a response
+    that is not JSON (an object of the shop's own) is stored as its text, never an error."""
+    event = example("order-accepted-event")
+    event["data"]["object"]["items"][0]["tax"]["amount"] = Decimal("1.6050000000000000001")
+    context = json.loads((EXAMPLES / "order.context.json").read_text())
+
+    class Receipt:
+        def __str__(self) -> str:
+            return "receipt 42"
+
+    assert engine.process(event, lambda action: {"receipt": Receipt()}, context).status == "done"
+    assert engine._ledger is not None
+    record = engine._ledger.order("278815640336")
+    assert record is not None
+    [created] = record.effects
+    assert created.request["items"][0]["tax"]["amount"] == Decimal("1.6050000000000000001")
+    assert created.response == {"receipt": "receipt 42"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +159,29 @@ def test_loading_the_shipped_mappings_and_mapping_does_not_import_jsonschema() -
         "assert 'jsonschema' not in sys.modules, 'jsonschema imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    ("schema", "value", "valid"),
+    [
+        ({"type": "number"}, Decimal("2.50"), True),
+        ({"type": "number"}, float("nan"), False),
+        ({"type": "number"}, Decimal("-Infinity"), False),
+        ({"type": "number"}, Decimal("sNaN"), False),
+        ({"type": "number"}, True, False),
+        ({"type": "integer"}, 2.0, True),
+        ({"type": "integer"}, Decimal("2.00"), True),
+        ({"type": "integer"}, 2.5, False),
+        ({"type": "integer"}, float("inf"), False),
+        ({"type": "integer"}, Decimal("NaN"), False),
+        ({"type": "integer"}, False, False),
+    ],
+)
+def test_nan_and_infinity_are_not_json_numbers_to_either_validator(
+    schema: dict[str, Any], value: Any, valid: bool
+) -> None:
+    """The reference validator's types are JSON's, as jsonschema-rs's are: NaN and infinity
+    (float or Decimal) are neither numbers nor integers, a whole Decimal is an integer."""
+    validator = SchemaValidator(schema)
+    assert validator._reference.is_valid(value) is valid
+    assert (validator.errors(value) == []) is valid
