@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import pluggy
 
-from .hookspecs import FieldFunction, FieldInput, JMESPathFunction
+from .hookspecs import FieldFunction, FieldInput, JMESPathFunction, reads_only
 
-__all__ = ["FieldFunction", "FieldInput", "JMESPathFunction", "hookimpl"]
+__all__ = ["FieldFunction", "FieldInput", "JMESPathFunction", "hookimpl", "reads_only"]
 
 hookimpl = pluggy.HookimplMarker("fulfillmap")

@@ -11,7 +11,7 @@ from typing import Any
 from fulfillmap.paths import truncate
 
 from . import hookimpl
-from .hookspecs import FieldFunction, FieldInput, JMESPathFunction
+from .hookspecs import FieldFunction, FieldInput, JMESPathFunction, reads_only
 
 __all__ = ["duties_paid", "reservation_id", "signature_required_type"]
 
@@ -19,6 +19,7 @@ SIGNATURE_TYPES = ("standard", "adult")
 NONE = type(None)
 
 
+@reads_only
 def duties_paid(data: FieldInput) -> bool | None:
     """``True`` when the order triggered Digital River's landed-cost feature.
 
@@ -33,6 +34,7 @@ def duties_paid(data: FieldInput) -> bool | None:
     raise ValueError(f"importerOfRecordTax must be true, false or null, not {truncate(flag)}")
 
 
+@reads_only
 def signature_required_type(data: FieldInput) -> str | None:
     """The ``signatureRequiredType`` of the shipping quote the customer chose.
 
@@ -56,6 +58,7 @@ def signature_required_type(data: FieldInput) -> str | None:
     )
 
 
+@reads_only
 def reservation_id(data: FieldInput) -> str | None:
     """The order's ``checkoutId`` as the reservation id, when the caller reserved inventory.
 

@@ -16,6 +16,7 @@ expression is bound in the function's namespace under a name made here.
 from __future__ import annotations
 
 import linecache
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
@@ -25,11 +26,12 @@ from fulfillmap.errors import Problem, SpecError
 from fulfillmap.evaluate import _runtime as runtime
 from fulfillmap.evaluate._jmespath import Code, Emitter, Unsupported, falsy
 from fulfillmap.evaluate._runtime import Loop, Program, RuleOrder, Site, Sites
-from fulfillmap.language._expressions import MISSING, compile_expression
+from fulfillmap.language._expressions import MISSING, compile_expression, read_paths
 from fulfillmap.language._spec import (
     Computed,
     Constant,
     Field,
+    FieldKind,
     From,
     MappingSpec,
     Nested,
@@ -38,7 +40,7 @@ from fulfillmap.language._spec import (
     walk_fields,
 )
 from fulfillmap.plugins._registry import Registry
-from fulfillmap.plugins.hookspecs import FieldInput
+from fulfillmap.plugins.hookspecs import FieldInput, is_reads_only
 
 __all__ = ["MAX_ARRAY_DEPTH", "Program", "check_depth", "generate"]
 
@@ -59,6 +61,7 @@ _RUNTIME: dict[str, Any] = {
     "_each_broken": runtime.each_broken,
     "_not_a_list": runtime.not_a_list,
     "_report": runtime.report,
+    "_Broken": runtime.Broken,
     "MISSING": MISSING,
 }
 
@@ -130,7 +133,7 @@ class _Writer:
         emit.line("s = 0")
         emit.line("w = []")
         emit.dicts.update(("root", "context"))
-        if any(isinstance(field.kind, Computed) for field in walk_fields(spec.fields)):
+        if any(self.viewed(field.kind) for field in walk_fields(spec.fields)):
             emit.line("rr, rc = _read_only(root), _read_only(context)")  # what plugins see
         with emit.block("try:"):
             paths = _plain_paths(spec.fields, "root") + _rule_paths(spec.rules, "root")
@@ -260,14 +263,22 @@ class _Writer:
                 self.record(f"tried({position}, {out})")
         return out
 
+    def viewed(self, kind: FieldKind) -> bool:
+        """Is this a plugin's field whose function is given read-only views?"""
+        return isinstance(kind, Computed) and not is_reads_only(self.registry.fields[kind.plugin])
+
     def computed(self, field: Field, kind: Computed, current: str, site: int) -> str:
         emit, out = self.emit, self.emit.temp("v")
         function = emit.constant(self.registry.fields[kind.plugin], "plugin")
         args = emit.constant(dict(kind.args), "args")
         name, path = emit.constant(kind.plugin, "name"), emit.constant(field.target_path, "path")
         emit.line(f"s = {site}")
-        view = {"root": "rr"}.get(current, f"_read_only({current})")
-        call = f"_FieldInput((rr, {view}, rc, {args}, {path}))"
+        if self.viewed(kind):
+            view = {"root": "rr"}.get(current, f"_read_only({current})")
+            documents = f"rr, {view}, rc"
+        else:  # the function promises not to change them
+            documents = f"root, {current}, context"
+        call = f"_FieldInput(({documents}, {args}, {path}))"
         emit.line(f"{out} = _plugin({function}, {name}, {call})")
         return out
 
@@ -283,7 +294,7 @@ class _Writer:
         each_site = self.site(Site(field, data, each))
         self.read.value(each, data, elements)
         keys = compile_expression(each).keys
-        before, after = self.rules.fused_in(field)
+        before, _ = self.rules.fused_in(field)
         # the source index is len(out) when nothing is skipped and no rule needs it
         counted = self.traced or kind.where is not None or bool(before)
         loop = self.sites.loop(Loop(field, keys or (), index if counted else None, out))
@@ -300,29 +311,58 @@ class _Writer:
                 prefix = self.constant(keys or (), "each")
                 self.record(f"enter({prefix}, {index}, len({out}), {self.constant(field.scope)})")
                 with emit.block("try:"):
-                    item = self.element(field, kind, element, index, out)
-                    for rule in after:  # on the object just built
-                        self.rules.fused_check(rule, item, f"len({out}) - 1")
+                    if _leaf(kind):  # written twice: for an object (nearly always), else
+                        with emit.block(f"if {element}.__class__ is dict:"):
+                            self.body(field, kind, element, index, out, an_object=True)
+                        with emit.block("else:"):
+                            self.body(field, kind, element, index, out, an_object=False)
+                    else:
+                        self.body(field, kind, element, index, out, an_object=False)
                 with emit.block("except Exception as x:"):
                     emit.line(f"raise _fail(x, s, locals(), {loop})")
                 self.record("leave()")
         emit.line(f"s = {each_site}")
         return out
 
-    def element(self, field: Field, kind: Nested, element: str, index: str, out: str) -> str:
-        """The body of an ``each`` loop: filter the element, build its object."""
+    def body(
+        self, field: Field, kind: Nested, element: str, index: str, out: str, an_object: bool
+    ) -> None:
+        """The body of an ``each`` loop. For an element known to be an object (``an_object``),
+        every path its rules, ``where`` and fields read from it is read once, up front (none
+        can fail), and ``where`` reuses the verdicts of the rules checked just before it."""
+        before, after = self.rules.fused_in(field)
+        if an_object:
+            self.emit.dicts.add(element)
+            self.read.up_front(element, _element_paths(kind, before))
+        item = self.element(field, kind, element, index, out, an_object)
+        for rule in after:  # on the object just built
+            self.rules.fused_check(rule, item, f"len({out}) - 1")
+        if an_object:
+            self.emit.dicts.discard(element)
+            self.read.forget(element)
+
+    def element(
+        self, field: Field, kind: Nested, element: str, index: str, out: str, an_object: bool
+    ) -> str:
+        """Filter the element, build its object."""
         emit = self.emit
         before, _ = self.rules.fused_in(field)
         reads = any(source == element for source, _ in _plain_paths(kind.fields, element))
         texts = [kind.where or "", *(rule.check for rule in before)]
         plain = any(text and compile_expression(text).keys is not None for text in texts)
         self.read.element(element, reads or plain)
+        reused = _reused(kind.where, before) if an_object else set()
+        verdicts = {}
         for rule in before:  # on every element, before ``where``
-            self.rules.fused_check(rule, element, index)
+            verdict = self.rules.fused_check(rule, element, index, keep=rule in reused)
+            if rule in reused:
+                verdicts[repr(_tree(rule.check)), element] = verdict
         if kind.where is not None:
             self.site(Site(field, element, kind.where, where=True))
             test = emit.temp("w")
+            emit.known.update(verdicts)
             self.read.value(kind.where, element, test)
+            emit.known.clear()
             with emit.block(f"if {falsy(test)}:"):
                 where = self.constant(kind.where, "where")
                 self.record(f"skipped({self.constant(field, 'F')}, {index}, {where})")
@@ -355,12 +395,36 @@ class _Reader:
         """``data`` is an array element; when plain paths are ``read`` from it, they are
         looked up through a local that is a dict or a stand-in (an optimisation only)."""
         self.elements.add(data)
+        self.stepped.pop(data, None)
+        if data in self.emit.dicts:
+            self.stepped[data] = data
+            return
         if not reads:
             return
         stepped = self.emit.temp("d")
         self.emit.line(f"{stepped} = {data} if {data}.__class__ is dict else _step({data})")
         self.emit.dicts.add(stepped)
         self.stepped[data] = stepped
+
+    def up_front(self, data: str, paths: list[tuple[str, ...]]) -> None:
+        """Read each path from ``data`` (an object) once, as JMESPath does (null through
+        anything that is not an object): later reads of them are these locals."""
+        for keys in paths:
+            local, key = self.emit.temp("k"), repr(keys[-1])
+            if len(keys) == 1:
+                self.emit.line(f"{local} = {data}.get({key})")
+            else:
+                parent = self.emit.reads[data, keys[:-1]]
+                self.emit.line(
+                    f"{local} = {parent}.get({key}) if {parent}.__class__ is dict "
+                    f"else None if {parent} is None else _field({parent}, {key})"
+                )
+            self.emit.reads[data, keys] = local
+
+    def forget(self, data: str) -> None:
+        """Leaving the code where ``data`` was read up front."""
+        reads = self.emit.reads
+        self.emit.reads = {read: local for read, local in reads.items() if read[0] != data}
 
     def hoist(self, prefixes: list[tuple[str, tuple[str, ...]]]) -> None:
         """Look up, once, the path prefixes that several fields share (``data.object``).
@@ -432,7 +496,10 @@ class _Reader:
         self.get(out, start, keys[-1], hoisting)
 
     def get(self, out: str, start: str, key: str, hoisting: bool) -> None:
-        if hoisting and start not in ("root", "context"):
+        read = self.emit.reads.get((start, (key,)))
+        if read is not None:  # read up front (``start`` is an element that is an object)
+            self.emit.line(f"{out} = {read}")
+        elif hoisting and start not in ("root", "context"):
             self.emit.line(
                 f"{out} = {start}.get({key!r}) if {start}.__class__ is dict else {start}"
             )
@@ -482,10 +549,12 @@ class _Rules:
     def fused_in(self, field: Field) -> tuple[list[Rule], list[Rule]]:
         return self._fields.get(field.target_path, ([], []))
 
-    def fused_check(self, rule: Rule, data: str, index: str) -> None:
+    def fused_check(self, rule: Rule, data: str, index: str, *, keep: bool = False) -> str:
+        """Check ``rule`` on an element; return its verdict's local (``keep``: a ``Broken``
+        when the check raised, for the ``where`` that reuses it)."""
         bound, found = self.fused[rule]
         self.emit.line(f"# rule {rule.name!r}")
-        self.check(rule, bound, data, index, found)
+        return self.check(rule, bound, data, index, found, keep=keep)
 
     def write(self, rules: list[Rule], document: str) -> None:
         for rule in rules:
@@ -527,16 +596,28 @@ class _Rules:
             with emit.block(f"elif {elements} is not None:"):
                 emit.line(f"{found}.append(_not_a_list({bound}, {elements}))")
 
-    def check(self, rule: Rule, bound: str, data: str, index: str | None, found: str) -> None:
+    def check(
+        self,
+        rule: Rule,
+        bound: str,
+        data: str,
+        index: str | None,
+        found: str,
+        *,
+        keep: bool = False,
+    ) -> str:
         emit, verdict = self.emit, self.emit.temp("r")
         at = index or "None"
         with emit.block("try:"):
             self.writer.read.value(rule.check, data, verdict)
         with emit.block("except Exception as x:"):
             emit.line(f"{found}.append(_broken({bound}, {at}, x, {data}))")
+            if keep:
+                emit.line(f"{verdict} = _Broken(x)")
         with emit.block("else:"):
             failed = f"not {verdict}" if verdict in emit.booleans else falsy(verdict)
             emit.line(f"if {failed}: {found}.append(_violation({bound}, {at}))")
+        return verdict
 
 
 def _plain_paths(fields: tuple[Field, ...], current: str) -> list[tuple[str, tuple[str, ...]]]:
@@ -555,6 +636,69 @@ def _plain_paths(fields: tuple[Field, ...], current: str) -> list[tuple[str, tup
             if keys is not None:
                 found.append((data, keys))
     return found
+
+
+def _leaf(kind: Nested) -> bool:
+    """Are there no arrays inside the objects of this ``each``? (Its body is then written
+    twice: a loop inside would be written twice per level.)"""
+    return not any(
+        isinstance(inner.kind, Nested) and inner.kind.each is not None
+        for inner in walk_fields(kind.fields)
+    )
+
+
+def _element_paths(kind: Nested, rules: list[Rule]) -> list[tuple[str, ...]]:
+    """The paths the rules, ``where`` and fields of an ``each`` read from its element, each
+    after its prefixes: the whole path of a JMESPath expression, the first key of a plain
+    one (which steps on, as plain paths do)."""
+    texts = [rule.check for rule in rules] + ([kind.where] if kind.where is not None else [])
+    texts += _element_texts(kind.fields)
+    paths: dict[tuple[str, ...], None] = {}
+    for text in texts:
+        expression = compile_expression(text)
+        for path in read_paths(expression) if expression.keys is None else [expression.keys[:1]]:
+            paths.update((path[:length], None) for length in range(1, len(path) + 1))
+    return list(paths)
+
+
+def _element_texts(fields: tuple[Field, ...]) -> list[str]:
+    """The expressions of the fields that read the element (not the root or the context)."""
+    texts: list[str] = []
+    for field in fields:
+        kind = field.kind
+        if field.scope is not Scope.CURRENT:
+            continue
+        if isinstance(kind, From):
+            texts += kind.expressions
+        elif isinstance(kind, Nested):
+            texts += _element_texts(kind.fields)
+    return texts
+
+
+def _reused(where: str | None, rules: list[Rule]) -> set[Rule]:
+    """The rules whose check is a part of ``where`` (JMESPath expressions, not plain paths):
+    ``where`` reuses their verdicts instead of evaluating them again."""
+    if where is None or compile_expression(where).keys is not None:
+        return set()
+    parts = {repr(node) for node in _nodes(_tree(where))}
+    return {
+        rule
+        for rule in rules
+        if compile_expression(rule.check).keys is None and repr(_tree(rule.check)) in parts
+    }
+
+
+def _tree(text: str) -> dict[str, Any]:
+    parsed = compile_expression(text).parsed
+    assert parsed is not None
+    return dict(parsed.parsed)
+
+
+def _nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("children", ()):
+        if isinstance(child, dict) and "type" in child:
+            yield from _nodes(child)
 
 
 def _order(spec: MappingSpec) -> RuleOrder:

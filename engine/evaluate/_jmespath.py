@@ -184,6 +184,12 @@ class Code:
         self.dicts: set[str] = set()
         #: locals that always hold True or False (comparisons)
         self.booleans: set[str] = set()
+        #: (dict local, keys) -> the local already holding that path's JMESPath value
+        #: (read once, up front, for an array element that is an object)
+        self.reads: dict[tuple[str, tuple[str, ...]], str] = {}
+        #: (expression tree, data local) -> the local already holding its value, or a
+        #: ``Broken`` holding the error it raised (a ``warn`` rule's verdict, for ``where``)
+        self.known: dict[tuple[str, str], str] = {}
         self.lines: list[str] = []
         self.depth = 1
         self.blocks = 0  #: loops and ``try`` blocks around the next line
@@ -263,10 +269,17 @@ class Emitter:
         return depth + extra[0], blocks + extra[1]
 
     def _emit(self, node: Node, value: str) -> str:
+        known = self.code.known.get((repr(node), value)) if self.code.known else None
+        if known is not None:  # computed already: its value, or the error it raised
+            self.code.line(f"if {known}.__class__ is _Broken: raise {known}.error")
+            return known
         result: str = getattr(self, f"_node_{node['type']}")(node, value)
         return result
 
     def _node_field(self, node: Node, value: str) -> str:
+        read = self.code.reads.get((value, (node["value"],)))
+        if read is not None:
+            return read
         key, out = repr(node["value"]), self.code.temp()
         if value in self.code.dicts:
             self.code.line(f"{out} = {value}.get({key})")
@@ -282,7 +295,23 @@ class Emitter:
             value = self._emit(child, value)
         return value
 
-    _node_subexpression = _node_index_expression = _node_pipe = _chain
+    _node_index_expression = _node_pipe = _chain
+
+    def _node_subexpression(self, node: Node, value: str) -> str:
+        """``a.b.c``: from the longest leading path already read (``reads``), if any."""
+        children, keys = node["children"], []
+        for child in children:
+            if child["type"] != "field":
+                break
+            keys.append(child["value"])
+        for length in range(len(keys), 1, -1):
+            read = self.code.reads.get((value, tuple(keys[:length])))
+            if read is not None:
+                value, children = read, children[length:]
+                break
+        for child in children:
+            value = self._emit(child, value)
+        return value
 
     def _node_current(self, node: Node, value: str) -> str:
         return value
