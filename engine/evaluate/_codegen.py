@@ -16,7 +16,6 @@ expression is bound in the function's namespace under a name made here.
 from __future__ import annotations
 
 import linecache
-from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
@@ -24,7 +23,7 @@ import jmespath.functions
 import jmespath.parser
 from fulfillmap.errors import Problem, SpecError
 from fulfillmap.evaluate import _runtime as runtime
-from fulfillmap.evaluate._jmespath import Code, Emitter, Unsupported, falsy
+from fulfillmap.evaluate._jmespath import Code, Emitter, Unsupported
 from fulfillmap.evaluate._runtime import Loop, Program, RuleOrder, Site, Sites
 from fulfillmap.language._expressions import MISSING, compile_expression, read_paths
 from fulfillmap.language._spec import (
@@ -61,7 +60,7 @@ _RUNTIME: dict[str, Any] = {
     "_each_broken": runtime.each_broken,
     "_not_a_list": runtime.not_a_list,
     "_report": runtime.report,
-    "_Broken": runtime.Broken,
+    "_RuleFailed": runtime.RuleFailed,
     "MISSING": MISSING,
 }
 
@@ -127,6 +126,8 @@ class _Writer:
         self.sites = Sites()
         self.emit.namespace["_fail"] = self.sites.fail
         self.rules = _Rules(self)
+        #: object local -> the values to create it with, until it is created
+        self.pending: dict[str, list[tuple[str, str]]] = {}
 
     def function(self, spec: MappingSpec) -> None:
         emit = self.emit
@@ -147,7 +148,7 @@ class _Writer:
             self.rules.write(fused, "root")  # gathered in their loops: reported now
             self.rules.write([rule for rule in spec.rules if rule.on == "result"], body)
             if self.rules.fused:  # warnings in rule order, as if no rule had been fused
-                emit.line(f"if len(w) > 1: w.sort(key={self.constant(_order(spec))})")
+                emit.line(f"if w: w.sort(key={self.constant(_order(spec))})")
         with emit.block("except Exception as x:"):
             emit.line("raise _fail(x, s, locals(), None)")
         emit.line(f"return {body}, w")
@@ -160,14 +161,33 @@ class _Writer:
     # -- objects and fields -------------------------------------------------------------
 
     def object(self, fields: tuple[Field, ...], data: str) -> str:
-        """Emit an object built from ``fields`` read from ``data``; return its local."""
+        """Emit an object built from ``fields`` read from ``data``; return its local. The
+        values always stored, up to the first that may be left out, are written as one
+        ``{...}`` once known (but when traced: the recorder reads the object after each)."""
         self.read.hoist(_shared_prefixes(_plain_paths(fields, data)))
         out = self.emit.temp("o")
-        self.emit.line(f"{out} = {{}}")
-        self.emit.dicts.add(out)
+        self.pending[out] = []
+        if self.traced:
+            self.open(out)
         for field in fields:
             self.field(field, out, data)
+        self.open(out)
         return out
+
+    def open(self, out: str) -> None:
+        """Create the object ``out`` with the values stored so far, if not yet created."""
+        pending = self.pending.pop(out, None)
+        if pending is not None:
+            self.emit.line(f"{out} = {{{', '.join(f'{key}: {value}' for key, value in pending)}}}")
+            self.emit.dicts.add(out)
+
+    def put(self, out: str, key: str, value: str) -> None:
+        """Store ``value`` under ``key`` (a ``repr``) in the object ``out``."""
+        pending = self.pending.get(out)
+        if pending is not None:
+            pending.append((key, value))
+        else:
+            self.emit.line(f"{out}[{key}] = {value}")
 
     def field(self, field: Field, out: str, current: str) -> None:
         emit = self.emit
@@ -201,7 +221,7 @@ class _Writer:
         they are; containers read from the input are copied (without nulls)."""
         emit, key, kind = self.emit, repr(field.name), field.kind
         if isinstance(kind, Constant):
-            emit.line(f"{out}[{key}] = {value}")
+            self.put(out, key, value)
             return
         built = isinstance(kind, Nested | Computed)  # already fresh: no copy
         # a JMESPath expression's value may share parts: its copy is bounded
@@ -211,7 +231,7 @@ class _Writer:
         copy, require = ("_copy_b", "_required_b") if bounded else ("_copy", "_required")
         if isinstance(kind, Nested) and kind.each is None:
             if _never_empty(kind.fields):
-                emit.line(f"{out}[{key}] = {value}")
+                self.put(out, key, value)
                 return
             absent = f"not {value}"
         else:
@@ -223,7 +243,7 @@ class _Writer:
                 emit.line(f"if {absent}: raise _Absent")
             else:
                 emit.line(f"if {value}.__class__ not in _PLAIN: {value} = {require}({value})")
-            emit.line(f"{out}[{key}] = {value}")
+            self.put(out, key, value)
         elif field.has_default:
             default = self.constant(field.default)
             if built:
@@ -232,10 +252,12 @@ class _Writer:
             else:
                 with emit.block(f"if {value}.__class__ not in _PLAIN:"):
                     emit.line(f"{value} = {default} if {value} is None else {copy}({value})")
-            emit.line(f"{out}[{key}] = {value}")
+            self.put(out, key, value)
         elif built:
+            self.open(out)
             emit.line(f"if not ({absent}): {out}[{key}] = {value}")
         else:
+            self.open(out)
             emit.line(f"if {value}.__class__ in _PLAIN: {out}[{key}] = {value}")
             emit.line(f"elif {value} is not None: {out}[{key}] = {copy}({value})")
 
@@ -352,27 +374,57 @@ class _Writer:
         plain = any(text and compile_expression(text).keys is not None for text in texts)
         self.read.element(element, reads or plain)
         reused = _reused(kind.where, before) if an_object else set()
-        verdicts = {}
+        verdicts: dict[str, str] = {}  # rule check's tree -> the local of its verdict
         for rule in before:  # on every element, before ``where``
             verdict = self.rules.fused_check(rule, element, index, keep=rule in reused)
             if rule in reused:
-                verdicts[repr(_tree(rule.check)), element] = verdict
+                verdicts[repr(_tree(rule.check))] = verdict
         if kind.where is not None:
             self.site(Site(field, element, kind.where, where=True))
-            test = emit.temp("w")
-            emit.known.update(verdicts)
-            self.read.value(kind.where, element, test)
-            emit.known.clear()
-            with emit.block(f"if {falsy(test)}:"):
-                where = self.constant(kind.where, "where")
-                self.record(f"skipped({self.constant(field, 'F')}, {index}, {where})")
-                self.record("leave()")
-                emit.line("continue")
+            if not (an_object and self.guards(field, kind.where, element, index, verdicts)):
+                test = emit.temp("w")
+                self.read.value(kind.where, element, test)
+                with emit.block(f"if {emit.falsy(test)}:"):
+                    self.skip(field, kind.where, index)
         outer = dict(self.read.prefixes)  # prefixes hoisted in the loop stay in it
         item = self.object(kind.fields, element)
         self.read.prefixes = outer
         emit.line(f"{out}.append({item})")
         return item
+
+    def guards(
+        self, field: Field, where: str, element: str, index: str, verdicts: dict[str, str]
+    ) -> bool:
+        """Write ``where`` (``a && b && c``) as one test per operand that skips the element
+        when it is false, an operand that is a rule's check by that rule's verdict; False,
+        having written nothing, when an operand is left to jmespath's interpreter."""
+        emit, translator = self.emit, self.read.translator
+        operands = _operands(_tree(where)) if compile_expression(where).keys is None else []
+        try:
+            if not operands or not all(
+                repr(node) in verdicts or translator.supports(node) for node in operands
+            ):
+                return False
+        except Unsupported:
+            return False
+        for node in operands:
+            verdict = verdicts.get(repr(node))
+            if verdict is not None:  # True, False, or None with the error it raised
+                with emit.block(f"if {verdict} is not True:"):
+                    emit.line(f"if {verdict} is None: raise x{verdict}")
+                    self.skip(field, where, index)
+                continue
+            value = translator.jmespath(node, element)
+            with emit.block(f"if {emit.falsy(value)}:"):
+                self.skip(field, where, index)
+        return True
+
+    def skip(self, field: Field, where: str, index: str) -> None:
+        """Leave out the element ``where`` is false for."""
+        text = self.constant(where, "where")
+        self.record(f"skipped({self.constant(field, 'F')}, {index}, {text})")
+        self.record("leave()")
+        self.emit.line("continue")
 
 
 class _Reader:
@@ -542,16 +594,32 @@ class _Rules:
             after = [rule for rule in spec.rules if rule.on == "result" and rule.each == field.name]
             self._fields[field.target_path] = (before, after)
             for rule in before + after:
-                bound, found = self.writer.constant(rule, "R"), self.emit.temp("rv")
-                self.emit.line(f"{found} = []")
+                bound, found = self.writer.constant(rule, "R"), self.found(rule)
+                if found != "w":
+                    self.emit.line(f"{found} = []")
                 self.fused[rule] = (bound, found)
+
+    def found(self, rule: Rule, *, fused: bool = True) -> str:
+        """Where a rule's violations go: in a list of the rule's own, reported where the rule
+        stands; but, when not traced (the trace shows each rule's), a ``warn`` rule's straight
+        among the warnings ``w`` (sorted by rule at the end), and the first of an ``error``
+        rule checked where it stands raises at once (``!``)."""
+        if self.writer.traced or (rule.severity != "warn" and fused):
+            return self.emit.temp("rv")
+        return "w" if rule.severity == "warn" else "!"
+
+    @staticmethod
+    def add(found: str, violation: str) -> str:
+        """The statement that puts a violation where ``found`` says."""
+        return f"raise _RuleFailed({violation})" if found == "!" else f"{found}.append({violation})"
 
     def fused_in(self, field: Field) -> tuple[list[Rule], list[Rule]]:
         return self._fields.get(field.target_path, ([], []))
 
     def fused_check(self, rule: Rule, data: str, index: str, *, keep: bool = False) -> str:
-        """Check ``rule`` on an element; return its verdict's local (``keep``: a ``Broken``
-        when the check raised, for the ``where`` that reuses it)."""
+        """Check ``rule`` on an element; return its verdict's local (``keep``: True or False,
+        or None when the check raised, with the error in ``x`` + that local's name, for the
+        ``where`` that reuses it)."""
         bound, found = self.fused[rule]
         self.emit.line(f"# rule {rule.name!r}")
         return self.check(rule, bound, data, index, found, keep=keep)
@@ -562,21 +630,23 @@ class _Rules:
 
     def rule(self, rule: Rule, document: str) -> None:
         emit, writer = self.emit, self.writer
+        if self.fused.get(rule, ("", ""))[1] == "w":
+            return  # checked in its array's loop, its violations already among the warnings
         emit.line(f"# rule {rule.name!r}")
         emit.line("s = 0")
         if rule in self.fused:  # checked in its array's loop: reported here
             bound, found = self.fused[rule]
-            writer.record(f"checked({bound}, {found})")
-            emit.line(f"if {found}: _report({found}, w)")
-            return
-        bound, found = writer.constant(rule, "R"), emit.temp("rv")
-        emit.line(f"{found} = []")
-        if rule.each is None:
-            self.check(rule, bound, document, None, found)
         else:
-            self.each(rule, rule.each, bound, document, found)
+            bound, found = writer.constant(rule, "R"), self.found(rule, fused=False)
+            if found not in ("w", "!"):
+                emit.line(f"{found} = []")
+            if rule.each is None:
+                self.check(rule, bound, document, None, found)
+            else:
+                self.each(rule, rule.each, bound, document, found)
         writer.record(f"checked({bound}, {found})")
-        emit.line(f"if {found}: _report({found}, w)")
+        if found not in ("w", "!"):
+            emit.line(f"if {found}: _report({found}, w)")
 
     def each(self, rule: Rule, each: str, bound: str, document: str, found: str) -> None:
         """Check ``rule`` on every element of the array ``each`` (none when it is absent)."""
@@ -585,7 +655,7 @@ class _Rules:
         with emit.block("try:"):
             writer.read.value(each, document, elements)
         with emit.block("except Exception as x:"):
-            emit.line(f"{found}.append(_each_broken({bound}, x, {document}))")
+            emit.line(self.add(found, f"_each_broken({bound}, x, {document})"))
         with emit.block("else:"):
             with emit.block(f"if {elements}.__class__ is list:"):
                 loop = f"for {index}, {element} in enumerate({elements}):"
@@ -594,7 +664,7 @@ class _Rules:
                     writer.read.element(element, plain)
                     self.check(rule, bound, element, index, found)
             with emit.block(f"elif {elements} is not None:"):
-                emit.line(f"{found}.append(_not_a_list({bound}, {elements}))")
+                emit.line(self.add(found, f"_not_a_list({bound}, {elements})"))
 
     def check(
         self,
@@ -611,12 +681,20 @@ class _Rules:
         with emit.block("try:"):
             self.writer.read.value(rule.check, data, verdict)
         with emit.block("except Exception as x:"):
-            emit.line(f"{found}.append(_broken({bound}, {at}, x, {data}))")
+            emit.line(self.add(found, f"_broken({bound}, {at}, x, {data})"))
             if keep:
-                emit.line(f"{verdict} = _Broken(x)")
+                emit.line(f"{verdict}, x{verdict} = None, x")
         with emit.block("else:"):
-            failed = f"not {verdict}" if verdict in emit.booleans else falsy(verdict)
-            emit.line(f"if {failed}: {found}.append(_violation({bound}, {at}))")
+            failed = emit.falsy(verdict)
+            if not keep:
+                emit.line(f"if {failed}: {self.add(found, f'_violation({bound}, {at})')}")
+                return verdict
+            with emit.block(f"if {failed}:"):
+                emit.line(self.add(found, f"_violation({bound}, {at})"))
+                emit.line(f"{verdict} = False")
+            if verdict not in emit.booleans:  # a comparison's true is True already
+                with emit.block("else:"):
+                    emit.line(f"{verdict} = True")
         return verdict
 
 
@@ -676,11 +754,11 @@ def _element_texts(fields: tuple[Field, ...]) -> list[str]:
 
 
 def _reused(where: str | None, rules: list[Rule]) -> set[Rule]:
-    """The rules whose check is a part of ``where`` (JMESPath expressions, not plain paths):
-    ``where`` reuses their verdicts instead of evaluating them again."""
+    """The rules whose check is an operand of ``where``'s ``&&`` (JMESPath expressions, not
+    plain paths): ``where`` reuses their verdicts instead of evaluating them again."""
     if where is None or compile_expression(where).keys is not None:
         return set()
-    parts = {repr(node) for node in _nodes(_tree(where))}
+    parts = {repr(node) for node in _operands(_tree(where))}
     return {
         rule
         for rule in rules
@@ -694,11 +772,12 @@ def _tree(text: str) -> dict[str, Any]:
     return dict(parsed.parsed)
 
 
-def _nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield node
-    for child in node.get("children", ()):
-        if isinstance(child, dict) and "type" in child:
-            yield from _nodes(child)
+def _operands(node: dict[str, Any]) -> list[dict[str, Any]]:
+    """The operands of ``a && b && c`` (``[node]`` when it is not an ``&&``)."""
+    if node["type"] != "and_expression":
+        return [node]
+    left, right = node["children"]
+    return [*_operands(left), *_operands(right)]
 
 
 def _order(spec: MappingSpec) -> RuleOrder:

@@ -182,18 +182,20 @@ class Code:
         self.namespace: dict[str, Any] = dict(namespace)
         #: locals that hold a dict whenever the emitted code reads them (lookups need no check)
         self.dicts: set[str] = set()
-        #: locals that always hold True or False (comparisons)
+        #: locals that always hold true, false or null (comparisons, negations): Python's
+        #: truth is JMESPath's for them
         self.booleans: set[str] = set()
         #: (dict local, keys) -> the local already holding that path's JMESPath value
         #: (read once, up front, for an array element that is an object)
         self.reads: dict[tuple[str, tuple[str, ...]], str] = {}
-        #: (expression tree, data local) -> the local already holding its value, or a
-        #: ``Broken`` holding the error it raised (a ``warn`` rule's verdict, for ``where``)
-        self.known: dict[tuple[str, str], str] = {}
         self.lines: list[str] = []
         self.depth = 1
         self.blocks = 0  #: loops and ``try`` blocks around the next line
         self._count = 0
+
+    def falsy(self, local: str) -> str:
+        """Python text: is the value of ``local`` false as JMESPath says?"""
+        return f"not {local}" if local in self.booleans else falsy(local)
 
     def line(self, text: str) -> None:
         self.lines.append("    " * self.depth + text)
@@ -251,10 +253,15 @@ class Emitter:
         Raises ``Unsupported``, having emitted nothing, when the translator leaves ``node``
         to jmespath's interpreter: expression references (``&expr``), or an expression that
         would nest deeper than Python allows here."""
-        depth, blocks = self._needs(node)
-        if self.code.depth + depth > _MAX_DEPTH or self.code.blocks + blocks > _MAX_BLOCKS:
+        if not self.supports(node):
             raise Unsupported("the expression nests too deeply")
         return self._emit(node, value)
+
+    def supports(self, node: Node) -> bool:
+        """Can ``node`` be translated here? Raises ``Unsupported`` for what is left to
+        jmespath's interpreter (``&expr``); False when it would nest too deeply."""
+        depth, blocks = self._needs(node)
+        return self.code.depth + depth <= _MAX_DEPTH and self.code.blocks + blocks <= _MAX_BLOCKS
 
     def _needs(self, node: Node) -> tuple[int, int]:
         """How deeply ``node``'s code indents, and how many loops it nests."""
@@ -269,10 +276,6 @@ class Emitter:
         return depth + extra[0], blocks + extra[1]
 
     def _emit(self, node: Node, value: str) -> str:
-        known = self.code.known.get((repr(node), value)) if self.code.known else None
-        if known is not None:  # computed already: its value, or the error it raised
-            self.code.line(f"if {known}.__class__ is _Broken: raise {known}.error")
-            return known
         result: str = getattr(self, f"_node_{node['type']}")(node, value)
         return result
 
@@ -354,6 +357,7 @@ class Emitter:
         checks = [f"{side}.__class__ in _NUMBERS" for side in sides if not self._number(side)]
         compare = self.code.constant(_ORDERING[operation], "op")
         fallback = f"_order({compare}, {left}, {right})"
+        self.code.booleans.add(out)  # True or False; null when the sides do not compare
         if not checks:
             self.code.line(f"{out} = {left} {_SYMBOLS[operation]} {right}")
             return out
@@ -389,17 +393,23 @@ class Emitter:
         out = self.code.temp()
         left = self._emit(node["children"][0], value)
         self.code.line(f"{out} = {left}")
-        test = falsy(out)
+        test = self.code.falsy(left)
         with self.code.block(f"if not ({test}):" if stop_when_false else f"if {test}:"):
             right = self._emit(node["children"][1], value)
             self.code.line(f"{out} = {right}")
+        if left in self.code.booleans and right in self.code.booleans:
+            self.code.booleans.add(out)
         return out
 
     def _node_not_expression(self, node: Node, value: str) -> str:
         operand, out = self._emit(node["children"][0], value), self.code.temp()
-        self.code.line(
-            f"{out} = not {operand} if {operand}.__class__ in _TRUTH else _negate({operand})"
-        )
+        if operand in self.code.booleans:
+            self.code.line(f"{out} = not {operand}")
+        else:
+            self.code.line(
+                f"{out} = not {operand} if {operand}.__class__ in _TRUTH else _negate({operand})"
+            )
+        self.code.booleans.add(out)
         return out
 
     def _node_function_expression(self, node: Node, value: str) -> str:
@@ -479,7 +489,7 @@ class Emitter:
             with self.code.block(f"for {element} in {base}:"):
                 if condition is not None:
                     test = self._emit(condition, element)
-                    self.code.line(f"if {falsy(test)}: continue")
+                    self.code.line(f"if {self.code.falsy(test)}: continue")
                 item = self._emit(body, element)
                 self.code.line(f"if {item} is not None: {out}.append({item})")
         return out

@@ -224,17 +224,6 @@ class PluginFailed(Exception):
         self.reason = reason
 
 
-class Broken:
-    """A ``warn`` rule's check that raised, kept as its verdict where an element's ``where``
-    reuses that verdict: the ``where`` raises the same error when it reaches it, as it would
-    evaluating the same expression again."""
-
-    __slots__ = ("error",)
-
-    def __init__(self, error: Exception) -> None:
-        self.error = error
-
-
 class _NotAnObject:
     """Stands for a path prefix that is neither an object nor null: looking anything up
     through it is a wrong step (raised where a field reads through it, not before)."""
