@@ -52,7 +52,7 @@ _RUNTIME: dict[str, Any] = {
     "_required": runtime.required,
     "_FieldInput": partial(tuple.__new__, FieldInput),  # FieldInput(...) without its Python __new__
     "_read_only": runtime.read_only,
-    "_PLAIN": frozenset({str, int, float, bool}),
+    "_PLAIN": (str, int, float, bool),  # a tuple: the classes found first are checked first
     "_Absent": runtime.Absent,
     "_NotAList": runtime.NotAList,
     "_violation": runtime.violation,
@@ -83,6 +83,7 @@ def generate(
         _required_b=partial(runtime.required_bounded, max_values),
     )
     writer.function(spec)
+    writer.sites.lines = tuple(writer.emit.line_sites)
     variant = " (traced)" if traced else ""
     filename = f"<fulfillmap mapping {spec.name!r}{variant}>"
     parameters = "root, context, rec" if traced else "root, context"
@@ -131,7 +132,6 @@ class _Writer:
 
     def function(self, spec: MappingSpec) -> None:
         emit = self.emit
-        emit.line("s = 0")
         emit.line("w = []")
         emit.dicts.update(("root", "context"))
         if any(self.viewed(field.kind) for field in walk_fields(spec.fields)):
@@ -150,7 +150,7 @@ class _Writer:
             if self.rules.fused:  # warnings in rule order, as if no rule had been fused
                 emit.line(f"if w: w.sort(key={self.constant(_order(spec))})")
         with emit.block("except Exception as x:"):
-            emit.line("raise _fail(x, s, locals(), None)")
+            emit.line("raise _fail(x, locals(), None)")
         emit.line(f"return {body}, w")
 
     def record(self, call: str) -> None:
@@ -212,7 +212,7 @@ class _Writer:
 
     def site(self, site: Site) -> int:
         number = self.sites.site(site)
-        self.emit.line(f"s = {number}")
+        self.emit.site = number
         return number
 
     def store(self, field: Field, value: str, out: str, site: int) -> None:
@@ -238,7 +238,7 @@ class _Writer:
             absent = f"{value} is None"
         if field.required:
             if not isinstance(kind, From):  # a From field's last expression set its site
-                emit.line(f"s = {site}")
+                emit.site = site
             if built:
                 emit.line(f"if {absent}: raise _Absent")
             else:
@@ -258,8 +258,8 @@ class _Writer:
             emit.line(f"if not ({absent}): {out}[{key}] = {value}")
         else:
             self.open(out)
-            emit.line(f"if {value}.__class__ in _PLAIN: {out}[{key}] = {value}")
-            emit.line(f"elif {value} is not None: {out}[{key}] = {copy}({value})")
+            plain = f"{value} if {value}.__class__ in _PLAIN else {copy}({value})"
+            emit.line(f"if {value} is not None: {out}[{key}] = {plain}")
 
     def constant(self, value: Any, hint: str = "K") -> str:
         """An expression giving ``value``: containers are copied each time, fields and
@@ -294,7 +294,7 @@ class _Writer:
         function = emit.constant(self.registry.fields[kind.plugin], "plugin")
         args = emit.constant(dict(kind.args), "args")
         name, path = emit.constant(kind.plugin, "name"), emit.constant(field.target_path, "path")
-        emit.line(f"s = {site}")
+        emit.site = site
         if self.viewed(kind):
             view = {"root": "rr"}.get(current, f"_read_only({current})")
             documents = f"rr, {view}, rc"
@@ -341,9 +341,9 @@ class _Writer:
                     else:
                         self.body(field, kind, element, index, out, an_object=False)
                 with emit.block("except Exception as x:"):
-                    emit.line(f"raise _fail(x, s, locals(), {loop})")
+                    emit.line(f"raise _fail(x, locals(), {loop})")
                 self.record("leave()")
-        emit.line(f"s = {each_site}")
+        emit.site = each_site
         return out
 
     def body(
@@ -633,7 +633,7 @@ class _Rules:
         if self.fused.get(rule, ("", ""))[1] == "w":
             return  # checked in its array's loop, its violations already among the warnings
         emit.line(f"# rule {rule.name!r}")
-        emit.line("s = 0")
+        emit.site = 0
         if rule in self.fused:  # checked in its array's loop: reported here
             bound, found = self.fused[rule]
         else:

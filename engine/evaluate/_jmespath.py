@@ -16,7 +16,7 @@ equivalence tests run the official compliance suite and generated documents thro
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from numbers import Number
 from typing import Any
@@ -157,7 +157,7 @@ _HELPERS: dict[str, Any] = {
     "_values": values,
     "_index": index,
     "_NUMBERS": (int, float),
-    "_TRUTH": frozenset({type(None), bool, str, list, dict}),
+    "_TRUTH": (type(None), bool, str, list, dict),  # null first: the false value most found
     "_SIZED": (str, list, dict),
     "MISSING": MISSING,
 }
@@ -169,8 +169,8 @@ def falsy(local: str) -> str:
     objects); a number is never false (0 neither); ``is_false`` decides anything else. What
     Python finds true, JMESPath does too."""
     return (
-        f"not {local} and ({local}.__class__ in _TRUTH "
-        f"or {local}.__class__ not in _NUMBERS and _false({local}))"
+        f"not {local} and ({local} is None or {local}.__class__ not in _NUMBERS "
+        f"and ({local}.__class__ in _TRUTH or _false({local})))"
     )
 
 
@@ -189,6 +189,10 @@ class Code:
         #: (read once, up front, for an array element that is an object)
         self.reads: dict[tuple[str, tuple[str, ...]], str] = {}
         self.lines: list[str] = []
+        #: what the lines written from now on do, for their errors (a ``Sites`` number)
+        self.site = 0
+        #: line number (the ``def`` is line 1) -> the site of that line
+        self.line_sites: list[int] = [0, 0]
         self.depth = 1
         self.blocks = 0  #: loops and ``try`` blocks around the next line
         self._count = 0
@@ -199,6 +203,7 @@ class Code:
 
     def line(self, text: str) -> None:
         self.lines.append("    " * self.depth + text)
+        self.line_sites.append(self.site)
 
     @contextmanager
     def block(self, header: str) -> Iterator[None]:
@@ -445,7 +450,7 @@ class Emitter:
         function = self.code.constant(guarded(plugin), "fn")
         direct = f"{function}({', '.join(args)})"
         if plugin.unchanged and len(args) == 1:  # the values it returns as they are: no call
-            kept = self.code.constant(frozenset(plugin.unchanged), "kept")
+            kept = self.code.constant(_classes(plugin.unchanged), "kept")
             direct = f"{args[0]} if {args[0]}.__class__ in {kept} else {direct}"
         checked = [check for check in checks if check]
         if not checked:
@@ -463,7 +468,7 @@ class Emitter:
         names = frozenset(name for kind in types for name in _TYPE_NAMES.get(kind, ()))
         # exactly these classes pass at once; anything else (a subclass, a class of another
         # name) goes to jmespath's own check, which decides as it always does
-        classes = frozenset(_CLASSES[name] for name in names if name in _CLASSES)
+        classes = _classes(_CLASSES[name] for name in names if name in _CLASSES)
         return f"{arg}.__class__ in {self.code.constant(classes, 'types')}"
 
     def _node_projection(self, node: Node, value: str) -> str:
@@ -519,6 +524,17 @@ class Emitter:
             ]
             self.code.line(f"{out} = {{{', '.join(pairs)}}}")
         return out
+
+
+#: classes in the order a value's class is checked against them (a tuple compares by
+#: identity, one by one: cheaper than a set's hash for the few classes of JSON values)
+_FIRST = (str, int, float, bool, type(None), dict, list)
+
+
+def _classes(classes: Iterable[type]) -> tuple[type, ...]:
+    """``classes`` as a tuple, those of JSON values found most first."""
+    order = {cls: position for position, cls in enumerate(_FIRST)}
+    return tuple(sorted(set(classes), key=lambda cls: (order.get(cls, len(order)), cls.__name__)))
 
 
 def _listed(node: Node, value: str, dicts: set[str]) -> bool:

@@ -369,6 +369,8 @@ class Sites:
     def __init__(self) -> None:
         self.sites: list[Site | None] = [None]  #: site 0: nothing that can fail
         self.loops: list[Loop] = []
+        #: line number of the generated function -> the site its statement belongs to
+        self.lines: tuple[int, ...] = ()
 
     def site(self, site: Site) -> int:
         self.sites.append(site)
@@ -378,15 +380,16 @@ class Sites:
         self.loops.append(loop)
         return len(self.loops) - 1
 
-    def fail(
-        self, exc: Exception, site: int, frame: Mapping[str, Any], loop: int | None
-    ) -> Exception:
+    def fail(self, exc: Exception, frame: Mapping[str, Any], loop: int | None) -> Exception:
         """The exception to raise in place of ``exc``: a ``Failure`` that says where and
         why (with the indices of ``loop``, when it leaves one), or ``exc`` itself (an
         explained failure, a rule's, or one that is not the mapping's: a bug, a
-        ``RecursionError``)."""
+        ``RecursionError``). Where: the site of the generated function's line that ``exc``
+        went through (its traceback's first entry, the generated function's own frame)."""
         failure: Exception = exc
-        found = self.sites[site]
+        traceback = exc.__traceback__
+        line = traceback.tb_lineno if traceback is not None else 0
+        found = self.sites[self.lines[line] if 0 <= line < len(self.lines) else 0]
         if not isinstance(exc, Stop | RecursionError) and found is not None:
             failure = _explain(exc, found, frame.get(found.data))
             failure.__cause__ = exc.__cause__ if isinstance(exc, PluginFailed) else exc
