@@ -170,15 +170,15 @@ def _as_decimals(value: Any) -> Any:
     elif value.__class__ is list:
         _in_array(value)
     elif value.__class__ is float:
-        return _decimal_of(value)
+        return _KNOWN.get(value) or _decimal_of(value)
     return value
 
 
 def _in_object(value: dict[str, Any]) -> None:
     for key, item in value.items():
         kind = item.__class__
-        if kind is float:
-            value[key] = _decimal_of(item)  # a value replaced: the dict keeps its size
+        if kind is float:  # a value replaced: the dict keeps its size
+            value[key] = _KNOWN.get(item) or _decimal_of(item)
         elif kind is dict:
             _in_object(item)
         elif kind is list:
@@ -189,7 +189,7 @@ def _in_array(value: list[Any]) -> None:
     for index, item in enumerate(value):
         kind = item.__class__
         if kind is float:
-            value[index] = _decimal_of(item)
+            value[index] = _KNOWN.get(item) or _decimal_of(item)
         elif kind is dict:
             _in_object(item)
         elif kind is list:
@@ -205,10 +205,8 @@ _ZERO, _MINUS_ZERO = Decimal("0.0"), Decimal("-0.0")
 
 
 def _decimal_of(number: float) -> Decimal:
-    """The Decimal of orjson's text of ``number`` (``_NotExact`` unless it is ``repr``'s)."""
-    known = _KNOWN.get(number)
-    if known is not None:
-        return known
+    """The Decimal of orjson's text of ``number`` (``_NotExact`` unless it is ``repr``'s).
+    The walks look ``_KNOWN`` up first (no nonzero Decimal in it is false)."""
     if not number:
         return _MINUS_ZERO if math.copysign(1.0, number) < 0 else _ZERO
     text = repr(number)
