@@ -286,29 +286,21 @@ class Engine:
         route = chosen.route
         event_id, event_type = str(event["id"]), str(event["type"])
         body, warnings = self._run(chosen, mapping, event, context)
-        key = self._key(chosen, event, event_id)
+        common: dict[str, Any] = {
+            "event_id": event_id,
+            "event_type": event_type,
+            "idempotency_key": self._key(chosen, event, event_id),
+            "mapping": mapping.name,
+            "body": body,
+            "warnings": warnings,
+        }
         if route.action == "request":
             assert route.method is not None  # the routes' checks make sure of it
             assert route.path is not None
-            return RequestAction(
-                event_id=event_id,
-                event_type=event_type,
-                idempotency_key=key,
-                mapping=mapping.name,
-                body=body,
-                warnings=warnings,
-                method=route.method,
-                path=route.path,
-            )
-        kind = RecordAction if route.action == "record" else NotifyAction
-        return kind(
-            event_id=event_id,
-            event_type=event_type,
-            idempotency_key=key,
-            mapping=mapping.name,
-            body=body,
-            warnings=warnings,
-        )
+            return RequestAction(method=route.method, path=route.path, **common)
+        if route.action == "record":
+            return RecordAction(**common)
+        return NotifyAction(**common)
 
     def _ledger_or_fail(self) -> Ledger:
         if self._ledger is None:
