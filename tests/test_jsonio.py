@@ -222,3 +222,33 @@ def test_deep_lines_are_a_fulfillmap_error_whatever_the_limit(depth: int) -> Non
     finally:
         set_limits(previous)
     assert outcome.startswith(("{'a'", "error: the line is nested too deeply to read"))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"a":0.0,"b":-0.0,"c":[-0.0,0.0],"d":{"e":-0.0}}',  # one key for 0.0 and -0.0
+        '{"a":-0.0,"b":0.0}',
+        '{"a":1e-7,"b":[0.00001,0.000025,1e+16,1.2345678901234568e+17]}',  # orjson != repr
+        '{"a":1000000000000000.0,"b":5e-324,"c":583.87,"d":[[583.87,{"x":1.5}]]}',
+        "[0.1,-0.0,2.5]",
+        "2.5",
+        '{"a":1.5,"a":2.5}',  # written back shorter: the careful path finds the key
+        '{"t":"09:12:44.87Z","n":1.10}',  # 1.10 is not orjson's text: json reads it
+    ],
+)
+def test_compact_lines_keep_each_floats_text(line: str) -> None:
+    """A compact line that orjson writes back unchanged: its floats become the Decimals of
+    their text, as json reads them, whatever was read before (zeros keep their sign)."""
+    for _ in range(2):  # the second time, from the remembered floats
+        _same_as_json(line)
+
+
+def test_remembered_floats_are_bounded() -> None:
+    """Memory stays flat: at most ``_KNOWN_LIMIT`` floats are remembered."""
+    from fulfillmap.language import _jsonio
+
+    for start in range(0, 3 * _jsonio._KNOWN_LIMIT, 500):
+        line = "[" + ",".join(f"{n}.25" for n in range(start, start + 500)) + "]"
+        assert parse_line(line)[-1] == Decimal(f"{start + 499}.25")
+    assert len(_jsonio._KNOWN) <= _jsonio._KNOWN_LIMIT

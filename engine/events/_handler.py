@@ -31,7 +31,8 @@ from fulfillmap.errors import (
     did_you_mean,
 )
 from fulfillmap.evaluate._jmespath import Unsupported, compile_jmespath
-from fulfillmap.evaluate._mapping import CompiledMapping, Result, load
+from fulfillmap.evaluate._mapping import CompiledMapping, load
+from fulfillmap.evaluate._rules import Violation
 from fulfillmap.events._action import (
     ACTIONS,
     Action,
@@ -80,6 +81,9 @@ class _CompiledRoute:
     when: _Search | None
     input: _Search | None
     key: _Search | None
+    #: the input's plain path as text (``data.object``), the prefix of the mapping's data
+    #: paths; "" without one (the mapping reads the whole event)
+    prefix: str = ""
 
 
 @dataclass(frozen=True, eq=False)
@@ -252,7 +256,12 @@ class Engine:
         """The route that applies to ``event``, or the ignore action when there is none."""
         event_id, event_type = _envelope(event)
         candidates = self._routes.get(event_type, ())
-        chosen = next((c for c in candidates if self._applies(c, event)), None)
+        for chosen in candidates:  # the first whose condition holds
+            when = chosen.when
+            if when is None or is_true(self._search(chosen, when, event, "condition")):
+                break
+        else:
+            chosen = None
         if chosen is None:
             reason = (
                 f"no route for event type '{event_type}' applies: every route's condition is false"
@@ -276,14 +285,14 @@ class Engine:
         assert mapping is not None  # _choose returns only routes with a mapping
         route = chosen.route
         event_id, event_type = str(event["id"]), str(event["type"])
-        result = self._run(chosen, mapping, event, context)
+        body, warnings = self._run(chosen, mapping, event, context)
         common: dict[str, Any] = {
             "event_id": event_id,
             "event_type": event_type,
             "idempotency_key": self._key(chosen, event, event_id),
             "mapping": mapping.name,
-            "body": result.body,
-            "warnings": result.warnings,
+            "body": body,
+            "warnings": warnings,
         }
         if route.action == "request":
             assert route.method is not None  # the routes' checks make sure of it
@@ -302,36 +311,31 @@ class Engine:
 
     # -- one step each ------------------------------------------------------------------
 
-    def _applies(self, compiled: _CompiledRoute, event: JSON) -> bool:
-        if compiled.when is None:
-            return True
-        return is_true(self._search(compiled, compiled.when, event, "condition"))
-
     def _run(
         self,
         compiled: _CompiledRoute,
         mapping: CompiledMapping,
         event: JSON,
         context: Mapping[str, JSON] | None,
-    ) -> Result:
+    ) -> tuple[dict[str, Any], tuple[Violation, ...]]:
+        """The mapping's body and warnings, their data paths made paths in the event."""
         source = event
         if compiled.input is not None:
             source = self._search(compiled, compiled.input, event, "input")
-        keys = compiled.input.expression.keys if compiled.input is not None else None
-        prefix = ".".join(keys or ())
+        prefix = compiled.prefix
         try:
             result = mapping.apply_with_warnings(source, context)
         except MappingError as exc:
             if not (prefix and exc.data_path):
                 raise
             raise exc.with_data_path(rebase(prefix, exc.data_path)) from exc.__cause__
-        if not prefix:
-            return result
-        warnings = tuple(
+        body, warnings = result.body, result.warnings
+        if not (prefix and warnings):
+            return body, warnings
+        return body, tuple(
             dataclasses.replace(w, data_path=rebase(prefix, w.data_path)) if w.on == "source" else w
-            for w in result.warnings
+            for w in warnings
         )
-        return Result(result.body, warnings)
 
     def _key(self, compiled: _CompiledRoute, event: JSON, event_id: str) -> str:
         if compiled.key is None:
@@ -422,12 +426,14 @@ def _compile(
     def expression(text: str | None) -> _Search | None:
         return None if text is None else _searcher(compile_expression(text), registry)
 
+    source = expression(route.input)
     return _CompiledRoute(
         route,
         None if route.mapping is None else mappings[route.mapping],
         expression(route.when),
-        expression(route.input),
+        source,
         expression(route.key),
+        ".".join(source.expression.keys or ()) if source is not None else "",
     )
 
 

@@ -15,9 +15,13 @@ beyond 64 bits as floats, reads every fraction as a float, and writes small floa
 and NaN differently. So the fast path is taken only where it provably gives what ``json``
 gives, and ``json`` decides every other case (and words every error):
 
-- ``parse_line`` reads a line without a backslash, so without escapes, with orjson, or with
-  ``json`` without its (Python) repeated-key hook where a digit outside the line's strings is
-  followed by ``.``, ``e`` or ``E`` (a fraction or an exponent, which orjson would make a
+- ``parse_line`` reads a line without a backslash, so without escapes, with orjson. When
+  orjson's compact output of the value is the line itself (compact JSON, as services write
+  it), no key was dropped, and each number is written in the line as orjson writes it: each
+  float becomes the Decimal of that text, when it is also ``repr``'s (json reads the line
+  otherwise; floats seen before are remembered, up to a bound). Else the line is read with
+  ``json`` without its (Python) repeated-key hook where a digit outside the line's strings
+  is followed by ``.``, ``e`` or ``E`` (a fraction or an exponent, which orjson would make a
   float). Every text in it (keys
   and values) is then written the same way in orjson's compact output of the value. The
   colons inside those texts are then the same in both; the others separate a key from its
@@ -120,19 +124,98 @@ _SLOW = object()  #: what ``_fast`` gives when ``parse_json`` must decide
 
 def _fast(text: str) -> Any:
     """The value of a line without escapes, parsed in C without checking for repeated keys
-    (orjson, or json where a number has a fraction: orjson would make it a float), then
-    checked for them by counting colons in orjson's output of orjson's value (a float
-    where json gives a Decimal, but the same keys); ``_SLOW`` when in doubt."""
+    (orjson), then checked for them; ``_SLOW`` when in doubt.
+
+    When orjson writes its value back as the line itself (compact JSON, as services write
+    it), no key was dropped and every number is written as orjson writes it: its floats
+    become the ``Decimal`` of that text (``_as_decimals``). Otherwise keys are checked by
+    counting colons in orjson's output of orjson's value (a float where json gives a
+    Decimal, but the same keys), and json parses the line again where a number has a
+    fraction (orjson made it a float)."""
     try:
         value = orjson.loads(text)
         again = orjson.dumps(value)
+        if again.decode() == text.strip():
+            return _as_decimals(value)
         if _FRACTION.search(text) is not None and _fraction_outside_strings(text):
             value = _DECIMALS.decode(text)
     except (ValueError, TypeError):  # not JSON, NaN, a big integer, deeper than orjson writes
         return _SLOW
+    except (_NotExact, RecursionError):  # a float written otherwise (or absurdly deep)
+        return _decode(text)
     if text.count(":") == again.count(b":") and _BIG_FLOAT.search(again) is None:
         return value
     return _SLOW
+
+
+def _decode(text: str) -> Any:
+    """``text`` read by json with Decimal fractions, without the repeated-key hook (the
+    caller knows no key repeats); ``_SLOW`` if json refuses it."""
+    try:
+        return _DECIMALS.decode(text)
+    except (ValueError, RecursionError):
+        return _SLOW
+
+
+class _NotExact(Exception):
+    """A float whose text (orjson's) is not ``repr``'s: its Decimal is left to json."""
+
+
+def _as_decimals(value: Any) -> Any:
+    """orjson's ``value`` of a line it writes back unchanged, each float replaced, in place,
+    by the Decimal of its text in the line, which is orjson's text of it; raises
+    ``_NotExact`` for a float whose ``repr`` is not that text."""
+    if value.__class__ is dict:
+        _in_object(value)
+    elif value.__class__ is list:
+        _in_array(value)
+    elif value.__class__ is float:
+        return _KNOWN.get(value) or _decimal_of(value)
+    return value
+
+
+def _in_object(value: dict[str, Any]) -> None:
+    for key, item in value.items():
+        kind = item.__class__
+        if kind is float:  # a value replaced: the dict keeps its size
+            value[key] = _KNOWN.get(item) or _decimal_of(item)
+        elif kind is dict:
+            _in_object(item)
+        elif kind is list:
+            _in_array(item)
+
+
+def _in_array(value: list[Any]) -> None:
+    for index, item in enumerate(value):
+        kind = item.__class__
+        if kind is float:
+            value[index] = _KNOWN.get(item) or _decimal_of(item)
+        elif kind is dict:
+            _in_object(item)
+        elif kind is list:
+            _in_array(item)
+
+
+#: float -> the Decimal of its text, for floats whose ``repr`` orjson writes the same way
+#: (amounts repeat: 0.0, 5.0...); zeros are not in it (0.0 and -0.0 are one key)
+_KNOWN: dict[float, Decimal] = {}
+#: at most this many floats are remembered (memory stays flat whatever the input)
+_KNOWN_LIMIT = 4096
+_ZERO, _MINUS_ZERO = Decimal("0.0"), Decimal("-0.0")
+
+
+def _decimal_of(number: float) -> Decimal:
+    """The Decimal of orjson's text of ``number`` (``_NotExact`` unless it is ``repr``'s).
+    The walks look ``_KNOWN`` up first (no nonzero Decimal in it is false)."""
+    if not number:
+        return _MINUS_ZERO if math.copysign(1.0, number) < 0 else _ZERO
+    text = repr(number)
+    if orjson.dumps(number) != text.encode():
+        raise _NotExact
+    decimal = Decimal(text)
+    if len(_KNOWN) < _KNOWN_LIMIT:
+        _KNOWN[number] = decimal
+    return decimal
 
 
 def _fraction_outside_strings(text: str) -> bool:
