@@ -69,9 +69,14 @@ def mapping(tmp_path: Path) -> Path:
     return path
 
 
+def hit(mapping: CompiledMapping) -> bool:
+    """Whether ``mapping`` came from the cache (its spec; its code too once applied)."""
+    return mapping.stored is not None and mapping.stored.hit
+
+
 def cached(reference: str | Path) -> bool:
     """Load ``reference``; whether it came from the cache."""
-    return load(reference).compiled is not None
+    return hit(load(reference))
 
 
 def files(folder: Path) -> list[Path]:
@@ -107,7 +112,8 @@ heavy = ("yaml", "jsonschema", "importlib.metadata", "importlib.resources",
          "fulfillmap.language._loader", "fulfillmap.language._checks",
          "fulfillmap.evaluate._codegen")
 print(json.dumps({
-    "cached": [m.compiled is not None for m in mappings],
+    "cached": [m.stored is not None and m.stored.hit for m in mappings],
+    "code": [m.compiled is not None for m in mappings],
     "imported": sorted(name for name in heavy if name in sys.modules),
     "body": body,
 }))
@@ -124,8 +130,35 @@ def test_a_warm_load_imports_no_yaml_no_jsonschema_and_scans_no_plugins(cache: P
     assert len(files(cache)) == 3
     warm = json.loads(run(command, env))
     assert warm["cached"] == [True, True, True]
+    assert warm["code"] == [True, False, False]  # only the applied mapping's code was made
     assert warm["imported"] == []
     assert warm["body"] == cold["body"]
+
+
+def test_a_mapping_loaded_but_not_applied_is_cached_without_its_code(cache: Path) -> None:
+    """The first process does not generate the code of a mapping it never applies: its
+    file holds the spec, and the first process that applies it adds the code."""
+    code = WARM % (str(EXAMPLES / "order.json"), str(EXAMPLES / "order.context.json"))
+    env = {"FULFILLMAP_CACHE_DIR": str(cache)}
+    loads = "import sys, fulfillmap\nfor name in sys.argv[1:]: fulfillmap.load(name)"
+    run(f"import sys; sys.argv[1:] = {list(SHIPPED[:2])!r}\n{loads}", env)
+    sizes = {path.name: path.stat().st_size for path in files(cache)}
+    assert len(sizes) == 2
+    second = f"import sys; sys.argv[1:] = {list(SHIPPED[:2])!r}\n" + textwrap.dedent(code)
+    applied = json.loads(run(second, env))  # applies the order mapping, loaded from its spec
+    assert applied["cached"] == [True, True]
+    assert applied["code"] == [False, False]
+    assert "fulfillmap.evaluate._codegen" in applied["imported"]  # generated, with the
+    assert "yaml" not in applied["imported"]  # plugins found; neither read nor checked again
+    assert "fulfillmap.language._checks" not in applied["imported"]
+    grown = [path.name for path in files(cache) if path.stat().st_size > sizes[path.name]]
+    key = _cache.key(SHIPPED[0], 1_000_000)
+    assert key is not None
+    assert grown == [key.name]  # the order mapping's file, now with its code
+    warm = json.loads(run(second, env))
+    assert warm["code"] == [True, False]
+    assert warm["imported"] == []
+    assert warm["body"] == applied["body"]
 
 
 # -- the same results and the same errors -------------------------------------------------------
@@ -157,10 +190,15 @@ def test_apply_trace_and_errors_are_the_same_with_and_without_the_cache(
 ) -> None:
     assert not cached(mapping)
     from_cache = load(mapping)
+    assert hit(from_cache)
+    assert from_cache.compiled is None  # loaded, never applied: no code in the file yet
+    from_cache.apply({"id": "1", "amount": 5})  # generated, and added to the file
+    from_cache = load(mapping)
     assert from_cache.compiled is not None
     monkeypatch.setenv("FULFILLMAP_NO_CACHE", "1")
     fresh = load(mapping)
     assert fresh.compiled is None
+    assert fresh.stored is None
     assert from_cache.spec == fresh.spec
     assert from_cache.target_schema == fresh.target_schema
     assert from_cache.source_code == fresh.source_code
@@ -253,7 +291,7 @@ def test_the_working_directory_and_max_values_are_in_the_key(
     monkeypatch.chdir(mapping.parent)
     load("m.yaml")
     assert cached("m.yaml")
-    assert load("m.yaml", max_values=10).compiled is None
+    assert not hit(load("m.yaml", max_values=10))
     other = mapping.parent / "other"
     other.mkdir()
     (other / "m.yaml").write_text("not a mapping", encoding="utf-8")
@@ -339,22 +377,29 @@ def test_a_plugin_changed_upgraded_or_removed_is_a_miss(
     assert "unknown plugin field 'tag'" in done.stderr
 
 
-def test_a_plugin_function_that_cannot_be_imported_by_name_is_not_cached(
+def test_the_code_of_a_plugin_function_that_cannot_be_imported_by_name_is_not_cached(
     cache: Path, tmp_path: Path, plugin: Path
 ) -> None:
+    """Its mapping's spec is cached; its code is generated again by every process."""
     (plugin / "tagplugin.py").write_text(PLUGIN % ("one", "lambda data: 'lambda'"))
     path = tagged(tmp_path, "  tag: {plugin: tag}\n")
     env = {"FULFILLMAP_CACHE_DIR": str(cache), "PYTHONPATH": str(plugin)}
-    for _ in range(2):
-        code = f"import sys; sys.argv[1:] = [{str(path)!r}]\n{PLUGGED}"
+    code = f"import sys; sys.argv[1:] = [{str(path)!r}]\n{PLUGGED}"
+    assert json.loads(run(code, env)) == [False, {"tag": "lambda"}]
+    (entry,) = files(cache)
+    spec_only = entry.read_bytes()
+    for _ in range(2):  # loaded from the cache, code generated, nothing more written
         assert json.loads(run(code, env)) == [False, {"tag": "lambda"}]
-    assert files(cache) == []
+        assert files(cache) == [entry]
+        assert entry.read_bytes() == spec_only
 
 
 def test_a_plugin_manager_of_ones_own_is_never_cached(cache: Path, mapping: Path) -> None:
     manager = fulfillmap.plugin_manager()
     for _ in range(2):
-        assert load(mapping, plugins=manager).compiled is None
+        loaded = load(mapping, plugins=manager)
+        assert loaded.compiled is None
+        assert loaded.stored is None
     assert files(cache) == []
 
 

@@ -2,9 +2,11 @@
 plugins' entry-point scan or the code generator, when nothing it was built from has changed.
 
 ``load`` asks ``read`` for a mapping by its ``Key`` (what was asked for, from where); on a miss
-it runs the full load and ``write``s what it built. A cache file holds the generated
-function's code object (``marshal``) with the objects it refers to, the spec and the schemas
-(``pickle``): reading one is loading code. So a file is used only when
+it runs the full load and ``write``s what it built: the spec and the schemas (``pickle``).
+The generated function is added to the same file (``complete``) when it is first generated,
+as its code object (``marshal``) with the objects it refers to, so that a process which loads
+mappings it never applies does not generate their code to cache it. Reading a file is loading
+code. So a file is used only when
 
 - it is a regular file in a directory, both owned by the current user (or root) and writable
   by no one else, and at most ``MAX_BYTES`` long;
@@ -55,7 +57,7 @@ if TYPE_CHECKING:
 
     from fulfillmap.language._spec import MappingSpec
 
-__all__ = ["MAX_BYTES", "Entry", "Key", "directories", "key", "read", "write"]
+__all__ = ["MAX_BYTES", "Entry", "Key", "Stored", "complete", "directories", "key", "read", "write"]
 
 #: the first bytes of a cache file; a new layout or payload gets a new one
 FORMAT = b"FMC1"
@@ -90,7 +92,8 @@ class Entry:
     spec: MappingSpec
     source_schema: Mapping[str, Any]
     target_schema: Mapping[str, Any]
-    program: Program
+    #: the generated function; None until the mapping is first applied (``complete``)
+    program: Program | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +102,18 @@ class Key:
 
     name: str
     asked: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A mapping's cache file: its ``key``, the ``digest`` it holds (of what the mapping was
+    built from) and the ``manifest`` of those files, under which ``complete`` adds the
+    generated function; ``hit``: the load read it (else wrote it)."""
+
+    key: Key
+    digest: bytes
+    manifest: bytes
+    hit: bool
 
 
 def directories() -> list[str]:
@@ -141,42 +156,52 @@ def key(reference: str | os.PathLike[str], max_values: int) -> Key | None:
     return Key(_sha256(asked).hexdigest()[:40], asked)
 
 
-def read(key: Key) -> Entry | None:
+def read(key: Key) -> tuple[Entry, Stored] | None:
     """The cached mapping of ``key`` when a trusted, current, intact file holds it."""
     for folder in directories():
         path = os.path.join(folder, key.name)
         try:
             data = _read_trusted(folder, path)
-            entry = _unpack(data, key) if data is not None else None
+            found = _unpack(data, key) if data is not None else None
         except FileNotFoundError:
             continue
         except Exception as exc:  # a cache never fails a load: the full load runs instead
             _debug("ignored cache file %s: %r", path, exc)
             continue
-        if entry is not None:
-            return entry
+        if found is not None:
+            return found
     return None
 
 
-def write(key: Key, entry: Entry, files: Mapping[str, str]) -> None:
+def write(key: Key, entry: Entry, files: Mapping[str, str]) -> Stored | None:
     """Store ``entry``, built from ``files`` (absolute path -> the text the load read), in
-    the first writable directory; nothing when it cannot be stored."""
-    if not all(os.path.isfile(path) and "\n" not in path for path in files):
-        return  # e.g. a zipped install: its files cannot be checked later
+    the first writable directory; None when it cannot be stored."""
+    if len(files) > MAX_FILES or not all(
+        os.path.isfile(path) and "\n" not in path for path in files
+    ):
+        return None  # e.g. a zipped install: its files cannot be checked later
+    manifest = b"\n".join(os.fsencode(path) for path in files)
+    stored = Stored(key, _digest(key, files.items()), manifest, hit=False)
+    return stored if _write(stored, entry) else None
+
+
+def complete(stored: Stored, entry: Entry) -> None:
+    """Store ``entry`` (now with its program) under ``stored``'s key and digest: the files
+    it was built from as they were when it was loaded (its program is generated from that)."""
+    _write(stored, entry)
+
+
+def _write(stored: Stored, entry: Entry) -> bool:
     try:
         payload = _pack(entry)
     except (pickle.PicklingError, TypeError, AttributeError) as exc:
         _debug("mapping %s not cached: %r", entry.spec.name, exc)
-        return
-    manifest = b"\n".join(os.fsencode(path) for path in files)
-    digest = _digest(key, files.items())
-    size = len(manifest).to_bytes(4, "big")
-    data = FORMAT + digest + _sha256(payload).digest() + size + manifest + payload
-    if len(data) > MAX_BYTES or len(files) > MAX_FILES:
-        return
-    for folder in directories():
-        if _store(folder, key.name, data):
-            return
+        return False
+    size = len(stored.manifest).to_bytes(4, "big")
+    data = FORMAT + stored.digest + _sha256(payload).digest() + size + stored.manifest + payload
+    if len(data) > MAX_BYTES:
+        return False
+    return any(_store(folder, stored.key.name, data) for folder in directories())
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -199,7 +224,7 @@ def _read_trusted(folder: str, path: str) -> bytes | None:
     return data if len(data) <= MAX_BYTES else None
 
 
-def _unpack(data: bytes, key: Key) -> Entry | None:
+def _unpack(data: bytes, key: Key) -> tuple[Entry, Stored] | None:
     """The entry in ``data``; None when it is stale; ``ValueError`` when it is corrupt."""
     if len(data) < _HEADER or not data.startswith(FORMAT):
         raise ValueError("not a cache file of this version")
@@ -218,11 +243,14 @@ def _unpack(data: bytes, key: Key) -> Entry | None:
     if current != stored:
         return None  # an input changed
     spec, source_schema, target_schema, source, namespace, code = pickle.loads(payload)
+    place = Stored(key, current, manifest, hit=True)
+    if code is None:  # loaded, never applied
+        return Entry(spec, source_schema, target_schema, None), place
     build = FunctionType(marshal.loads(code), namespace, "build")
     namespace.update(__builtins__=builtins, build=build)
     filename = build.__code__.co_filename  # for tracebacks, as the generator does
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    return Entry(spec, source_schema, target_schema, Program(build, source))
+    return Entry(spec, source_schema, target_schema, Program(build, source)), place
 
 
 def _text(path: str) -> str:
@@ -234,16 +262,19 @@ def _text(path: str) -> str:
 
 
 def _pack(entry: Entry) -> bytes:
-    build = entry.program.build
-    namespace = {
-        name: value
-        for name, value in build.__globals__.items()
-        if name not in ("__builtins__", "build")
-    }
-    code = marshal.dumps(build.__code__)
-    parts = (entry.spec, entry.source_schema, entry.target_schema, entry.program.source)
+    parts: tuple[Any, ...] = (entry.spec, entry.source_schema, entry.target_schema)
+    if entry.program is None:
+        parts += (None, None, None)
+    else:
+        build = entry.program.build
+        namespace = {
+            name: value
+            for name, value in build.__globals__.items()
+            if name not in ("__builtins__", "build")
+        }
+        parts += (entry.program.source, namespace, marshal.dumps(build.__code__))
     buffer = io.BytesIO()
-    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump((*parts, namespace, code))
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(parts)
     return buffer.getvalue()
 
 
