@@ -5,6 +5,7 @@ result and the same errors with or without it. Real files and processes througho
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pickle
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -544,3 +546,50 @@ def test_concurrent_writers_leave_one_whole_file(cache: Path, mapping: Path) -> 
     assert key is not None
     assert [path.name for path in files(cache)] == [key.name]  # and no temporary file left
     assert json.loads(run(code, {"FULFILLMAP_CACHE_DIR": str(cache)}))[1] is True
+
+
+# -- how entries are pickled ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Plain:
+    a: int
+    b: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    a: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "a", self.a + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Hidden:
+    a: int
+    b: int = field(init=False, default=0)
+
+
+def test_dataclasses_with_slots_pickle_as_a_call_of_their_class_when_that_makes_them_again(
+    mapping: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FULFILLMAP_NO_CACHE", "1")
+    spec = load(mapping).spec
+
+    def again(value: Any) -> Any:
+        buffer = io.BytesIO()
+        _cache._Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+        return pickle.loads(buffer.getvalue())
+
+    assert again(spec) == spec
+    assert _cache._Pickler(io.BytesIO()).reducer_override(spec.location) == (
+        type(spec.location),
+        (spec.location.file, spec.location.line, spec.location.column),
+    )
+    assert again(_Plain(1, (2,))) == _Plain(1, (2,))
+    assert _cache._init_fields(_Plain) == ("a", "b")
+    for other in (_Checked, _Hidden, CompiledMapping):  # pickled as pickle does it
+        assert _cache._init_fields(other) is None
+    assert again(_Checked(1)).a == 2
+    assert again(_Hidden(1)) == _Hidden(1)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import dataclasses
 import functools
 import importlib
 import io
@@ -280,12 +281,46 @@ def _pack(entry: Entry) -> bytes:
 
 class _Pickler(pickle.Pickler):
     """Pickles a function made by another (a closure) as the call that made it, when it says
-    so in ``__made_by__`` (``_registry.guarded``'s do)."""
+    so in ``__made_by__`` (``_registry.guarded``'s do), and a dataclass with slots (the
+    spec's nodes) as a call of the class with its fields: ``pickle``'s own way for these
+    calls a Python ``__getstate__`` and ``__setstate__`` per object, twice as slow."""
 
     def reducer_override(self, obj: Any) -> Any:
-        if type(obj) is FunctionType:
+        cls = type(obj)
+        if cls is FunctionType:
             return getattr(obj, "__made_by__", NotImplemented)
-        return NotImplemented
+        names = _init_fields(cls)
+        if names is None:
+            return NotImplemented
+        return (cls, tuple([getattr(obj, name) for name in names]))
+
+
+#: per class: the fields ``_Pickler`` pickles it by, or None (``pickle``'s own way)
+_INIT_FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
+def _init_fields(cls: type) -> tuple[str, ...] | None:
+    """The fields of a dataclass with slots that ``cls(*fields)`` makes again as it is: each
+    an ``__init__`` argument (no ``InitVar``, ``ClassVar`` or ``init=False``), no
+    ``__post_init__``, and no reduction of the class's own."""
+    try:
+        return _INIT_FIELDS[cls]
+    except KeyError:
+        pass
+    names: tuple[str, ...] | None = None
+    declared = cls.__dict__.get("__dataclass_fields__")
+    if (
+        declared is not None
+        and "__slots__" in cls.__dict__
+        and not hasattr(cls, "__post_init__")
+        and not {"__reduce__", "__reduce_ex__"} & cls.__dict__.keys()
+        and getattr(cls.__dict__.get("__getstate__"), "__name__", "") == "_dataclass_getstate"
+    ):
+        fields = dataclasses.fields(cls)
+        if len(fields) == len(declared) and all(field.init for field in fields):
+            names = tuple(field.name for field in fields)
+    _INIT_FIELDS[cls] = names
+    return names
 
 
 def _store(folder: str, name: str, data: bytes) -> bool:
