@@ -12,14 +12,15 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import jmespath
 import jmespath.functions
-import pluggy
 from fulfillmap.errors import FulfillmapError
-from fulfillmap.plugins import hookspecs
-from fulfillmap.plugins.hookspecs import FieldFunction, JMESPathFunction
+from fulfillmap.plugins import FieldFunction, JMESPathFunction
+
+if TYPE_CHECKING:  # a compiled mapping from the cache calls plugins without a plugin manager
+    import pluggy
 
 __all__ = ["Registry", "default_registry", "plugin_manager", "registry_for"]
 
@@ -39,6 +40,9 @@ def plugin_manager(*, entry_points: bool = True) -> pluggy.PluginManager:
     by name and entry point, as a ``RuntimeWarning``: everything else still works, and a
     mapping that needs what it would provide is invalid with that message.
     """
+    import pluggy
+    from fulfillmap.plugins import hookspecs
+
     manager = pluggy.PluginManager("fulfillmap")
     manager.add_hookspecs(hookspecs)
     if entry_points:
