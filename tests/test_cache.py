@@ -112,7 +112,8 @@ context = json.load(open(%r))
 body = mappings[0].apply(order, context)
 heavy = ("yaml", "jsonschema", "importlib.metadata", "importlib.resources",
          "fulfillmap.language._loader", "fulfillmap.language._checks",
-         "fulfillmap.evaluate._codegen", "pluggy", "fulfillmap.plugins.hookspecs", "difflib")
+         "fulfillmap.evaluate._codegen", "pluggy", "fulfillmap.plugins.hookspecs", "difflib",
+         "jmespath")
 print(json.dumps({
     "cached": [m.stored is not None and m.stored.hit for m in mappings],
     "code": [m.compiled is not None for m in mappings],
@@ -152,6 +153,7 @@ def test_a_mapping_loaded_but_not_applied_is_cached_without_its_code(cache: Path
     assert applied["code"] == [False, False]
     assert "fulfillmap.evaluate._codegen" in applied["imported"]  # generated, with the
     assert "pluggy" in applied["imported"]  # plugins found; neither read nor checked again
+    assert "jmespath" in applied["imported"]
     assert "yaml" not in applied["imported"]
     assert "fulfillmap.language._checks" not in applied["imported"]
     grown = [path.name for path in files(cache) if path.stat().st_size > sizes[path.name]]
@@ -162,6 +164,54 @@ def test_a_mapping_loaded_but_not_applied_is_cached_without_its_code(cache: Path
     assert warm["code"] == [True, False]
     assert warm["imported"] == []
     assert warm["body"] == applied["body"]
+
+
+LAZY = """
+import json, sys
+import fulfillmap
+mapping = fulfillmap.load(sys.argv[1])
+loaded = "jmespath" in sys.modules
+outcomes = []
+for source in json.loads(sys.argv[2]):
+    try:
+        outcomes.append(mapping.apply(source, validate=False))
+    except fulfillmap.MappingError as error:
+        outcomes.append(str(error))
+print(json.dumps([mapping.compiled is not None, loaded, "jmespath" in sys.modules, outcomes]))
+"""
+
+
+def test_a_cached_mapping_imports_jmespath_when_it_first_needs_jmespaths_interpreter(
+    cache: Path, tmp_path: Path
+) -> None:
+    """Expression references (``&n``) are left to jmespath's interpreter, and a function
+    whose argument has a type the generated code does not check inline is called through
+    jmespath's function table: from the cache, both are made when first used, and give
+    what they give without the cache."""
+    (tmp_path / "open.schema.json").write_text('{"type": "object"}', encoding="utf-8")
+    path = tmp_path / "refs.yaml"
+    path.write_text(
+        "name: refs\nsource: {name: S, schema: open.schema.json}\n"
+        "target: {name: T, schema: open.schema.json}\nfields:\n"
+        "  first: {from: 'sort_by(items, &n)[0].n'}\n  code: {from: upper(code)}\n",
+        encoding="utf-8",
+    )
+    sources = [
+        {"items": [{"n": "b"}, {"n": "a"}], "code": "x"},
+        {"items": [{"n": "b"}, {"n": 1}]},  # sort_by refuses mixed types
+        {"items": [], "code": 7},  # upper() refuses a number
+    ]
+    code = f"import sys; sys.argv[1:] = [{str(path)!r}, {json.dumps(sources)!r}]\n{LAZY}"
+    env = {"FULFILLMAP_CACHE_DIR": str(cache)}
+    cold = json.loads(run(code, env))
+    warm = json.loads(run(code, env))
+    fresh = json.loads(run(code, {"FULFILLMAP_NO_CACHE": "1"}))
+    assert warm[:3] == [True, False, True]
+    assert cold[3] == warm[3] == fresh[3]
+    assert cold[3][0] == {"first": "a", "code": "X"}
+    assert "sort_by" in cold[3][1]
+    assert "upper" in cold[3][2]
+    assert ".search(" in load(path).source_code  # jmespath's interpreter, from the cache
 
 
 # -- the same results and the same errors -------------------------------------------------------

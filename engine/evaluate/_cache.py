@@ -46,7 +46,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib.util import MAGIC_NUMBER
-from types import FunctionType
+from types import FunctionType, MethodType
 from typing import TYPE_CHECKING, Any
 
 from fulfillmap.errors import FulfillmapError
@@ -289,6 +289,9 @@ class _Pickler(pickle.Pickler):
         cls = type(obj)
         if cls is FunctionType:
             return getattr(obj, "__made_by__", NotImplemented)
+        lazy = _jmespath_reduction(obj, cls)
+        if lazy is not None:
+            return lazy
         names = _init_fields(cls)
         if names is None:
             return NotImplemented
@@ -321,6 +324,100 @@ def _init_fields(cls: type) -> tuple[str, ...] | None:
             names = tuple(field.name for field in fields)
     _INIT_FIELDS[cls] = names
     return names
+
+
+def _jmespath_reduction(obj: Any, cls: type) -> tuple[Any, ...] | None:
+    """jmespath's objects in a generated function's namespace as their lazy stand-ins."""
+    if cls is MethodType:
+        declared = _declared(obj.__self__)
+        if obj.__func__.__name__ == "call_function" and declared is not None:
+            return (_CallFunction, (declared,))
+        return None
+    module = cls.__module__
+    if module == "jmespath.parser" and cls.__name__ == "ParsedResult":
+        return (_Parsed, (obj.expression, obj.parsed))
+    if module == "jmespath.visitor" and cls.__name__ == "Options":
+        declared = _declared(obj.custom_functions)
+        return None if declared is None else (_Options, (obj.dict_cls, declared))
+    return None
+
+
+def _declared(table: object) -> tuple[Any, ...] | None:
+    """The plugins' functions ``table`` was made of, when ``function_table`` made it."""
+    functions = sys.modules.get("fulfillmap.plugins._functions")
+    return None if functions is None else functions.declared(table)
+
+
+class _Parsed:
+    """A jmespath ``ParsedResult`` (the interpreter generated code falls back to for what it
+    does not translate) in a cached mapping: made, importing jmespath, when first searched."""
+
+    __slots__ = ("_made", "expression", "parsed")
+
+    def __init__(self, expression: str, parsed: Any) -> None:
+        self.expression = expression
+        self.parsed = parsed
+        self._made: Any = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Parsed, (self.expression, self.parsed))
+
+    def search(self, value: Any, options: Any = None) -> Any:
+        made = self._made
+        if made is None:
+            from jmespath.parser import ParsedResult
+
+            made = self._made = ParsedResult(self.expression, self.parsed)
+        if isinstance(options, _Options):
+            options = options.made()
+        return made.search(value, options)
+
+
+class _Options:
+    """jmespath ``Options`` with the function table of the plugins' ``functions`` in a
+    cached mapping: made, importing jmespath, when first used."""
+
+    __slots__ = ("_made", "dict_cls", "functions")
+
+    def __init__(self, dict_cls: Any, functions: tuple[Any, ...]) -> None:
+        self.dict_cls = dict_cls
+        self.functions = functions
+        self._made: Any = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Options, (self.dict_cls, self.functions))
+
+    def made(self) -> Any:
+        if self._made is None:
+            import jmespath
+            from fulfillmap.plugins._functions import function_table
+
+            table = function_table(self.functions)
+            self._made = jmespath.Options(dict_cls=self.dict_cls, custom_functions=table)
+        return self._made
+
+
+class _CallFunction:
+    """The ``call_function`` of the function table of the plugins' ``functions`` (generated
+    code calls a function through it when jmespath must check an argument's type) in a
+    cached mapping: the table is made, importing jmespath, when first called."""
+
+    __slots__ = ("_made", "functions")
+
+    def __init__(self, functions: tuple[Any, ...]) -> None:
+        self.functions = functions
+        self._made: Callable[[str, list[Any]], Any] | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_CallFunction, (self.functions,))
+
+    def __call__(self, name: str, args: list[Any]) -> Any:
+        call = self._made
+        if call is None:
+            from fulfillmap.plugins._functions import function_table
+
+            call = self._made = function_table(self.functions).call_function
+        return call(name, args)
 
 
 def _store(folder: str, name: str, data: bytes) -> bool:
