@@ -113,7 +113,7 @@ body = mappings[0].apply(order, context)
 heavy = ("yaml", "jsonschema", "importlib.metadata", "importlib.resources",
          "fulfillmap.language._loader", "fulfillmap.language._checks",
          "fulfillmap.evaluate._codegen", "pluggy", "fulfillmap.plugins.hookspecs", "difflib",
-         "jmespath")
+         "jmespath", "fulfillmap.plugins._registry")
 print(json.dumps({
     "cached": [m.stored is not None and m.stored.hit for m in mappings],
     "code": [m.compiled is not None for m in mappings],
@@ -428,6 +428,19 @@ def test_a_plugin_changed_upgraded_or_removed_is_a_miss(
     )
     assert done.returncode == 1
     assert "unknown plugin field 'tag'" in done.stderr
+
+
+def test_a_plugin_module_with_windows_newlines_is_cached(
+    cache: Path, tmp_path: Path, plugin: Path
+) -> None:
+    """Its source is keyed on as the cache reads it back: with its newlines as they are."""
+    source = (PLUGIN % ("one", "tag")).replace("\n", "\r\n")
+    (plugin / "tagplugin.py").write_bytes(source.encode("utf-8"))
+    path = tagged(tmp_path, "  tag: {plugin: tag}\n")
+    env = {"FULFILLMAP_CACHE_DIR": str(cache), "PYTHONPATH": str(plugin)}
+    code = f"import sys; sys.argv[1:] = [{str(path)!r}]\n{PLUGGED}"
+    assert json.loads(run(code, env)) == [False, {"tag": "one"}]
+    assert json.loads(run(code, env)) == [True, {"tag": "one"}]
 
 
 def test_the_code_of_a_plugin_function_that_cannot_be_imported_by_name_is_not_cached(

@@ -182,7 +182,8 @@ def write(key: Key, entry: Entry, files: Mapping[str, str]) -> Stored | None:
     ):
         return None  # e.g. a zipped install: its files cannot be checked later
     manifest = b"\n".join(os.fsencode(path) for path in files)
-    stored = Stored(key, _digest(key, files.items()), manifest, hit=False)
+    texts = ((path, text.encode("utf-8", "surrogatepass")) for path, text in files.items())
+    stored = Stored(key, _digest(key, texts), manifest, hit=False)
     return stored if _write(stored, entry) else None
 
 
@@ -238,8 +239,8 @@ def _unpack(data: bytes, key: Key) -> tuple[Entry, Stored] | None:
     if len(paths) > MAX_FILES:
         raise ValueError("too many input files")
     try:
-        current = _digest(key, ((path, _text(path)) for path in paths))
-    except (OSError, UnicodeDecodeError):
+        current = _digest(key, ((path, _content(path)) for path in paths))
+    except OSError:
         return None  # an input file is gone or unreadable
     if current != stored:
         return None  # an input changed
@@ -254,9 +255,11 @@ def _unpack(data: bytes, key: Key) -> tuple[Entry, Stored] | None:
     return Entry(spec, source_schema, target_schema, Program(build, source)), place
 
 
-def _text(path: str) -> str:
-    with open(path, "rb") as file:  # as the loader reads it: UTF-8, newlines as they are
-        return file.read().decode("utf-8")
+def _content(path: str) -> bytes:
+    """The bytes of a file, which hash as the text the loader read from them (UTF-8, newlines
+    as they are) hashes: a file that is no longer UTF-8 differs from what was read."""
+    with open(path, "rb") as file:
+        return file.read()
 
 
 # -- writing ------------------------------------------------------------------------------
@@ -281,7 +284,7 @@ def _pack(entry: Entry) -> bytes:
 
 class _Pickler(pickle.Pickler):
     """Pickles a function made by another (a closure) as the call that made it, when it says
-    so in ``__made_by__`` (``_registry.guarded``'s do), and a dataclass with slots (the
+    so in ``__made_by__`` (``_guarded.guarded``'s do), and a dataclass with slots (the
     spec's nodes) as a call of the class with its fields: ``pickle``'s own way for these
     calls a Python ``__getstate__`` and ``__setstate__`` per object, twice as slow."""
 
@@ -441,12 +444,11 @@ def _store(folder: str, name: str, data: bytes) -> bool:
 # -- the key ------------------------------------------------------------------------------
 
 
-def _digest(key: Key, files: Iterable[tuple[str, str]]) -> bytes:
+def _digest(key: Key, files: Iterable[tuple[str, bytes]]) -> bytes:
     digest = _sha256(key.asked)
     digest.update(_environment())
-    for path, text in files:
-        content = _sha256(text.encode("utf-8", "surrogatepass")).digest()
-        digest.update(b"\0" + os.fsencode(path) + b"\0" + content)
+    for path, content in files:
+        digest.update(b"\0" + os.fsencode(path) + b"\0" + _sha256(content).digest())
     return digest.digest()
 
 

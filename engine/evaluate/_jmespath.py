@@ -22,7 +22,7 @@ from numbers import Number
 from typing import TYPE_CHECKING, Any
 
 from fulfillmap.language._expressions import MISSING, is_false
-from fulfillmap.plugins._registry import guarded
+from fulfillmap.plugins._guarded import guarded
 
 if TYPE_CHECKING:  # a compiled mapping from the cache calls these helpers without jmespath
     import jmespath.functions

@@ -110,8 +110,8 @@ def _plugin_files(registry: Registry) -> dict[str, str]:
             files[f"<module {name} has no file>"] = ""  # never a file: never cached
             continue
         try:
-            with open(path, encoding="utf-8") as file:
-                files[os.path.abspath(path)] = file.read()
+            with open(path, "rb") as file:  # newlines as they are, as the cache reads it
+                files[os.path.abspath(path)] = file.read().decode("utf-8")
         except (OSError, UnicodeDecodeError):
             files[f"<cannot read {path}>"] = ""
     return files
