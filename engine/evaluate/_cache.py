@@ -456,8 +456,10 @@ def _digest(key: Key, files: Iterable[tuple[str, bytes]]) -> bytes:
 def _environment() -> bytes:
     """Python's magic number, fulfillmap's installed files and the installed distributions
     (computed once per process, as Python imports each module once)."""
+    parts: list[str] = []
+    _files(parts, _package())
     digest = _sha256(MAGIC_NUMBER)
-    _files(digest, _package())
+    digest.update("".join(parts).encode("utf-8", "surrogateescape"))
     for folder in sys.path:
         _distributions(digest, os.path.abspath(folder))
     return digest.digest()
@@ -467,33 +469,36 @@ def _package() -> str:
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _files(digest: _Hash, folder: str) -> None:
+def _files(parts: list[str], folder: str) -> None:
+    """Each file's path, size and modification time, in name order, folder by folder."""
     with os.scandir(folder) as scan:
         entries = sorted(scan, key=lambda entry: entry.name)
     for entry in entries:
         if entry.name in ("__pycache__", PACKAGE_FOLDER):
             continue
         if entry.is_dir():
-            _files(digest, entry.path)
+            _files(parts, entry.path)
             continue
         info = entry.stat()  # through the links of an editable install
-        digest.update(f"{entry.path}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+        parts.append(f"{entry.path}\0{info.st_size}\0{info.st_mtime_ns}\0")
 
 
 def _distributions(digest: _Hash, folder: str) -> None:
-    try:
-        names = sorted(os.listdir(folder))
+    try:  # (a script's own folder, which holds none, changes nothing)
+        names = sorted(name for name in os.listdir(folder) if name.endswith(_DISTRIBUTIONS))
     except OSError:  # not a folder: a zip file, or gone
         return
     for name in names:
-        if not name.endswith((".dist-info", ".egg-info")):
-            continue  # (a script's own folder, which holds none, changes nothing)
-        digest.update(os.fsencode(os.path.join(folder, name)) + b"\0")
+        path = os.path.join(folder, name)
+        digest.update(os.fsencode(path) + b"\0")
         try:
-            info = os.stat(os.path.join(folder, name, "entry_points.txt"))
+            info = os.stat(os.path.join(path, "entry_points.txt"))
         except OSError:
             continue
         digest.update(f"{info.st_size}\0{info.st_mtime_ns}\0".encode())
+
+
+_DISTRIBUTIONS = (".dist-info", ".egg-info")
 
 
 def _debug(message: str, *args: object) -> None:
