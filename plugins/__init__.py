@@ -26,7 +26,7 @@ __all__ = ["FieldFunction", "FieldInput", "JMESPathFunction", "hookimpl"]
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-class HookimplMarker:
+class _HookimplMarker:
     """``pluggy.HookimplMarker``'s decorator: the same options, the same attribute."""
 
     __slots__ = ("project_name",)
@@ -83,4 +83,4 @@ class HookimplMarker:
         return mark if function is None else mark(function)
 
 
-hookimpl = HookimplMarker("fulfillmap")
+hookimpl = _HookimplMarker("fulfillmap")
