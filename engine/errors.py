@@ -12,7 +12,6 @@ input and the mapping file's line, so that a webhook handler can log it as it is
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -250,6 +249,8 @@ class EventError(MappingError):
 def did_you_mean(word: str, choices: Sequence[str], cutoff: float = 0.6) -> str:
     """`` (did you mean 'x'?)`` naming the choice closest to ``word`` (a near spelling, else
     the one choice containing it), or "" when none is close."""
+    import difflib  # only to suggest a name: not on the path of a mapping that works
+
     close = difflib.get_close_matches(word, choices, n=1, cutoff=cutoff)
     if not close and word:
         close = [choice for choice in choices if word in choice][:2]

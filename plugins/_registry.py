@@ -9,19 +9,20 @@ from __future__ import annotations
 import functools
 import warnings
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import jmespath
-import jmespath.functions
-import pluggy
 from fulfillmap.errors import FulfillmapError
-from fulfillmap.plugins import hookspecs
-from fulfillmap.plugins.hookspecs import FieldFunction, JMESPathFunction
+from fulfillmap.plugins import FieldFunction, JMESPathFunction
+from fulfillmap.plugins._guarded import describe, guarded
 
-__all__ = ["Registry", "default_registry", "plugin_manager", "registry_for"]
+if TYPE_CHECKING:  # a compiled mapping from the cache calls plugins without either
+    import jmespath
+    import pluggy
+
+__all__ = ["Registry", "default_registry", "guarded", "plugin_manager", "registry_for"]
 
 ENTRY_POINT_GROUP = "fulfillmap"
 
@@ -39,6 +40,9 @@ def plugin_manager(*, entry_points: bool = True) -> pluggy.PluginManager:
     by name and entry point, as a ``RuntimeWarning``: everything else still works, and a
     mapping that needs what it would provide is invalid with that message.
     """
+    import pluggy
+    from fulfillmap.plugins import hookspecs
+
     manager = pluggy.PluginManager("fulfillmap")
     manager.add_hookspecs(hookspecs)
     if entry_points:
@@ -60,15 +64,11 @@ def _load_entry_points(manager: pluggy.PluginManager) -> None:
         except Exception as exc:  # whatever a third party's import raises
             failure = (
                 f"the installed plugin '{point.name}' (entry point {point.value}) failed to "
-                f"load, so fulfillmap runs without it: {_describe(exc)}"
+                f"load, so fulfillmap runs without it: {describe(exc)}"
             )
             broken.append(failure)
             warnings.warn(failure, RuntimeWarning, stacklevel=3)
     _BROKEN[manager] = tuple(broken)
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,8 @@ class Registry:
     @property
     def function_names(self) -> frozenset[str]:
         """Every function an expression may call: JMESPath's own and the plugins'."""
+        import jmespath.functions
+
         builtins = jmespath.functions.Functions.FUNCTION_TABLE
         return frozenset(builtins) | frozenset(self.functions)
 
@@ -96,6 +98,8 @@ class Registry:
         plugin = self.functions.get(name)
         if plugin is not None:
             return len(plugin.signature)
+        import jmespath.functions
+
         spec = jmespath.functions.Functions.FUNCTION_TABLE.get(name)
         if spec is None or any(arg.get("variadic") for arg in spec["signature"]):
             return None
@@ -110,6 +114,10 @@ def default_registry() -> Registry:
 
 def registry_for(manager: pluggy.PluginManager) -> Registry:
     """Call the hooks of ``manager`` and gather what they provide; name clashes are errors."""
+    import jmespath
+    import jmespath.functions
+    from fulfillmap.plugins._functions import function_table
+
     fields: dict[str, FieldFunction] = {}
     functions: dict[str, JMESPathFunction] = {}
     owners: dict[str, str] = {}
@@ -138,7 +146,7 @@ def registry_for(manager: pluggy.PluginManager) -> Registry:
         fields=MappingProxyType(fields),
         functions=MappingProxyType(functions),
         owners=MappingProxyType(owners),
-        options=jmespath.Options(custom_functions=_function_table(tuple(functions.values()))),
+        options=jmespath.Options(custom_functions=function_table(tuple(functions.values()))),
         broken=tuple(broken),
         modules=tuple(sorted(modules - {""})),
     )
@@ -152,7 +160,7 @@ def _provided(impl: Any, broken: list[str], empty: Any) -> Any:
     except Exception as exc:  # a plugin's bug, reported once
         failure = (
             f"the plugin '{impl.plugin_name}' failed in {impl.function.__name__}(), so "
-            f"fulfillmap runs without what it provides: {_describe(exc)}"
+            f"fulfillmap runs without what it provides: {describe(exc)}"
         )
         broken.append(failure)
         warnings.warn(failure, RuntimeWarning, stacklevel=4)
@@ -163,74 +171,3 @@ def _claim(owners: dict[str, str], what: str, plugin: str) -> None:
     if what in owners:
         raise FulfillmapError(f"plugins '{owners[what]}' and '{plugin}' both provide {what}")
     owners[what] = plugin
-
-
-class _Functions(jmespath.functions.Functions):
-    """JMESPath's functions with a ``Decimal`` taken as the number it is.
-
-    Integrators parse amounts with ``parse_float=Decimal`` (G3); jmespath's type checks know
-    only ``int`` and ``float``, so ``sum()`` over Decimal counters would be a type error.
-    A table with the plugins' functions pickles as the functions it was made from (the
-    compiled-mapping cache stores it so), each function by its module and name.
-    """
-
-    declared: tuple[JMESPathFunction, ...] = ()
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_function_table, (self.declared,))
-
-    def _get_allowed_pytypes(self, types: Any) -> tuple[list[str], list[Any]]:
-        allowed, subtypes = cast("Any", super())._get_allowed_pytypes(types)
-        return _with_decimal(allowed), [_with_decimal(names) for names in subtypes]
-
-    def _convert_to_jmespath_type(self, pyobject: str) -> str:
-        if pyobject == "Decimal":
-            return "number"
-        return str(cast("Any", super())._convert_to_jmespath_type(pyobject))
-
-    @jmespath.functions.signature({"types": []})
-    def _func_type(self, arg: Any) -> str:
-        return self._convert_to_jmespath_type(type(arg).__name__)
-
-
-def _with_decimal(names: Any) -> list[str]:
-    return [*names, "Decimal"] if "float" in names else list(names)
-
-
-@functools.cache
-def _function_table(functions: tuple[JMESPathFunction, ...]) -> jmespath.functions.Functions:
-    """A jmespath ``Functions`` instance that also knows the plugins' functions (one per
-    set of functions: the compiled mappings loaded from the cache share it)."""
-    methods: dict[str, Any] = {f"_func_{f.name}": _method(f) for f in functions}
-    methods["declared"] = functions
-    cls = type("PluginFunctions", (_Functions,), methods)
-    return cast("jmespath.functions.Functions", cls())
-
-
-def guarded(function: JMESPathFunction) -> Callable[..., Any]:
-    """``function``'s Python function, its exceptions reported as ours: a ``FulfillmapError``
-    naming the function (what jmespath's call and the generated code both call)."""
-    call = function.function
-
-    def run(*args: Any) -> Any:
-        try:
-            return call(*args)
-        except FulfillmapError:
-            raise
-        except Exception as exc:  # a plugin's bug, reported as ours
-            raise FulfillmapError(f"function {function.name}() failed: {_describe(exc)}") from exc
-
-    run.__made_by__ = (guarded, (function,))  # type: ignore[attr-defined] # how it is pickled
-    return run
-
-
-def _method(function: JMESPathFunction) -> Any:
-    run = guarded(function)
-
-    def method(self: object, *args: Any) -> Any:
-        return run(*args)
-
-    method.signature = [  # type: ignore[attr-defined]
-        {"types": [] if "any" in types else list(types)} for types in function.signature
-    ]
-    return method

@@ -10,8 +10,7 @@ from typing import Any
 
 from fulfillmap.paths import truncate
 
-from . import hookimpl
-from .hookspecs import FieldFunction, FieldInput, JMESPathFunction, reads_only
+from . import FieldFunction, FieldInput, JMESPathFunction, hookimpl, reads_only
 
 __all__ = ["duties_paid", "reservation_id", "signature_required_type"]
 

@@ -1,4 +1,5 @@
-"""The extension contract: every hook fulfillmap calls, and the types they exchange.
+"""The extension contract: every hook fulfillmap calls, and the types they exchange (defined
+in ``_types``, which needs no pluggy).
 
 A plugin is a module or object with functions marked ``@fulfillmap.plugins.hookimpl`` and named
 after the hooks below. Third-party plugins are found through the ``fulfillmap`` entry-point
@@ -12,12 +13,11 @@ Hooks are called with keyword arguments only and every implementation's result i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from types import MappingProxyType
-from typing import Any, NamedTuple, Protocol, TypeVar
+from collections.abc import Mapping, Sequence
 
 import pluggy
+
+from ._types import FieldFunction, FieldInput, JMESPathFunction, is_reads_only, reads_only
 
 __all__ = [
     "FieldFunction",
@@ -31,67 +31,6 @@ __all__ = [
 ]
 
 hookspec = pluggy.HookspecMarker("fulfillmap")
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class FieldInput(NamedTuple):
-    """What a computed field sees (immutable; built for every call, so kept light)."""
-
-    #: the whole source document (an order, an event)
-    root: Any
-    #: the current object: the array element inside ``each``, else the source document
-    current: Any
-    #: the context passed to ``apply`` (an empty dict when none). ``root``, ``current`` and
-    #: ``context`` are read-only views (``Mapping``s and ``Sequence``s) of the documents, or
-    #: the documents themselves for a function marked ``reads_only``
-    context: Mapping[str, Any]
-    #: the field's ``args`` from the mapping file
-    args: Mapping[str, Any] = MappingProxyType({})
-    #: the target field being computed, e.g. ``shippingChoice.dutiesPaid``
-    target_path: str = ""
-
-
-def reads_only(function: F) -> F:
-    """Mark a field function that never changes what it is given: it is then given the
-    documents themselves instead of read-only views (``FieldInput``), which saves a view per
-    object it reads (several µs a mapping). A function so marked that changes them anyway
-    corrupts the caller's input. The built-in field functions are marked."""
-    function.__fulfillmap_reads_only__ = True  # type: ignore[attr-defined]
-    return function
-
-
-def is_reads_only(function: Callable[..., Any]) -> bool:
-    """Is ``function`` marked with ``reads_only``?"""
-    return getattr(function, "__fulfillmap_reads_only__", False) is True
-
-
-class FieldFunction(Protocol):
-    """Computes one target field. Return ``None`` when the value is absent.
-
-    An absent value is then omitted, replaced by the field's ``default``, or (for a
-    ``required`` field) an error. An exception raised here becomes a ``MappingError`` that
-    names the plugin and the field; raise ``ValueError`` with a clear message for bad input.
-    """
-
-    def __call__(self, data: FieldInput, /) -> Any: ...
-
-
-@dataclass(frozen=True, slots=True)
-class JMESPathFunction:
-    """A function that mapping expressions can call, e.g. ``upper(currency)``.
-
-    ``signature`` gives, per argument, the JMESPath types it accepts: ``"string"``,
-    ``"number"``, ``"boolean"``, ``"array"``, ``"object"``, ``"null"`` or ``"any"``.
-    ``unchanged`` (optional, for a one-argument function) lists the exact Python classes it
-    returns as they are (``to_id`` returns text and None unchanged): compiled mappings then
-    skip the call for them.
-    """
-
-    name: str
-    function: Callable[..., Any]
-    signature: tuple[tuple[str, ...], ...]
-    description: str = ""
-    unchanged: tuple[type, ...] = ()
 
 
 @hookspec

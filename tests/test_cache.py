@@ -5,6 +5,7 @@ result and the same errors with or without it. Real files and processes througho
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pickle
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -69,9 +71,14 @@ def mapping(tmp_path: Path) -> Path:
     return path
 
 
+def hit(mapping: CompiledMapping) -> bool:
+    """Whether ``mapping`` came from the cache (its spec; its code too once applied)."""
+    return mapping.stored is not None and mapping.stored.hit
+
+
 def cached(reference: str | Path) -> bool:
     """Load ``reference``; whether it came from the cache."""
-    return load(reference).compiled is not None
+    return hit(load(reference))
 
 
 def files(folder: Path) -> list[Path]:
@@ -105,9 +112,11 @@ context = json.load(open(%r))
 body = mappings[0].apply(order, context)
 heavy = ("yaml", "jsonschema", "importlib.metadata", "importlib.resources",
          "fulfillmap.language._loader", "fulfillmap.language._checks",
-         "fulfillmap.evaluate._codegen")
+         "fulfillmap.evaluate._codegen", "pluggy", "fulfillmap.plugins.hookspecs", "difflib",
+         "jmespath", "fulfillmap.plugins._registry")
 print(json.dumps({
-    "cached": [m.compiled is not None for m in mappings],
+    "cached": [m.stored is not None and m.stored.hit for m in mappings],
+    "code": [m.compiled is not None for m in mappings],
     "imported": sorted(name for name in heavy if name in sys.modules),
     "body": body,
 }))
@@ -124,8 +133,85 @@ def test_a_warm_load_imports_no_yaml_no_jsonschema_and_scans_no_plugins(cache: P
     assert len(files(cache)) == 3
     warm = json.loads(run(command, env))
     assert warm["cached"] == [True, True, True]
+    assert warm["code"] == [True, False, False]  # only the applied mapping's code was made
     assert warm["imported"] == []
     assert warm["body"] == cold["body"]
+
+
+def test_a_mapping_loaded_but_not_applied_is_cached_without_its_code(cache: Path) -> None:
+    """The first process does not generate the code of a mapping it never applies: its
+    file holds the spec, and the first process that applies it adds the code."""
+    code = WARM % (str(EXAMPLES / "order.json"), str(EXAMPLES / "order.context.json"))
+    env = {"FULFILLMAP_CACHE_DIR": str(cache)}
+    loads = "import sys, fulfillmap\nfor name in sys.argv[1:]: fulfillmap.load(name)"
+    run(f"import sys; sys.argv[1:] = {list(SHIPPED[:2])!r}\n{loads}", env)
+    sizes = {path.name: path.stat().st_size for path in files(cache)}
+    assert len(sizes) == 2
+    second = f"import sys; sys.argv[1:] = {list(SHIPPED[:2])!r}\n" + textwrap.dedent(code)
+    applied = json.loads(run(second, env))  # applies the order mapping, loaded from its spec
+    assert applied["cached"] == [True, True]
+    assert applied["code"] == [False, False]
+    assert "fulfillmap.evaluate._codegen" in applied["imported"]  # generated, with the
+    assert "pluggy" in applied["imported"]  # plugins found; neither read nor checked again
+    assert "jmespath" in applied["imported"]
+    assert "yaml" not in applied["imported"]
+    assert "fulfillmap.language._checks" not in applied["imported"]
+    grown = [path.name for path in files(cache) if path.stat().st_size > sizes[path.name]]
+    key = _cache.key(SHIPPED[0], 1_000_000)
+    assert key is not None
+    assert grown == [key.name]  # the order mapping's file, now with its code
+    warm = json.loads(run(second, env))
+    assert warm["code"] == [True, False]
+    assert warm["imported"] == []
+    assert warm["body"] == applied["body"]
+
+
+LAZY = """
+import json, sys
+import fulfillmap
+mapping = fulfillmap.load(sys.argv[1])
+loaded = "jmespath" in sys.modules
+outcomes = []
+for source in json.loads(sys.argv[2]):
+    try:
+        outcomes.append(mapping.apply(source, validate=False))
+    except fulfillmap.MappingError as error:
+        outcomes.append(str(error))
+print(json.dumps([mapping.compiled is not None, loaded, "jmespath" in sys.modules, outcomes]))
+"""
+
+
+def test_a_cached_mapping_imports_jmespath_when_it_first_needs_jmespaths_interpreter(
+    cache: Path, tmp_path: Path
+) -> None:
+    """Expression references (``&n``) are left to jmespath's interpreter, and a function
+    whose argument has a type the generated code does not check inline is called through
+    jmespath's function table: from the cache, both are made when first used, and give
+    what they give without the cache."""
+    (tmp_path / "open.schema.json").write_text('{"type": "object"}', encoding="utf-8")
+    path = tmp_path / "refs.yaml"
+    path.write_text(
+        "name: refs\nsource: {name: S, schema: open.schema.json}\n"
+        "target: {name: T, schema: open.schema.json}\nfields:\n"
+        "  first: {from: 'sort_by(items, &n)[0].n'}\n  code: {from: upper(code)}\n",
+        encoding="utf-8",
+    )
+    sources = [
+        {"items": [{"n": "b"}, {"n": "a"}], "code": "x"},
+        {"items": [{"n": "b"}, {"n": 1}]},  # sort_by refuses mixed types
+        {"items": [], "code": 7},  # upper() refuses a number
+    ]
+    code = f"import sys; sys.argv[1:] = [{str(path)!r}, {json.dumps(sources)!r}]\n{LAZY}"
+    env = {"FULFILLMAP_CACHE_DIR": str(cache)}
+    cold = json.loads(run(code, env))
+    warm = json.loads(run(code, env))
+    fresh = json.loads(run(code, {"FULFILLMAP_NO_CACHE": "1"}))
+    assert warm[:3] == [True, False, True]
+    assert cold[3] == warm[3] == fresh[3]
+    assert cold[3][0] == {"first": "a", "code": "X"}
+    assert "sort_by" in cold[3][1]
+    assert "upper" in cold[3][2]
+    assert ".search(" in load(path).source_code  # jmespath's interpreter, from the cache
 
 
 # -- the same results and the same errors -------------------------------------------------------
@@ -157,10 +243,15 @@ def test_apply_trace_and_errors_are_the_same_with_and_without_the_cache(
 ) -> None:
     assert not cached(mapping)
     from_cache = load(mapping)
+    assert hit(from_cache)
+    assert from_cache.compiled is None  # loaded, never applied: no code in the file yet
+    from_cache.apply({"id": "1", "amount": 5})  # generated, and added to the file
+    from_cache = load(mapping)
     assert from_cache.compiled is not None
     monkeypatch.setenv("FULFILLMAP_NO_CACHE", "1")
     fresh = load(mapping)
     assert fresh.compiled is None
+    assert fresh.stored is None
     assert from_cache.spec == fresh.spec
     assert from_cache.target_schema == fresh.target_schema
     assert from_cache.source_code == fresh.source_code
@@ -253,7 +344,7 @@ def test_the_working_directory_and_max_values_are_in_the_key(
     monkeypatch.chdir(mapping.parent)
     load("m.yaml")
     assert cached("m.yaml")
-    assert load("m.yaml", max_values=10).compiled is None
+    assert not hit(load("m.yaml", max_values=10))
     other = mapping.parent / "other"
     other.mkdir()
     (other / "m.yaml").write_text("not a mapping", encoding="utf-8")
@@ -339,22 +430,42 @@ def test_a_plugin_changed_upgraded_or_removed_is_a_miss(
     assert "unknown plugin field 'tag'" in done.stderr
 
 
-def test_a_plugin_function_that_cannot_be_imported_by_name_is_not_cached(
+def test_a_plugin_module_with_windows_newlines_is_cached(
     cache: Path, tmp_path: Path, plugin: Path
 ) -> None:
+    """Its source is keyed on as the cache reads it back: with its newlines as they are."""
+    source = (PLUGIN % ("one", "tag")).replace("\n", "\r\n")
+    (plugin / "tagplugin.py").write_bytes(source.encode("utf-8"))
+    path = tagged(tmp_path, "  tag: {plugin: tag}\n")
+    env = {"FULFILLMAP_CACHE_DIR": str(cache), "PYTHONPATH": str(plugin)}
+    code = f"import sys; sys.argv[1:] = [{str(path)!r}]\n{PLUGGED}"
+    assert json.loads(run(code, env)) == [False, {"tag": "one"}]
+    assert json.loads(run(code, env)) == [True, {"tag": "one"}]
+
+
+def test_the_code_of_a_plugin_function_that_cannot_be_imported_by_name_is_not_cached(
+    cache: Path, tmp_path: Path, plugin: Path
+) -> None:
+    """Its mapping's spec is cached; its code is generated again by every process."""
     (plugin / "tagplugin.py").write_text(PLUGIN % ("one", "lambda data: 'lambda'"))
     path = tagged(tmp_path, "  tag: {plugin: tag}\n")
     env = {"FULFILLMAP_CACHE_DIR": str(cache), "PYTHONPATH": str(plugin)}
-    for _ in range(2):
-        code = f"import sys; sys.argv[1:] = [{str(path)!r}]\n{PLUGGED}"
+    code = f"import sys; sys.argv[1:] = [{str(path)!r}]\n{PLUGGED}"
+    assert json.loads(run(code, env)) == [False, {"tag": "lambda"}]
+    (entry,) = files(cache)
+    spec_only = entry.read_bytes()
+    for _ in range(2):  # loaded from the cache, code generated, nothing more written
         assert json.loads(run(code, env)) == [False, {"tag": "lambda"}]
-    assert files(cache) == []
+        assert files(cache) == [entry]
+        assert entry.read_bytes() == spec_only
 
 
 def test_a_plugin_manager_of_ones_own_is_never_cached(cache: Path, mapping: Path) -> None:
     manager = fulfillmap.plugin_manager()
     for _ in range(2):
-        assert load(mapping, plugins=manager).compiled is None
+        loaded = load(mapping, plugins=manager)
+        assert loaded.compiled is None
+        assert loaded.stored is None
     assert files(cache) == []
 
 
@@ -499,3 +610,50 @@ def test_concurrent_writers_leave_one_whole_file(cache: Path, mapping: Path) -> 
     assert key is not None
     assert [path.name for path in files(cache)] == [key.name]  # and no temporary file left
     assert json.loads(run(code, {"FULFILLMAP_CACHE_DIR": str(cache)}))[1] is True
+
+
+# -- how entries are pickled ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Plain:
+    a: int
+    b: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    a: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "a", self.a + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Hidden:
+    a: int
+    b: int = field(init=False, default=0)
+
+
+def test_dataclasses_with_slots_pickle_as_a_call_of_their_class_when_that_makes_them_again(
+    mapping: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FULFILLMAP_NO_CACHE", "1")
+    spec = load(mapping).spec
+
+    def again(value: Any) -> Any:
+        buffer = io.BytesIO()
+        _cache._Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+        return pickle.loads(buffer.getvalue())
+
+    assert again(spec) == spec
+    assert _cache._Pickler(io.BytesIO()).reducer_override(spec.location) == (
+        type(spec.location),
+        (spec.location.file, spec.location.line, spec.location.column),
+    )
+    assert again(_Plain(1, (2,))) == _Plain(1, (2,))
+    assert _cache._init_fields(_Plain) == ("a", "b")
+    for other in (_Checked, _Hidden, CompiledMapping):  # pickled as pickle does it
+        assert _cache._init_fields(other) is None
+    assert again(_Checked(1)).a == 2
+    assert again(_Hidden(1)) == _Hidden(1)

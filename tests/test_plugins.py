@@ -261,3 +261,35 @@ def test_minus() -> None:
     assert builtin.minus(1, None) is None
     with pytest.raises(ValueError, match="to_integer"):
         builtin.minus(1.5, 1)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"tryfirst": True},
+        {"trylast": True, "optionalhook": True},
+        {"hookwrapper": True, "specname": "fulfillmap_fields"},
+        {"wrapper": True},
+    ],
+)
+def test_hookimpl_marks_a_function_as_pluggys_own_marker_does(options: dict[str, Any]) -> None:
+    """``hookimpl`` needs no pluggy (a mapping from the cache imports plugins without it),
+    so it must set exactly what pluggy's marker sets, with and without options."""
+    import pluggy
+
+    def ours() -> None: ...
+
+    def pluggys() -> None: ...
+
+    if options:
+        hookimpl(**options)(ours)
+        pluggy.HookimplMarker("fulfillmap")(**options)(pluggys)
+    else:
+        assert hookimpl(ours) is ours
+        pluggy.HookimplMarker("fulfillmap")(pluggys)
+    assert ours.fulfillmap_impl == pluggys.fulfillmap_impl  # type: ignore[attr-defined]
+    manager = pluggy.PluginManager("fulfillmap")
+    assert manager.parse_hookimpl_opts(type("P", (), {"f": staticmethod(ours)}), "f") == (
+        pluggys.fulfillmap_impl  # type: ignore[attr-defined]
+    )

@@ -2,9 +2,11 @@
 plugins' entry-point scan or the code generator, when nothing it was built from has changed.
 
 ``load`` asks ``read`` for a mapping by its ``Key`` (what was asked for, from where); on a miss
-it runs the full load and ``write``s what it built. A cache file holds the generated
-function's code object (``marshal``) with the objects it refers to, the spec and the schemas
-(``pickle``): reading one is loading code. So a file is used only when
+it runs the full load and ``write``s what it built: the spec and the schemas (``pickle``).
+The generated function is added to the same file (``complete``) when it is first generated,
+as its code object (``marshal``) with the objects it refers to, so that a process which loads
+mappings it never applies does not generate their code to cache it. Reading a file is loading
+code. So a file is used only when
 
 - it is a regular file in a directory, both owned by the current user (or root) and writable
   by no one else, and at most ``MAX_BYTES`` long;
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import dataclasses
 import functools
 import importlib
 import io
@@ -43,7 +46,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib.util import MAGIC_NUMBER
-from types import FunctionType
+from types import FunctionType, MethodType
 from typing import TYPE_CHECKING, Any
 
 from fulfillmap.errors import FulfillmapError
@@ -55,7 +58,7 @@ if TYPE_CHECKING:
 
     from fulfillmap.language._spec import MappingSpec
 
-__all__ = ["MAX_BYTES", "Entry", "Key", "directories", "key", "read", "write"]
+__all__ = ["MAX_BYTES", "Entry", "Key", "Stored", "complete", "directories", "key", "read", "write"]
 
 #: the first bytes of a cache file; a new layout or payload gets a new one
 FORMAT = b"FMC1"
@@ -90,7 +93,8 @@ class Entry:
     spec: MappingSpec
     source_schema: Mapping[str, Any]
     target_schema: Mapping[str, Any]
-    program: Program
+    #: the generated function; None until the mapping is first applied (``complete``)
+    program: Program | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +103,18 @@ class Key:
 
     name: str
     asked: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A mapping's cache file: its ``key``, the ``digest`` it holds (of what the mapping was
+    built from) and the ``manifest`` of those files, under which ``complete`` adds the
+    generated function; ``hit``: the load read it (else wrote it)."""
+
+    key: Key
+    digest: bytes
+    manifest: bytes
+    hit: bool
 
 
 def directories() -> list[str]:
@@ -141,42 +157,53 @@ def key(reference: str | os.PathLike[str], max_values: int) -> Key | None:
     return Key(_sha256(asked).hexdigest()[:40], asked)
 
 
-def read(key: Key) -> Entry | None:
+def read(key: Key) -> tuple[Entry, Stored] | None:
     """The cached mapping of ``key`` when a trusted, current, intact file holds it."""
     for folder in directories():
         path = os.path.join(folder, key.name)
         try:
             data = _read_trusted(folder, path)
-            entry = _unpack(data, key) if data is not None else None
+            found = _unpack(data, key) if data is not None else None
         except FileNotFoundError:
             continue
         except Exception as exc:  # a cache never fails a load: the full load runs instead
             _debug("ignored cache file %s: %r", path, exc)
             continue
-        if entry is not None:
-            return entry
+        if found is not None:
+            return found
     return None
 
 
-def write(key: Key, entry: Entry, files: Mapping[str, str]) -> None:
+def write(key: Key, entry: Entry, files: Mapping[str, str]) -> Stored | None:
     """Store ``entry``, built from ``files`` (absolute path -> the text the load read), in
-    the first writable directory; nothing when it cannot be stored."""
-    if not all(os.path.isfile(path) and "\n" not in path for path in files):
-        return  # e.g. a zipped install: its files cannot be checked later
+    the first writable directory; None when it cannot be stored."""
+    if len(files) > MAX_FILES or not all(
+        os.path.isfile(path) and "\n" not in path for path in files
+    ):
+        return None  # e.g. a zipped install: its files cannot be checked later
+    manifest = b"\n".join(os.fsencode(path) for path in files)
+    texts = ((path, text.encode("utf-8", "surrogatepass")) for path, text in files.items())
+    stored = Stored(key, _digest(key, texts), manifest, hit=False)
+    return stored if _write(stored, entry) else None
+
+
+def complete(stored: Stored, entry: Entry) -> None:
+    """Store ``entry`` (now with its program) under ``stored``'s key and digest: the files
+    it was built from as they were when it was loaded (its program is generated from that)."""
+    _write(stored, entry)
+
+
+def _write(stored: Stored, entry: Entry) -> bool:
     try:
         payload = _pack(entry)
     except (pickle.PicklingError, TypeError, AttributeError) as exc:
         _debug("mapping %s not cached: %r", entry.spec.name, exc)
-        return
-    manifest = b"\n".join(os.fsencode(path) for path in files)
-    digest = _digest(key, files.items())
-    size = len(manifest).to_bytes(4, "big")
-    data = FORMAT + digest + _sha256(payload).digest() + size + manifest + payload
-    if len(data) > MAX_BYTES or len(files) > MAX_FILES:
-        return
-    for folder in directories():
-        if _store(folder, key.name, data):
-            return
+        return False
+    size = len(stored.manifest).to_bytes(4, "big")
+    data = FORMAT + stored.digest + _sha256(payload).digest() + size + stored.manifest + payload
+    if len(data) > MAX_BYTES:
+        return False
+    return any(_store(folder, stored.key.name, data) for folder in directories())
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -199,7 +226,7 @@ def _read_trusted(folder: str, path: str) -> bytes | None:
     return data if len(data) <= MAX_BYTES else None
 
 
-def _unpack(data: bytes, key: Key) -> Entry | None:
+def _unpack(data: bytes, key: Key) -> tuple[Entry, Stored] | None:
     """The entry in ``data``; None when it is stale; ``ValueError`` when it is corrupt."""
     if len(data) < _HEADER or not data.startswith(FORMAT):
         raise ValueError("not a cache file of this version")
@@ -212,49 +239,188 @@ def _unpack(data: bytes, key: Key) -> Entry | None:
     if len(paths) > MAX_FILES:
         raise ValueError("too many input files")
     try:
-        current = _digest(key, ((path, _text(path)) for path in paths))
-    except (OSError, UnicodeDecodeError):
+        current = _digest(key, ((path, _content(path)) for path in paths))
+    except OSError:
         return None  # an input file is gone or unreadable
     if current != stored:
         return None  # an input changed
     spec, source_schema, target_schema, source, namespace, code = pickle.loads(payload)
+    place = Stored(key, current, manifest, hit=True)
+    if code is None:  # loaded, never applied
+        return Entry(spec, source_schema, target_schema, None), place
     build = FunctionType(marshal.loads(code), namespace, "build")
     namespace.update(__builtins__=builtins, build=build)
     filename = build.__code__.co_filename  # for tracebacks, as the generator does
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    return Entry(spec, source_schema, target_schema, Program(build, source))
+    return Entry(spec, source_schema, target_schema, Program(build, source)), place
 
 
-def _text(path: str) -> str:
-    with open(path, "rb") as file:  # as the loader reads it: UTF-8, newlines as they are
-        return file.read().decode("utf-8")
+def _content(path: str) -> bytes:
+    """The bytes of a file, which hash as the text the loader read from them (UTF-8, newlines
+    as they are) hashes: a file that is no longer UTF-8 differs from what was read."""
+    with open(path, "rb") as file:
+        return file.read()
 
 
 # -- writing ------------------------------------------------------------------------------
 
 
 def _pack(entry: Entry) -> bytes:
-    build = entry.program.build
-    namespace = {
-        name: value
-        for name, value in build.__globals__.items()
-        if name not in ("__builtins__", "build")
-    }
-    code = marshal.dumps(build.__code__)
-    parts = (entry.spec, entry.source_schema, entry.target_schema, entry.program.source)
+    parts: tuple[Any, ...] = (entry.spec, entry.source_schema, entry.target_schema)
+    if entry.program is None:
+        parts += (None, None, None)
+    else:
+        build = entry.program.build
+        namespace = {
+            name: value
+            for name, value in build.__globals__.items()
+            if name not in ("__builtins__", "build")
+        }
+        parts += (entry.program.source, namespace, marshal.dumps(build.__code__))
     buffer = io.BytesIO()
-    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump((*parts, namespace, code))
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(parts)
     return buffer.getvalue()
 
 
 class _Pickler(pickle.Pickler):
     """Pickles a function made by another (a closure) as the call that made it, when it says
-    so in ``__made_by__`` (``_registry.guarded``'s do)."""
+    so in ``__made_by__`` (``_guarded.guarded``'s do), and a dataclass with slots (the
+    spec's nodes) as a call of the class with its fields: ``pickle``'s own way for these
+    calls a Python ``__getstate__`` and ``__setstate__`` per object, twice as slow."""
 
     def reducer_override(self, obj: Any) -> Any:
-        if type(obj) is FunctionType:
+        cls = type(obj)
+        if cls is FunctionType:
             return getattr(obj, "__made_by__", NotImplemented)
-        return NotImplemented
+        lazy = _jmespath_reduction(obj, cls)
+        if lazy is not None:
+            return lazy
+        names = _init_fields(cls)
+        if names is None:
+            return NotImplemented
+        return (cls, tuple([getattr(obj, name) for name in names]))
+
+
+#: per class: the fields ``_Pickler`` pickles it by, or None (``pickle``'s own way)
+_INIT_FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
+def _init_fields(cls: type) -> tuple[str, ...] | None:
+    """The fields of a dataclass with slots that ``cls(*fields)`` makes again as it is: each
+    an ``__init__`` argument (no ``InitVar``, ``ClassVar`` or ``init=False``), no
+    ``__post_init__``, and no reduction of the class's own."""
+    try:
+        return _INIT_FIELDS[cls]
+    except KeyError:
+        pass
+    names: tuple[str, ...] | None = None
+    declared = cls.__dict__.get("__dataclass_fields__")
+    if (
+        declared is not None
+        and "__slots__" in cls.__dict__
+        and not hasattr(cls, "__post_init__")
+        and not {"__reduce__", "__reduce_ex__"} & cls.__dict__.keys()
+        and getattr(cls.__dict__.get("__getstate__"), "__name__", "") == "_dataclass_getstate"
+    ):
+        fields = dataclasses.fields(cls)
+        if len(fields) == len(declared) and all(field.init for field in fields):
+            names = tuple(field.name for field in fields)
+    _INIT_FIELDS[cls] = names
+    return names
+
+
+def _jmespath_reduction(obj: Any, cls: type) -> tuple[Any, ...] | None:
+    """jmespath's objects in a generated function's namespace as their lazy stand-ins."""
+    if cls is MethodType:
+        declared = _declared(obj.__self__)
+        if obj.__func__.__name__ == "call_function" and declared is not None:
+            return (_CallFunction, (declared,))
+        return None
+    module = cls.__module__
+    if module == "jmespath.parser" and cls.__name__ == "ParsedResult":
+        return (_Parsed, (obj.expression, obj.parsed))
+    if module == "jmespath.visitor" and cls.__name__ == "Options":
+        declared = _declared(obj.custom_functions)
+        return None if declared is None else (_Options, (obj.dict_cls, declared))
+    return None
+
+
+def _declared(table: object) -> tuple[Any, ...] | None:
+    """The plugins' functions ``table`` was made of, when ``function_table`` made it."""
+    functions = sys.modules.get("fulfillmap.plugins._functions")
+    return None if functions is None else functions.declared(table)
+
+
+class _Parsed:
+    """A jmespath ``ParsedResult`` (the interpreter generated code falls back to for what it
+    does not translate) in a cached mapping: made, importing jmespath, when first searched."""
+
+    __slots__ = ("_made", "expression", "parsed")
+
+    def __init__(self, expression: str, parsed: Any) -> None:
+        self.expression = expression
+        self.parsed = parsed
+        self._made: Any = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Parsed, (self.expression, self.parsed))
+
+    def search(self, value: Any, options: Any = None) -> Any:
+        made = self._made
+        if made is None:
+            from jmespath.parser import ParsedResult
+
+            made = self._made = ParsedResult(self.expression, self.parsed)
+        if isinstance(options, _Options):
+            options = options.made()
+        return made.search(value, options)
+
+
+class _Options:
+    """jmespath ``Options`` with the function table of the plugins' ``functions`` in a
+    cached mapping: made, importing jmespath, when first used."""
+
+    __slots__ = ("_made", "dict_cls", "functions")
+
+    def __init__(self, dict_cls: Any, functions: tuple[Any, ...]) -> None:
+        self.dict_cls = dict_cls
+        self.functions = functions
+        self._made: Any = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Options, (self.dict_cls, self.functions))
+
+    def made(self) -> Any:
+        if self._made is None:
+            import jmespath
+            from fulfillmap.plugins._functions import function_table
+
+            table = function_table(self.functions)
+            self._made = jmespath.Options(dict_cls=self.dict_cls, custom_functions=table)
+        return self._made
+
+
+class _CallFunction:
+    """The ``call_function`` of the function table of the plugins' ``functions`` (generated
+    code calls a function through it when jmespath must check an argument's type) in a
+    cached mapping: the table is made, importing jmespath, when first called."""
+
+    __slots__ = ("_made", "functions")
+
+    def __init__(self, functions: tuple[Any, ...]) -> None:
+        self.functions = functions
+        self._made: Callable[[str, list[Any]], Any] | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_CallFunction, (self.functions,))
+
+    def __call__(self, name: str, args: list[Any]) -> Any:
+        call = self._made
+        if call is None:
+            from fulfillmap.plugins._functions import function_table
+
+            call = self._made = function_table(self.functions).call_function
+        return call(name, args)
 
 
 def _store(folder: str, name: str, data: bytes) -> bool:
@@ -278,12 +444,11 @@ def _store(folder: str, name: str, data: bytes) -> bool:
 # -- the key ------------------------------------------------------------------------------
 
 
-def _digest(key: Key, files: Iterable[tuple[str, str]]) -> bytes:
+def _digest(key: Key, files: Iterable[tuple[str, bytes]]) -> bytes:
     digest = _sha256(key.asked)
     digest.update(_environment())
-    for path, text in files:
-        content = _sha256(text.encode("utf-8", "surrogatepass")).digest()
-        digest.update(b"\0" + os.fsencode(path) + b"\0" + content)
+    for path, content in files:
+        digest.update(b"\0" + os.fsencode(path) + b"\0" + _sha256(content).digest())
     return digest.digest()
 
 
@@ -291,8 +456,10 @@ def _digest(key: Key, files: Iterable[tuple[str, str]]) -> bytes:
 def _environment() -> bytes:
     """Python's magic number, fulfillmap's installed files and the installed distributions
     (computed once per process, as Python imports each module once)."""
+    parts: list[str] = []
+    _files(parts, _package())
     digest = _sha256(MAGIC_NUMBER)
-    _files(digest, _package())
+    digest.update("".join(parts).encode("utf-8", "surrogateescape"))
     for folder in sys.path:
         _distributions(digest, os.path.abspath(folder))
     return digest.digest()
@@ -302,33 +469,36 @@ def _package() -> str:
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _files(digest: _Hash, folder: str) -> None:
+def _files(parts: list[str], folder: str) -> None:
+    """Each file's path, size and modification time, in name order, folder by folder."""
     with os.scandir(folder) as scan:
         entries = sorted(scan, key=lambda entry: entry.name)
     for entry in entries:
         if entry.name in ("__pycache__", PACKAGE_FOLDER):
             continue
         if entry.is_dir():
-            _files(digest, entry.path)
+            _files(parts, entry.path)
             continue
         info = entry.stat()  # through the links of an editable install
-        digest.update(f"{entry.path}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+        parts.append(f"{entry.path}\0{info.st_size}\0{info.st_mtime_ns}\0")
 
 
 def _distributions(digest: _Hash, folder: str) -> None:
-    try:
-        names = sorted(os.listdir(folder))
+    try:  # (a script's own folder, which holds none, changes nothing)
+        names = sorted(name for name in os.listdir(folder) if name.endswith(_DISTRIBUTIONS))
     except OSError:  # not a folder: a zip file, or gone
         return
     for name in names:
-        if not name.endswith((".dist-info", ".egg-info")):
-            continue  # (a script's own folder, which holds none, changes nothing)
-        digest.update(os.fsencode(os.path.join(folder, name)) + b"\0")
+        path = os.path.join(folder, name)
+        digest.update(os.fsencode(path) + b"\0")
         try:
-            info = os.stat(os.path.join(folder, name, "entry_points.txt"))
+            info = os.stat(os.path.join(path, "entry_points.txt"))
         except OSError:
             continue
         digest.update(f"{info.st_size}\0{info.st_mtime_ns}\0".encode())
+
+
+_DISTRIBUTIONS = (".dist-info", ".egg-info")
 
 
 def _debug(message: str, *args: object) -> None:

@@ -39,7 +39,7 @@ from fulfillmap.language._spec import (
     walk_fields,
 )
 from fulfillmap.plugins._registry import Registry
-from fulfillmap.plugins.hookspecs import FieldInput, is_reads_only
+from fulfillmap.plugins._types import FieldInput, is_reads_only
 
 __all__ = ["MAX_ARRAY_DEPTH", "Program", "check_depth", "generate"]
 

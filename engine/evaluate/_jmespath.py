@@ -19,12 +19,13 @@ import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from numbers import Number
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jmespath.functions
-import jmespath.parser
 from fulfillmap.language._expressions import MISSING, is_false
-from fulfillmap.plugins._registry import guarded
+from fulfillmap.plugins._guarded import guarded
+
+if TYPE_CHECKING:  # a compiled mapping from the cache calls these helpers without jmespath
+    import jmespath.functions
 
 __all__ = ["Code", "Emitter", "Unsupported", "compile_jmespath", "falsy", "is_false"]
 
@@ -555,6 +556,9 @@ def compile_jmespath(
 ) -> Callable[[Any], Any]:
     """``text`` as a Python function of the data; raises ``Unsupported`` (or jmespath's
     ``ParseError``) when it cannot be translated."""
+    import jmespath.functions
+    import jmespath.parser
+
     parsed = jmespath.parser.Parser().parse(text).parsed
     code = Code({})
     result = Emitter(code, functions or jmespath.functions.Functions(), plugins or {}).jmespath(

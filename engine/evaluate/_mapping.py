@@ -13,7 +13,7 @@ import re
 import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
@@ -58,18 +58,23 @@ def load(
     ``_cache``): a later process loads it from there while nothing it was built from changed.
     """
     key = _cache.key(name_or_path, max_values) if plugins is None else None
-    cached = _cache.read(key) if key is not None else None
-    if cached is not None:
+    found = _cache.read(key) if key is not None else None
+    if found is not None:
+        cached, stored = found
         spec, source, target = cached.spec, cached.source_schema, cached.target_schema
-        return CompiledMapping(spec, source, target, max_values=max_values, compiled=cached.program)
+        return CompiledMapping(
+            spec, source, target, max_values=max_values, compiled=cached.program, stored=stored
+        )
     from fulfillmap.language._resources import find_mapping, recording
 
     with recording() as files:  # what the cache keys on: every file this load reads
         mapping = load_source(find_mapping(name_or_path), plugins=plugins, max_values=max_values)
     if key is not None and not mapping.registry.broken:  # (a broken plugin warns every time)
         schemas = (mapping.source_schema, mapping.target_schema)
-        entry = _cache.Entry(mapping.spec, *schemas, mapping._program)
-        _cache.write(key, entry, {**files, **_plugin_files(mapping.registry)})
+        entry = _cache.Entry(mapping.spec, *schemas, None)  # its program: when first generated
+        written = _cache.write(key, entry, {**files, **_plugin_files(mapping.registry)})
+        if written is not None:
+            mapping = replace(mapping, stored=written)
     return mapping
 
 
@@ -105,8 +110,8 @@ def _plugin_files(registry: Registry) -> dict[str, str]:
             files[f"<module {name} has no file>"] = ""  # never a file: never cached
             continue
         try:
-            with open(path, encoding="utf-8") as file:
-                files[os.path.abspath(path)] = file.read()
+            with open(path, "rb") as file:  # newlines as they are, as the cache reads it
+                files[os.path.abspath(path)] = file.read().decode("utf-8")
         except (OSError, UnicodeDecodeError):
             files[f"<cannot read {path}>"] = ""
     return files
@@ -140,6 +145,9 @@ class CompiledMapping:
     max_values: int = field(default=MAX_VALUES, repr=False)
     #: the generated function, when it comes from the cache
     compiled: Program | None = field(default=None, repr=False)
+    #: the compiled-mapping cache's file of this mapping (read or written by ``load``), to
+    #: which the generated function is added when it is first generated
+    stored: _cache.Stored | None = field(default=None, repr=False)
 
     @cached_property
     def registry(self) -> Registry:
@@ -156,7 +164,11 @@ class CompiledMapping:
             return self.compiled
         from fulfillmap.evaluate._codegen import generate
 
-        return generate(self.spec, self.registry, max_values=self.max_values)
+        program = generate(self.spec, self.registry, max_values=self.max_values)
+        if self.stored is not None and not self.registry.broken:
+            entry = _cache.Entry(self.spec, self.source_schema, self.target_schema, program)
+            _cache.complete(self.stored, entry)
+        return program
 
     @cached_property
     def _build(self) -> Callable[..., tuple[dict[str, Any], list[Violation]]]:

@@ -26,10 +26,10 @@ from fulfillmap.language._expressions import (
     type_name,
 )
 from fulfillmap.language._spec import Computed, Field, From, Nested, Rule, Scope
-from fulfillmap.plugins.hookspecs import FieldInput
+from fulfillmap.plugins import FieldInput
 
 if TYPE_CHECKING:
-    from fulfillmap.plugins.hookspecs import FieldFunction
+    from fulfillmap.plugins import FieldFunction
 
 
 class Recording(Protocol):

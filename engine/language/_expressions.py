@@ -1,23 +1,28 @@
 """JMESPath expressions as fields use them: plain dotted paths are looked up directly (and
 tell a missing key from a null value); everything else goes through ``jmespath.compile``.
+
+jmespath is imported when an expression is first compiled: a compiled mapping loaded from the
+cache uses ``MISSING``, ``type_name`` and the truth functions, and compiles none.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import jmespath
-import jmespath.exceptions
-import jmespath.parser
 from fulfillmap.language._limits import Limits, limits
+
+if TYPE_CHECKING:
+    import jmespath
+    import jmespath.exceptions
+    import jmespath.parser
 
 __all__ = [
     "MISSING",
     "Expression",
-    "TooComplex",
     "WrongType",
     "compile_expression",
     "function_calls",
@@ -96,18 +101,29 @@ class Expression:
         return self.parsed.search(data, options)
 
 
-class TooComplex(jmespath.exceptions.LexerError):
-    """An expression over one of the limits (``Limits``): too long, too deeply nested, or
-    with too long a literal. A ``LexerError``, so that it is reported as any invalid
-    expression is, with its position."""
+@functools.cache
+def _too_complex_class() -> type[jmespath.exceptions.LexerError]:
+    """``TooComplex``, made when first raised (its base class is jmespath's)."""
+    import jmespath.exceptions
 
-    def __init__(self, position: int, message: str) -> None:
-        super().__init__(lexer_position=position, lexer_value="", message=message)
+    class TooComplex(jmespath.exceptions.LexerError):
+        """An expression over one of the limits (``Limits``): too long, too deeply nested,
+        or with too long a literal. A ``LexerError``, so that it is reported as any invalid
+        expression is, with its position."""
+
+        def __init__(self, position: int, message: str) -> None:
+            super().__init__(lexer_position=position, lexer_value="", message=message)
+
+    return TooComplex
+
+
+def _too_complex(position: int, message: str) -> jmespath.exceptions.LexerError:
+    return _too_complex_class()(position, message)  # type: ignore[call-arg]
 
 
 def compile_expression(text: str) -> Expression:
     """Compile ``text``; raises ``jmespath.exceptions.JMESPathError`` (``ParseError``, or
-    ``TooComplex`` over a limit) when it is invalid.
+    ``TooComplex``, a ``LexerError``, over a limit) when it is invalid.
 
     The limits are checked before jmespath reads the text: its lexer takes time quadratic in
     a literal's length (1 MB: 14 s) and its parser and interpreter recurse once per level of
@@ -115,10 +131,12 @@ def compile_expression(text: str) -> Expression:
     """
     bounds = limits()
     if len(text) > bounds.max_expression_length:
-        raise TooComplex(0, _over("is longer than", bounds.max_expression_length, "characters"))
+        raise _too_complex(0, _over("is longer than", bounds.max_expression_length, "characters"))
     if _PLAIN.match(text):
         return Expression(text, tuple(text.split(".")), None)
     _check_text(text, bounds)
+    import jmespath
+
     parsed = jmespath.compile(text)
     _check_tree(dict(parsed.parsed), bounds.max_expression_depth)
     return Expression(text, None, parsed)
@@ -153,13 +171,13 @@ def _check_text(text: str, bounds: Limits) -> None:
             if depth > bounds.max_expression_depth:
                 limit = bounds.max_expression_depth
                 reason = _over("nests more than", limit, "levels deep", "EXPRESSION_DEPTH")
-                raise TooComplex(token.start(), reason)
+                raise _too_complex(token.start(), reason)
         elif len(found) == 1 and found not in "`'\"":
             depth -= 1
         elif len(found) - 2 > bounds.max_literal_length:
             limit = bounds.max_literal_length
             reason = _over("holds a literal of more than", limit, "characters", "LITERAL_LENGTH")
-            raise TooComplex(token.start(), reason)
+            raise _too_complex(token.start(), reason)
 
 
 def _check_tree(tree: dict[str, Any], limit: int) -> None:
@@ -169,7 +187,9 @@ def _check_tree(tree: dict[str, Any], limit: int) -> None:
     while stack:
         node, depth = stack.pop()
         if depth > limit:
-            raise TooComplex(0, _over("nests more than", limit, "levels deep", "EXPRESSION_DEPTH"))
+            raise _too_complex(
+                0, _over("nests more than", limit, "levels deep", "EXPRESSION_DEPTH")
+            )
         stack.extend(
             (child, depth + 1) for child in node.get("children", ()) if isinstance(child, dict)
         )
