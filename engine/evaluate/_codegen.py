@@ -60,6 +60,8 @@ _RUNTIME: dict[str, Any] = {
     "_each_broken": runtime.each_broken,
     "_not_a_list": runtime.not_a_list,
     "_report": runtime.report,
+    "_plugin_failed": runtime.plugin_failed,
+    "_SCALARS": runtime.SCALARS,
     "_RuleFailed": runtime.RuleFailed,
     "MISSING": MISSING,
 }
@@ -78,7 +80,7 @@ def generate(
     check_depth(spec)
     writer = _Writer(registry, traced)
     writer.emit.namespace.update(
-        _plugin=partial(runtime.call_plugin, max_values),
+        _plugin_value=partial(runtime.plugin_value, max_values),
         _copy_b=partial(runtime.copy_bounded, max_values),
         _required_b=partial(runtime.required_bounded, max_values),
     )
@@ -137,6 +139,8 @@ class _Writer:
         if any(self.viewed(field.kind) for field in walk_fields(spec.fields)):
             emit.line("rr, rc = _read_only(root), _read_only(context)")  # what plugins see
         with emit.block("try:"):
+            for document in ("root", "context"):  # objects: every path read once, up front
+                self.read.up_front(document, _document_paths(spec, document))
             paths = _plain_paths(spec.fields, "root") + _rule_paths(spec.rules, "root")
             self.read.hoist(_shared_prefixes(paths))
             self.rules.fuse(spec)
@@ -301,7 +305,11 @@ class _Writer:
         else:  # the function promises not to change them
             documents = f"root, {current}, context"
         call = f"_FieldInput(({documents}, {args}, {path}))"
-        emit.line(f"{out} = _plugin({function}, {name}, {call})")
+        with emit.block("try:"):
+            emit.line(f"{out} = {function}({call})")
+        with emit.block("except Exception as x:"):
+            emit.line(f"raise _plugin_failed({name}, x) from x")
+        emit.line(f"if {out}.__class__ not in _SCALARS: {out} = _plugin_value({name}, {out})")
         return out
 
     def array(self, field: Field, kind: Nested, each: str, data: str) -> str:
@@ -355,7 +363,7 @@ class _Writer:
         before, after = self.rules.fused_in(field)
         if an_object:
             self.emit.dicts.add(element)
-            self.read.up_front(element, _element_paths(kind, before))
+            self.read.up_front(element, _element_paths(kind, before, element))
         item = self.element(field, kind, element, index, out, an_object)
         for rule in after:  # on the object just built
             self.rules.fused_check(rule, item, f"len({out}) - 1")
@@ -725,12 +733,23 @@ def _leaf(kind: Nested) -> bool:
     )
 
 
-def _element_paths(kind: Nested, rules: list[Rule]) -> list[tuple[str, ...]]:
-    """The paths the rules, ``where`` and fields of an ``each`` read from its element, each
-    after its prefixes: the whole path of a JMESPath expression, the first key of a plain
-    one (which steps on, as plain paths do)."""
+def _element_paths(kind: Nested, rules: list[Rule], element: str) -> list[tuple[str, ...]]:
+    """The paths the rules, ``where`` and fields of an ``each`` read from its element."""
     texts = [rule.check for rule in rules] + ([kind.where] if kind.where is not None else [])
-    texts += _element_texts(kind.fields)
+    return _paths_read(texts + _texts_on(kind.fields, element, element))
+
+
+def _document_paths(spec: MappingSpec, document: str) -> list[tuple[str, ...]]:
+    """The paths the rules and fields read from the whole ``root`` or ``context``."""
+    on = {"root": "source", "context": "context"}[document]
+    texts = [rule.check if rule.each is None else rule.each for rule in spec.rules if rule.on == on]
+    return _paths_read(texts + _texts_on(spec.fields, "root", document))
+
+
+def _paths_read(texts: list[str]) -> list[tuple[str, ...]]:
+    """The paths these expressions read from the object they are evaluated on, each after
+    its prefixes: the whole path of a JMESPath expression, the first key of a plain one
+    (which steps on, as plain paths do)."""
     paths: dict[tuple[str, ...], None] = {}
     for text in texts:
         expression = compile_expression(text)
@@ -739,17 +758,18 @@ def _element_paths(kind: Nested, rules: list[Rule]) -> list[tuple[str, ...]]:
     return list(paths)
 
 
-def _element_texts(fields: tuple[Field, ...]) -> list[str]:
-    """The expressions of the fields that read the element (not the root or the context)."""
+def _texts_on(fields: tuple[Field, ...], current: str, data: str) -> list[str]:
+    """The expressions of these fields (and of their objects') evaluated on ``data``, where
+    ``current`` is what their scope ``current`` reads."""
     texts: list[str] = []
     for field in fields:
-        kind = field.kind
-        if field.scope is not Scope.CURRENT:
-            continue
-        if isinstance(kind, From):
+        source, kind = field.scope.pick(current, "root", "context"), field.kind
+        if isinstance(kind, From) and source == data:
             texts += kind.expressions
-        elif isinstance(kind, Nested):
-            texts += _element_texts(kind.fields)
+        elif isinstance(kind, Nested) and kind.each is not None and source == data:
+            texts.append(kind.each)
+        elif isinstance(kind, Nested) and kind.each is None:
+            texts += _texts_on(kind.fields, source, data)
     return texts
 
 

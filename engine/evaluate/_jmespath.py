@@ -470,6 +470,9 @@ class Emitter:
         # exactly these classes pass at once; anything else (a subclass, a class of another
         # name) goes to jmespath's own check, which decides as it always does
         classes = _classes(_CLASSES[name] for name in names if name in _CLASSES)
+        literal = self.code.namespace.get(arg, MISSING) if arg.startswith("_L") else MISSING
+        if literal is not MISSING and literal.__class__ in classes:
+            return ""  # a literal of a class that passes: known now
         return f"{arg}.__class__ in {self.code.constant(classes, 'types')}"
 
     def _node_projection(self, node: Node, value: str) -> str:

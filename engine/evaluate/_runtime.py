@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from fulfillmap.evaluate._rules import Violation
 from fulfillmap.language._expressions import (
@@ -26,10 +26,6 @@ from fulfillmap.language._expressions import (
     type_name,
 )
 from fulfillmap.language._spec import Computed, Field, From, Nested, Rule, Scope
-from fulfillmap.plugins import FieldInput
-
-if TYPE_CHECKING:
-    from fulfillmap.plugins import FieldFunction
 
 
 class Recording(Protocol):
@@ -55,12 +51,13 @@ __all__ = [
     "TooLarge",
     "WrongStep",
     "broken",
-    "call_plugin",
     "copy_bounded",
     "copy_value",
     "each_broken",
     "explain_absent",
     "not_a_list",
+    "plugin_failed",
+    "plugin_value",
     "report",
     "required",
     "step",
@@ -68,7 +65,7 @@ __all__ = [
 ]
 
 #: values copied as they are (immutable); anything else goes through ``copy_value``
-SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None)})
+SCALARS: tuple[type, ...] = (str, int, float, bool, type(None))  # those found most first
 #: the classes of JSON values a plugin may return as they are
 _JSON_SCALARS: frozenset[str] = frozenset({"str", "int", "float", "bool", "NoneType", "Decimal"})
 
@@ -252,15 +249,17 @@ def required(value: Any) -> Any:
     return copy_value(value)
 
 
-def call_plugin(limit: int, function: FieldFunction, name: str, data: FieldInput) -> Any:
-    """A plugin's field function, called once (``data`` holds read-only views); its result
-    checked to be a JSON value of at most ``limit`` values, and copied (without nulls)."""
-    try:
-        value = function(data)
-    except Exception as exc:
-        raise PluginFailed(name, f"plugin '{name}' failed: {_exception(exc)}") from exc
-    if value.__class__ in SCALARS:
-        return value
+def plugin_failed(name: str, exc: Exception) -> PluginFailed:
+    """The failure of a plugin's field function that raised ``exc`` (the generated code calls
+    the function itself, once, with a ``FieldInput``; then this, or ``plugin_value``)."""
+    failure = PluginFailed(name, f"plugin '{name}' failed: {_exception(exc)}")
+    failure.__cause__ = exc
+    return failure
+
+
+def plugin_value(limit: int, name: str, value: Any) -> Any:
+    """A plugin's result that is not text, a number, a boolean or null: checked to be a JSON
+    value of at most ``limit`` values, and copied (without nulls)."""
     problem = _not_json(value)
     if problem:
         raise PluginFailed(name, f"plugin '{name}' returned {problem}, which is not JSON")
