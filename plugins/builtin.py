@@ -4,7 +4,7 @@ JMESPath functions. Registered through the ``fulfillmap`` entry point like any o
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -145,7 +145,11 @@ def unknown_keys(value: Mapping[str, Any] | None, known: Sequence[Any]) -> list[
     null (``!unknown_keys(shipTo, `["address", "name"]`)`` holds when shipTo has no others)."""
     if value is None:
         return []
-    return [key for key in value if key not in known]  # a few keys: no set is worth building
+    try:  # a set: each key's test is one lookup, not a comparison with every known name
+        names: Collection[Any] = frozenset(known)
+    except TypeError:  # an object or array among them (which no key equals)
+        names = known
+    return [key for key in value if key not in names]
 
 
 def minus(left: Any, right: Any) -> int | None:

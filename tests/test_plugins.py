@@ -245,6 +245,8 @@ def test_unknown_keys() -> None:
 
     assert unknown_keys({"a": 1, "z": None, "b": 2}, ["a", "b"]) == ["z"]
     assert unknown_keys(None, ["a"]) == []
+    # an object or array among the names (unhashable): no key equals it, the others count
+    assert unknown_keys({"a": 1, "b": 2}, [{"a": 1}, ["b"], "a"]) == ["b"]
     mapping_expression = fulfillmap.load("order-to-fulfillment-order")
     order = _example_order()
     order["shipTo"]["taxId"] = "x"
@@ -256,6 +258,9 @@ def test_minus() -> None:
     from fulfillmap.plugins import builtin
 
     assert builtin.minus(3, 1) == 2
+    assert builtin.minus(1, 3) == -2
+    with pytest.raises(ValueError, match="not true"):  # a boolean is no whole number
+        builtin.minus(True, 1)
     assert builtin.minus(3.0, 1) == 2
     assert builtin.minus(None, 1) is None
     assert builtin.minus(1, None) is None
