@@ -277,6 +277,11 @@ class _Writer:
 
     def from_(self, field: Field, kind: From, data: str) -> str:
         """The first expression whose value is neither missing nor null; else None."""
+        if len(kind.expressions) == 1:  # the translation's own local when it has one
+            self.site(Site(field, data, kind.expressions[0]))
+            out = self.read.evaluate(kind.expressions[0], data, "v")
+            self.record(f"tried(0, {out})")
+            return out
         out = self.emit.temp("v")
         for position, text in enumerate(kind.expressions):
             self.site(Site(field, data, text))
@@ -498,6 +503,36 @@ class _Reader:
             self.prefixes[source, keys] = local
             self.emit.dicts.add(local)
 
+    def evaluate(self, text: str, data: str, hint: str) -> str:
+        """Emit what gives the expression's value on ``data``; return the local holding it:
+        the translation's own result (a ``t`` local, written by it alone) where one is written
+        without a fallback, else a new local (``hint``) written by ``value``."""
+        expression = compile_expression(text)
+        if expression.parsed is not None and (data in self.emit.dicts or data not in self.elements):
+            try:
+                result = self.translator.jmespath(expression.parsed.parsed, data)
+            except Unsupported:
+                pass
+            else:
+                if result.startswith("t"):
+                    return result
+                out = self.emit.temp(hint)  # the data, a constant or a value read up front
+                self.emit.line(f"{out} = {result}")
+                if result in self.emit.booleans:
+                    self.emit.booleans.add(out)
+                return out
+        out = self.emit.temp(hint)
+        self.value(text, data, out)
+        return out
+
+    def known(self, text: str, data: str) -> str | None:
+        """The local already holding the value of ``text`` (a one-key plain path read up
+        front from ``data``), if any: nothing needs evaluating, nothing can fail."""
+        keys = compile_expression(text).keys
+        if keys is None or len(keys) != 1:
+            return None
+        return self.emit.reads.get((self.stepped.get(data, data), keys))
+
     def value(self, text: str, data: str, out: str) -> None:
         """Emit ``out = `` the expression's value on ``data``, None when missing or null."""
         emit, expression = self.emit, compile_expression(text)
@@ -684,10 +719,13 @@ class _Rules:
         *,
         keep: bool = False,
     ) -> str:
-        emit, verdict = self.emit, self.emit.temp("r")
-        at = index or "None"
-        with emit.block("try:"):
-            self.writer.read.value(rule.check, data, verdict)
+        emit, at, read = self.emit, index or "None", self.writer.read
+        known = read.known(rule.check, data)
+        if known is not None and not keep:  # a value read up front: nothing can fail
+            emit.line(f"if {emit.falsy(known)}: {self.add(found, f'_violation({bound}, {at})')}")
+            return known
+        with emit.block("try:"):  # the verdict: a local of its own (``keep`` sets it)
+            verdict = read.evaluate(rule.check, data, "r")
         with emit.block("except Exception as x:"):
             emit.line(self.add(found, f"_broken({bound}, {at}, x, {data})"))
             if keep:
