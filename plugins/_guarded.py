@@ -10,7 +10,7 @@ from typing import Any
 from fulfillmap.errors import FulfillmapError
 from fulfillmap.plugins._types import JMESPathFunction
 
-__all__ = ["describe", "guarded"]
+__all__ = ["describe", "failed", "guarded"]
 
 
 def guarded(function: JMESPathFunction) -> Callable[..., Any]:
@@ -21,13 +21,22 @@ def guarded(function: JMESPathFunction) -> Callable[..., Any]:
     def run(*args: Any) -> Any:
         try:
             return call(*args)
-        except FulfillmapError:
-            raise
-        except Exception as exc:  # a plugin's bug, reported as ours
-            raise FulfillmapError(f"function {function.name}() failed: {describe(exc)}") from exc
+        except Exception as exc:
+            raise failed(function.name, exc)  # noqa: B904 (its cause is set)
 
     run.__made_by__ = (guarded, (function,))  # type: ignore[attr-defined] # how it is pickled
     return run
+
+
+def failed(name: str, exc: Exception) -> FulfillmapError:
+    """What the function ``name`` that raised ``exc`` raises: ``exc`` itself when it is ours,
+    else (a plugin's bug) a ``FulfillmapError`` naming the function, caused by ``exc``. The
+    generated code calls plugins' functions itself, and this when one raises."""
+    if isinstance(exc, FulfillmapError):
+        return exc
+    error = FulfillmapError(f"function {name}() failed: {describe(exc)}")
+    error.__cause__ = exc
+    return error
 
 
 def describe(exc: BaseException) -> str:

@@ -22,7 +22,8 @@ from numbers import Number
 from typing import TYPE_CHECKING, Any
 
 from fulfillmap.language._expressions import MISSING, is_false
-from fulfillmap.plugins._guarded import guarded
+from fulfillmap.plugins._guarded import failed
+from fulfillmap.plugins._types import JMESPathFunction
 
 if TYPE_CHECKING:  # a compiled mapping from the cache calls these helpers without jmespath
     import jmespath.functions
@@ -150,6 +151,7 @@ def index(value: Any, position: int) -> Any:
 
 _HELPERS: dict[str, Any] = {
     "_field": field,
+    "_failed": failed,
     "_false": is_false,
     "_equals": equals,
     "_order": order,
@@ -278,6 +280,8 @@ class Emitter:
             if isinstance(child, Mapping) and "type" in child:
                 inner = self._needs(child)
                 depth, blocks = max(depth, inner[0]), max(blocks, inner[1])
+        if node["type"] == "function_expression" and node["value"] in self.plugins:
+            return max(depth, 2), max(blocks, 1)  # its call in a ``try`` in an ``if``
         extra = _NESTS.get(node["type"], (0, 0))
         return depth + extra[0], blocks + extra[1]
 
@@ -448,17 +452,32 @@ class Emitter:
         if None in checks:  # a type the inline check does not know: jmespath checks it
             self.code.line(f"{out} = {call}")
             return out
-        function = self.code.constant(guarded(plugin), "fn")
-        direct = f"{function}({', '.join(args)})"
+        keyword = "if"
         if plugin.unchanged and len(args) == 1:  # the values it returns as they are: no call
             kept = self.code.constant(_classes(plugin.unchanged), "kept")
-            direct = f"{args[0]} if {args[0]}.__class__ in {kept} else {direct}"
-        checked = [check for check in checks if check]
-        if not checked:
-            self.code.line(f"{out} = {direct}")
-        else:  # a wrong type: jmespath's own call raises its error
-            self.code.line(f"{out} = {direct} if {' and '.join(checked)} else {call}")
+            with self.code.block(f"if {args[0]}.__class__ in {kept}:"):
+                self.code.line(f"{out} = {args[0]}")
+            keyword = "elif"
+        test = " and ".join(check for check in checks if check)
+        if test:
+            with self.code.block(f"{keyword} {test}:"):
+                self._call_plugin(plugin, args, out)
+            with self.code.block("else:"):  # a wrong type: jmespath's own call raises its error
+                self.code.line(f"{out} = {call}")
+        elif keyword == "elif":
+            with self.code.block("else:"):
+                self._call_plugin(plugin, args, out)
+        else:
+            self._call_plugin(plugin, args, out)
         return out
+
+    def _call_plugin(self, plugin: JMESPathFunction, args: list[str], out: str) -> None:
+        """``out = `` the plugin's function called (as ``plugins._guarded.guarded`` does)."""
+        function, name = self.code.constant(plugin.function, "fn"), repr(plugin.name)
+        with self.code.block("try:"):
+            self.code.line(f"{out} = {function}({', '.join(args)})")
+        with self.code.block("except Exception as x:"):
+            self.code.line(f"raise _failed({name}, x)")
 
     def _type_check(self, arg: str, types: tuple[str, ...]) -> str | None:
         """The inline form of jmespath's argument type check ("" when any type will do)."""
