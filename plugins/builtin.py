@@ -4,7 +4,7 @@ JMESPath functions. Registered through the ``fulfillmap`` entry point like any o
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -146,10 +146,10 @@ def unknown_keys(value: Mapping[str, Any] | None, known: Sequence[Any]) -> list[
     if value is None:
         return []
     try:  # a set: each key's test is one lookup, not a comparison with every known name
-        names: Collection[Any] = frozenset(known)
+        names = frozenset(known)
     except TypeError:  # an object or array among them (which no key equals)
-        names = known
-    return [key for key in value if key not in names]
+        return [key for key in value if key not in known]
+    return [] if value.keys() <= names else [key for key in value if key not in names]
 
 
 def minus(left: Any, right: Any) -> int | None:
