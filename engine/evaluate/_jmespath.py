@@ -54,6 +54,7 @@ _INLINE_BUILTINS = {
 }
 _ORDERING = {"lt": operator.lt, "gt": operator.gt, "lte": operator.le, "gte": operator.ge}
 _SYMBOLS = {"lt": "<", "gt": ">", "lte": "<=", "gte": ">="}
+_EQUALS = {"eq": "==", "ne": "!="}
 #: JMESPath type name -> the Python type names jmespath's type check accepts
 _TYPE_NAMES = {
     "boolean": ("bool",),
@@ -358,7 +359,7 @@ class Emitter:
             negation = "not " if operation == "ne" else ""
             numbers = f"{left}.__class__ in _NUMBERS and {right}.__class__ in _NUMBERS"
             self.code.line(
-                f"{out} = {negation}({left} == {right}) if {numbers} "
+                f"{out} = {_truth(f'{left} {_EQUALS[operation]} {right}')} if {numbers} "
                 f"else {negation}_equals({left}, {right})"
             )
             self.code.booleans.add(out)  # both ways give True or False
@@ -368,13 +369,11 @@ class Emitter:
         compare = self.code.constant(_ORDERING[operation], "op")
         fallback = f"_order({compare}, {left}, {right})"
         self.code.booleans.add(out)  # True or False; null when the sides do not compare
+        compared = _truth(f"{left} {_SYMBOLS[operation]} {right}")
         if not checks:
-            self.code.line(f"{out} = {left} {_SYMBOLS[operation]} {right}")
+            self.code.line(f"{out} = {compared}")
             return out
-        self.code.line(
-            f"{out} = {left} {_SYMBOLS[operation]} {right} if {' and '.join(checks)} "
-            f"else {fallback}"
-        )
+        self.code.line(f"{out} = {compared} if {' and '.join(checks)} else {fallback}")
         return out
 
     def _simple_equality(self, left: str, right: str, operation: str) -> str | None:
@@ -558,6 +557,13 @@ def _classes(classes: Iterable[type]) -> tuple[type, ...]:
     """``classes`` as a tuple, those of JSON values found most first."""
     order = {cls: position for position, cls in enumerate(_FIRST)}
     return tuple(sorted(set(classes), key=lambda cls: (order.get(cls, len(order)), cls.__name__)))
+
+
+def _truth(comparison: str) -> str:
+    """``comparison``'s True or False, written as a test (``True if a > b else False``):
+    CPython specialises a comparison of two ints or two floats followed by a jump, not one
+    whose result is stored."""
+    return f"(True if {comparison} else False)"
 
 
 def _listed(node: Node, value: str, dicts: set[str]) -> bool:
