@@ -25,7 +25,7 @@ def duties_paid(data: FieldInput) -> bool | None:
     The order says so with ``importerOfRecordTax: true`` (not ``totalDuty > 0``, which can be
     0 even then). Otherwise the field is absent, so that it is omitted.
     """
-    flag = _get(data.root, "importerOfRecordTax")
+    flag = data.root.get("importerOfRecordTax")  # the source document: an object
     if flag is None or flag is False:
         return None
     if flag is True:
@@ -72,7 +72,7 @@ def reservation_id(data: FieldInput) -> str | None:
         return None
     if flag is not True:
         raise ValueError(f"context.inventoryReserved must be true or false, not {truncate(flag)}")
-    checkout = _get(data.root, "checkoutId")
+    checkout = data.root.get("checkoutId")
     if isinstance(checkout, str) and checkout:
         return checkout
     raise ValueError(
@@ -81,9 +81,9 @@ def reservation_id(data: FieldInput) -> str | None:
     )
 
 
-def _check_quote_is_chosen(quote: Mapping[str, Any], order: Any) -> None:
+def _check_quote_is_chosen(quote: Mapping[str, Any], order: Mapping[str, Any]) -> None:
     quote_id = quote.get("id")
-    choice = _get(order, "shippingChoice")
+    choice = order.get("shippingChoice")
     level = _get(choice, "serviceLevel")
     if quote_id is not None and level is not None and quote_id != level:
         raise ValueError(

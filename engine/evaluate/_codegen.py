@@ -50,7 +50,9 @@ _RUNTIME: dict[str, Any] = {
     "_step": runtime.step,
     "_copy": runtime.copy_value,
     "_required": runtime.required,
-    "_FieldInput": partial(tuple.__new__, FieldInput),  # FieldInput(...) without its Python __new__
+    # FieldInput(...) without its Python __new__: tuple.__new__(FieldInput, (values))
+    "_tuple_new": tuple.__new__,
+    "_FieldInput": FieldInput,
     "_read_only": runtime.read_only,
     "_PLAIN": (str, int, float, bool),  # a tuple: the classes found first are checked first
     "_Absent": runtime.Absent,
@@ -309,7 +311,7 @@ class _Writer:
             documents = f"rr, {view}, rc"
         else:  # the function promises not to change them
             documents = f"root, {current}, context"
-        call = f"_FieldInput(({documents}, {args}, {path}))"
+        call = f"_tuple_new(_FieldInput, ({documents}, {args}, {path}))"
         with emit.block("try:"):
             emit.line(f"{out} = {function}({call})")
         with emit.block("except Exception as x:"):
