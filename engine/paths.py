@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -66,6 +66,10 @@ def _marked(value: Any) -> Any:
     if isinstance(value, Decimal):
         return f"\0{value}\0"
     if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    if isinstance(value, Mapping):  # a read-only view, as plugins see the documents
+        return dict(value)
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes | bytearray):
         return list(value)
     raise TypeError
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fulfillmap.evaluate._runtime import read_only
 from fulfillmap.language._schemas import describe_error
 from fulfillmap.paths import excerpt, format_path, parse_path, rebase, truncate
 from jsonschema import Draft7Validator
@@ -38,6 +39,10 @@ def test_truncate_and_excerpt() -> None:
     circular: list[Any] = []
     circular.append(circular)
     assert truncate(circular) == "a list"
+    # the read-only views plugins see read as the JSON they show
+    assert truncate(read_only({"a": [1, {"b": None}]})) == '{"a": [1, {"b": null}]}'
+    assert truncate(read_only([1, "x"])) == '[1, "x"]'
+    assert truncate(b"raw") == "a bytes"
     source = {"items": [{"id": 1}, {"tax": None}]}
     assert excerpt(source, {}, "items[1].tax.amount") == "items[1].tax: null"
     assert excerpt(source, {"q": 2}, "context.q") == "context.q: 2"
