@@ -316,7 +316,8 @@ class _Writer:
             emit.line(f"{out} = {function}({call})")
         with emit.block("except Exception as x:"):
             emit.line(f"raise _plugin_failed({name}, x) from x")
-        emit.line(f"if {out}.__class__ not in _SCALARS: {out} = _plugin_value({name}, {out})")
+        scalar = f"{out} is None or {out}.__class__ in _SCALARS"  # absent (None) most often
+        emit.line(f"if not ({scalar}): {out} = _plugin_value({name}, {out})")
         return out
 
     def array(self, field: Field, kind: Nested, each: str, data: str) -> str:

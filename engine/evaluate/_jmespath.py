@@ -550,7 +550,7 @@ class Emitter:
 
 #: classes in the order a value's class is checked against them (a tuple compares by
 #: identity, one by one: cheaper than a set's hash for the few classes of JSON values)
-_FIRST = (str, int, float, bool, type(None), dict, list)
+_FIRST = (str, int, float, bool, dict, list, type(None))
 
 
 def _classes(classes: Iterable[type]) -> tuple[type, ...]:
