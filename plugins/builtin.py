@@ -47,7 +47,11 @@ def signature_required_type(data: FieldInput) -> str | None:
         return None
     if quote.__class__ is not dict and not isinstance(quote, Mapping):
         raise ValueError(f"context.shippingQuote must be an object, not {truncate(quote)}")
-    _check_quote_is_chosen(quote, data.root)
+    quote_id = quote.get("id")
+    if quote_id is not None:
+        choice = data.root.get("shippingChoice")  # the source document: an object
+        if choice.__class__ is dict or isinstance(choice, Mapping):
+            _check_quote_is_chosen(quote_id, choice.get("serviceLevel"))
     value = quote.get("signatureRequiredType")
     if value is None or value in SIGNATURE_TYPES:
         return value
@@ -81,21 +85,12 @@ def reservation_id(data: FieldInput) -> str | None:
     )
 
 
-def _check_quote_is_chosen(quote: Mapping[str, Any], order: Mapping[str, Any]) -> None:
-    quote_id = quote.get("id")
-    choice = order.get("shippingChoice")
-    level = _get(choice, "serviceLevel")
-    if quote_id is not None and level is not None and quote_id != level:
+def _check_quote_is_chosen(quote_id: Any, level: Any) -> None:
+    if level is not None and quote_id != level:
         raise ValueError(
             f"context.shippingQuote.id {truncate(quote_id)} is not the quote the order "
             f"uses (shippingChoice.serviceLevel {truncate(level)})"
         )
-
-
-def _get(obj: Any, key: str) -> Any:
-    if obj.__class__ is dict or isinstance(obj, Mapping):  # the common case without the ABC
-        return obj.get(key)
-    return None
 
 
 def upper(value: str | None) -> str | None:
@@ -145,11 +140,33 @@ def unknown_keys(value: Mapping[str, Any] | None, known: Sequence[Any]) -> list[
     null (``!unknown_keys(shipTo, `["address", "name"]`)`` holds when shipTo has no others)."""
     if value is None:
         return []
-    try:  # a set: each key's test is one lookup, not a comparison with every known name
-        names = frozenset(known)
-    except TypeError:  # an object or array among them (which no key equals)
+    names = _names(known)
+    if names is None:  # an object or array among them (which no key equals)
         return [key for key in value if key not in known]
-    return [] if value.keys() <= names else [key for key in value if key not in names]
+    return [] if names.issuperset(value) else [key for key in value if key not in names]
+
+
+def _names(known: Sequence[Any]) -> frozenset[Any] | None:
+    """``known`` as a set (each key's test one lookup); None when it holds an object or an
+    array. A mapping passes the same names at every call: their set is made once and kept
+    by their value (a list changed in place is another key), for at most ``_NAMES_KEPT``
+    lists of at most ``_NAMES_KEPT`` names."""
+    try:
+        key = tuple(known)
+        names = _NAMES.get(key)
+    except TypeError:
+        return None
+    if names is None:
+        names = frozenset(key)
+        if len(key) <= _NAMES_KEPT:
+            if len(_NAMES) >= _NAMES_KEPT:
+                _NAMES.clear()
+            _NAMES[key] = names
+    return names
+
+
+_NAMES: dict[tuple[Any, ...], frozenset[Any]] = {}
+_NAMES_KEPT = 64
 
 
 def minus(left: Any, right: Any) -> int | None:

@@ -241,12 +241,25 @@ def test_whole_number_is_null_where_to_integer_fails(value: Any, whole: int | No
 
 
 def test_unknown_keys() -> None:
+    from fulfillmap.plugins import builtin
     from fulfillmap.plugins.builtin import unknown_keys
 
     assert unknown_keys({"a": 1, "z": None, "b": 2}, ["a", "b"]) == ["z"]
     assert unknown_keys(None, ["a"]) == []
     # an object or array among the names (unhashable): no key equals it, the others count
     assert unknown_keys({"a": 1, "b": 2}, [{"a": 1}, ["b"], "a"]) == ["b"]
+    # the set of a list is kept by its value: a list changed in place is asked again
+    names = ["a", "b"]
+    assert unknown_keys({"a": 1, "c": 2}, names) == ["c"]
+    names.append("c")
+    assert unknown_keys({"a": 1, "c": 2}, names) == []
+    names.remove("a")
+    assert unknown_keys({"a": 1, "c": 2}, names) == ["a"]
+    # and at most a bounded number of lists is kept
+    for count in range(500):
+        expected = ["a"] if count == 0 else ["a", "k0"]
+        assert unknown_keys({"a": 1, "k0": 2}, [f"k{count}"]) == expected
+    assert len(builtin._NAMES) <= builtin._NAMES_KEPT
     mapping_expression = fulfillmap.load("order-to-fulfillment-order")
     order = _example_order()
     order["shipTo"]["taxId"] = "x"
