@@ -61,6 +61,28 @@ def test_the_loops_of_the_shipped_mappings_are_specialised() -> None:
         assert not re.search(r"\n +if [rt]\d+ is not True:\n", general)
 
 
+def test_loops_are_written_for_the_classes_functions_keep() -> None:
+    """``whole_number(quantity)``: an element whose quantity is an int is mapped without the
+    function's call and without testing the quantity's class again (the general code is
+    written for the others)."""
+    from fulfillmap.language._expressions import calls_on_paths, compile_expression
+
+    expression = compile_expression("whole_number(n) > `0` && to_id(a.b) || [x][0] && f(x, y)")
+    assert calls_on_paths(expression) == (("whole_number", ("n",)), ("to_id", ("a", "b")))
+    assert calls_on_paths(compile_expression("items[*].whole_number(n)")) == ()
+    for name, guards in [
+        ("shipped-event-to-fulfillment", 1),
+        ("cancelled-event-to-fulfillment", 1),
+        ("order-to-fulfillment-order", 1),
+        ("lines", 1),
+    ]:
+        source = MAPPINGS[name].source_code
+        assert len(re.findall(r"\n +if k\d+\.__class__ is _K\d+( and k\d+\.__class__ is _K\d+)*:", source)) == guards, name
+        assert "__class__ is _K" not in GENERAL[name].source_code
+    lines = MAPPINGS["lines"].source_code
+    assert re.search(r"if (k\d+\.__class__ is _K\d+ and ){3}k\d+\.__class__ is _K\d+:", lines)
+
+
 def _golden(path: Path) -> tuple[str, Any, Any]:
     name = path.parent.parent.name if path.parent.name == "errors" else path.parent.name
     context = path.with_name(path.name.replace(".input.", ".context."))

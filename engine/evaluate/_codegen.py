@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import linecache
 from functools import partial
+from types import NoneType
 from typing import Any
 
 import jmespath.functions
@@ -25,7 +26,12 @@ from fulfillmap.errors import Problem, SpecError
 from fulfillmap.evaluate import _runtime as runtime
 from fulfillmap.evaluate._jmespath import Code, Emitter, Unsupported
 from fulfillmap.evaluate._runtime import Loop, Program, RuleOrder, Site, Sites
-from fulfillmap.language._expressions import MISSING, compile_expression, read_paths
+from fulfillmap.language._expressions import (
+    MISSING,
+    calls_on_paths,
+    compile_expression,
+    read_paths,
+)
 from fulfillmap.language._spec import (
     Computed,
     Constant,
@@ -46,6 +52,9 @@ __all__ = ["MAX_ARRAY_DEPTH", "Program", "check_depth", "generate"]
 #: arrays nested in arrays, at most (each level is two nested blocks of Python, which allows 20)
 MAX_ARRAY_DEPTH = 6
 
+#: the values stored as they are (a tuple: the classes found first are checked first)
+_PLAIN = (str, int, float, bool)
+
 _RUNTIME: dict[str, Any] = {
     "_step": runtime.step,
     "_copy": runtime.copy_value,
@@ -54,7 +63,7 @@ _RUNTIME: dict[str, Any] = {
     "_tuple_new": tuple.__new__,
     "_FieldInput": FieldInput,
     "_read_only": runtime.read_only,
-    "_PLAIN": (str, int, float, bool),  # a tuple: the classes found first are checked first
+    "_PLAIN": _PLAIN,
     "_Absent": runtime.Absent,
     "_NotAList": runtime.NotAList,
     "_violation": runtime.violation,
@@ -242,6 +251,9 @@ class _Writer:
             absent = f"not {value}"
         else:
             absent = f"{value} is None"
+        if emit.classes.get(value) in _PLAIN:  # text, a number or a boolean: stored as it is
+            self.put(out, key, value)
+            return
         if field.required:
             if not isinstance(kind, From):  # a From field's last expression set its site
                 emit.site = site
@@ -368,16 +380,55 @@ class _Writer:
         """The body of an ``each`` loop. For an element known to be an object (``an_object``),
         every path its rules, ``where`` and fields read from it is read once, up front (none
         can fail), and ``where`` reuses the verdicts of the rules checked just before it."""
-        before, after = self.rules.fused_in(field)
+        emit = self.emit
+        before, _ = self.rules.fused_in(field)
+        expected: dict[str, type] = {}
         if an_object:
-            self.emit.dicts.add(element)
+            emit.dicts.add(element)
             self.read.up_front(element, _element_paths(kind, before, element))
-        item = self.element(field, kind, element, index, out, an_object)
-        for rule in after:  # on the object just built
-            self.rules.fused_check(rule, item, f"len({out}) - 1")
+            expected = self.expected(kind, before, element)
+        if expected:  # written twice more: values of the classes expected, anything else
+            tests = (
+                f"{local}.__class__ is {self.constant(cls)}" for local, cls in expected.items()
+            )
+            with emit.block(f"if {' and '.join(tests)}:"):
+                emit.classes.update(expected)
+                self.finish(field, kind, element, index, out, an_object)
+                for local in expected:
+                    del emit.classes[local]
+            with emit.block("else:"):
+                self.finish(field, kind, element, index, out, an_object)
+        else:
+            self.finish(field, kind, element, index, out, an_object)
         if an_object:
-            self.emit.dicts.discard(element)
+            emit.dicts.discard(element)
             self.read.forget(element)
+
+    def finish(
+        self, field: Field, kind: Nested, element: str, index: str, out: str, an_object: bool
+    ) -> None:
+        """Filter the element, build its object, check the rules on it."""
+        item = self.element(field, kind, element, index, out, an_object)
+        for rule in self.rules.fused_in(field)[1]:  # on the object just built
+            self.rules.fused_check(rule, item, f"len({out}) - 1")
+
+    def expected(self, kind: Nested, rules: list[Rule], element: str) -> dict[str, type]:
+        """The values read up front from an element that a function returns as they are
+        when of a class it names (``whole_number(quantity)``: an int): local -> that class
+        (its first other than null). Tested once per element, the functions' calls and the
+        checks of those values' classes are then left out."""
+        texts = [rule.check for rule in rules] + ([kind.where] if kind.where is not None else [])
+        expected: dict[str, type] = {}
+        for text in texts + _texts_on(kind.fields, element, element):
+            for name, keys in calls_on_paths(compile_expression(text)):
+                function = self.registry.functions.get(name)
+                local = self.emit.reads.get((element, keys))
+                if function is None or local is None or len(function.signature) != 1:
+                    continue
+                kept = [cls for cls in function.unchanged if cls is not NoneType]
+                if kept:
+                    expected.setdefault(local, kept[0])
+        return expected
 
     def element(
         self, field: Field, kind: Nested, element: str, index: str, out: str, an_object: bool
@@ -523,6 +574,8 @@ class _Reader:
                 self.emit.line(f"{out} = {result}")
                 if result in self.emit.booleans:
                     self.emit.booleans.add(out)
+                if result in self.emit.classes:
+                    self.emit.classes[out] = self.emit.classes[result]
                 return out
         out = self.emit.temp(hint)
         self.value(text, data, out)

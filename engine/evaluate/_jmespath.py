@@ -87,12 +87,15 @@ def field(value: Any, key: str) -> Any:
 
 
 def _actual_number(value: Any) -> bool:
-    if value.__class__ in _FLOATS_AND_INTS:
+    if value.__class__ in _NUMBER_CLASSES:
         return True
     return isinstance(value, Number) and not isinstance(value, bool)
 
 
-_FLOATS_AND_INTS = (int, float)
+#: JMESPath's numbers, as the generated code tests them (a bool is not one)
+_NUMBER_CLASSES = (int, float)
+#: the classes whose truth in Python is JMESPath's (null first: the false value most found)
+_TRUTH_CLASSES = (type(None), bool, str, list, dict)
 
 
 def equals(left: Any, right: Any) -> bool:
@@ -160,8 +163,8 @@ _HELPERS: dict[str, Any] = {
     "_flatten": flatten,
     "_values": values,
     "_index": index,
-    "_NUMBERS": (int, float),
-    "_TRUTH": (type(None), bool, str, list, dict),  # null first: the false value most found
+    "_NUMBERS": _NUMBER_CLASSES,
+    "_TRUTH": _TRUTH_CLASSES,
     "_SIZED": (str, list, dict),
     "MISSING": MISSING,
 }
@@ -189,6 +192,9 @@ class Code:
         #: locals that always hold true, false or null (comparisons, negations): Python's
         #: truth is JMESPath's for them
         self.booleans: set[str] = set()
+        #: local -> its class, where the code being written knows it exactly (a value read
+        #: up front whose class was tested once for the whole element: ``_Writer.body``)
+        self.classes: dict[str, type] = {}
         #: (dict local, keys) -> the local already holding that path's JMESPath value
         #: (read once, up front, for an array element that is an object)
         self.reads: dict[tuple[str, tuple[str, ...]], str] = {}
@@ -203,7 +209,12 @@ class Code:
 
     def falsy(self, local: str) -> str:
         """Python text: is the value of ``local`` false as JMESPath says?"""
-        return f"not {local}" if local in self.booleans else falsy(local)
+        known = self.classes.get(local)
+        if known in _NUMBER_CLASSES:  # never false
+            return "False"
+        if known in _TRUTH_CLASSES or local in self.booleans:
+            return f"not {local}"
+        return falsy(local)
 
     def line(self, text: str) -> None:
         self.lines.append("    " * self.depth + text)
@@ -390,7 +401,9 @@ class Emitter:
     def _number(self, name: str) -> bool:
         """Is local ``name`` a literal int or float (so needs no type check)?"""
         constant = self.code.namespace.get(name, MISSING) if name.startswith("_L") else MISSING
-        return constant.__class__ in (int, float)
+        return (
+            constant.__class__ in _NUMBER_CLASSES or self.code.classes.get(name) in _NUMBER_CLASSES
+        )
 
     def _node_and_expression(self, node: Node, value: str) -> str:
         return self._short_circuit(node, value, stop_when_false=True)
@@ -452,6 +465,12 @@ class Emitter:
             self.code.line(f"{out} = {call}")
             return out
         keyword = "if"
+        if (
+            plugin.unchanged
+            and len(args) == 1
+            and self.code.classes.get(args[0]) in plugin.unchanged
+        ):
+            return args[0]  # a value of a class known here, which it returns as it is
         if plugin.unchanged and len(args) == 1:  # the values it returns as they are: no call
             kept = self.code.constant(_classes(plugin.unchanged), "kept")
             with self.code.block(f"if {args[0]}.__class__ in {kept}:"):
@@ -491,6 +510,8 @@ class Emitter:
         literal = self.code.namespace.get(arg, MISSING) if arg.startswith("_L") else MISSING
         if literal is not MISSING and literal.__class__ in classes:
             return ""  # a literal of a class that passes: known now
+        if self.code.classes.get(arg) in classes:
+            return ""  # a value of a class known here that passes
         return f"{arg}.__class__ in {self.code.constant(classes, 'types')}"
 
     def _node_projection(self, node: Node, value: str) -> str:

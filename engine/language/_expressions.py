@@ -24,6 +24,7 @@ __all__ = [
     "MISSING",
     "Expression",
     "WrongType",
+    "calls_on_paths",
     "compile_expression",
     "function_calls",
     "is_false",
@@ -245,16 +246,40 @@ _ALL_CHILDREN = frozenset(
 
 
 def _paths(node: dict[str, Any]) -> Iterator[tuple[str, ...]]:
+    for chain in map(_chain, _on_current(node)):
+        if chain is not None:
+            yield chain
+
+
+def calls_on_paths(expression: Expression) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(function, path) of each function the expression calls with one argument, a plain
+    path of the object it is evaluated on: ``whole_number(quantity) > `0``` gives
+    ``("whole_number", ("quantity",))``."""
+    if expression.parsed is None:
+        return ()
+    found: dict[tuple[str, tuple[str, ...]], None] = {}
+    for node in _on_current(dict(expression.parsed.parsed), whole=True):
+        children = node.get("children", [])
+        if node.get("type") == "function_expression" and len(children) == 1:
+            chain = _chain(children[0])
+            if chain is not None:
+                found[node["value"], chain] = None
+    return tuple(found)
+
+
+def _on_current(node: dict[str, Any], *, whole: bool = False) -> Iterator[dict[str, Any]]:
+    """The nodes evaluated on the object the expression is, outermost first, down to each
+    plain path (``whole``: into each path's nodes too), not into projections' elements."""
     kind, children = node.get("type"), node.get("children", [])
-    chain = _chain(node)
-    if chain is not None:
-        yield chain
-    elif kind == "subexpression" or kind in _LEFT_ONLY:
+    yield node
+    if not whole and _chain(node) is not None:
+        return
+    if kind == "subexpression" or kind in _LEFT_ONLY:
         if children:
-            yield from _paths(children[0])
+            yield from _on_current(children[0], whole=whole)
     elif kind in _ALL_CHILDREN:
         for child in children:
-            yield from _paths(child)
+            yield from _on_current(child, whole=whole)
 
 
 def _chain(node: dict[str, Any]) -> tuple[str, ...] | None:
