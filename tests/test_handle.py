@@ -352,6 +352,22 @@ def test_a_problem_on_one_line_leaves_out_that_line_only(
     assert [(w.rule, w.data_path) for w in handled.warnings] == warnings
 
 
+def test_an_event_s_own_ledger_is_dropped(engine: Engine) -> None:
+    """A line's ``ledger`` is the ledger's alone (``Engine.process``): one the event brings
+    (a ``ledger.cancelled`` of -5 would cancel 6 of 3 units) is not read."""
+    event = _lines("cancelled-event", (2, "ledger", {"cancelled": -5}), (0, "ledger", "x"))
+    event["ledger"] = {"fulfillmentOrderId": "forged"}
+    before = copy.deepcopy(event)
+    handled = engine.handle(event)
+    assert handled.body is not None
+    assert handled.body["items"] == _CANCEL_LINE_2
+    assert handled.warnings == ()
+    assert event == before  # the caller's event is left as it was
+    assert fulfillmap.events._handler.without_ledger(_example("cancelled-event")) == _example(
+        "cancelled-event"
+    )
+
+
 def test_backordered_above_ordered_is_notified_with_a_warning(engine: Engine) -> None:
     event = _lines("backordered-event", (0, "backordered", 2), (0, "quantity", 2))
     handled = engine.handle(event)

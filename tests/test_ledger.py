@@ -154,6 +154,22 @@ def test_two_partial_cancels_send_each_delta(engine: Engine) -> None:
     assert sent == [1, 1, 2]
 
 
+def test_an_event_s_own_ledger_is_not_the_ledger(engine: Engine) -> None:
+    """Only the ledger gives ``ledger``: an event that brings its own (a line's
+    ``ledger.cancelled`` of 1 where the ledger has none) is read without it, so the cancel is
+    sent, and the caller's event is left as it was."""
+    event = cancelled("c1", {CABLES: 1})
+    for item in event["data"]["object"]["items"]:
+        item["ledger"] = {"cancelled": 1}
+    event["ledger"] = {"orderId": ORDER, "lines": {}}
+    shop = Shop()
+    outcome = engine.process(event, shop)
+    assert outcome.status == "done"
+    assert outcome.action is not None and outcome.action.body is not None
+    assert outcome.action.body["items"] == [{"itemId": CABLES, "cancelQuantity": 1}]
+    assert all("ledger" in item for item in event["data"]["object"]["items"])
+
+
 def test_an_older_cancel_after_a_newer_one_does_nothing(engine: Engine) -> None:
     shop = Shop()
     engine.process(cancelled("newer", {CABLES: 2}), shop)

@@ -150,6 +150,7 @@ class Engine:
         data paths in both are paths in the event. Keeps no state: see ``process`` for
         exactly-once effects through a ledger.
         """
+        event = without_ledger(event)
         chosen = self._choose(event)
         if isinstance(chosen, IgnoreAction):
             return chosen
@@ -170,7 +171,7 @@ class Engine:
         """
         from fulfillmap.events._process import process
 
-        return process(self, self._ledger_or_fail(), event, send, context)
+        return process(self, self._ledger_or_fail(), without_ledger(event), send, context)
 
     def process_order(
         self,
@@ -185,7 +186,8 @@ class Engine:
         """
         from fulfillmap.events._process import order_event, process
 
-        return process(self, self._ledger_or_fail(), order_event(order), send, context)
+        event = without_ledger(order_event(order))
+        return process(self, self._ledger_or_fail(), event, send, context)
 
     def record_fulfillment_order(self, fulfillment_order: Any) -> Outcome:
         """Record the ids of a fulfillment order in the ledger: its id and, per order line
@@ -450,6 +452,31 @@ def _searcher(expression: Expression, registry: Registry) -> _Search:
 
 
 # -- the envelope ---------------------------------------------------------------------------
+
+
+def without_ledger(event: Any) -> Any:
+    """``event`` without what only the ledger gives: ``ledger``, at its top and on the lines of
+    its ``data.object.items`` (a copy, when it had any). Digital River's events carry none;
+    one an event brought itself would stand for the ledger's record, e.g. in a cancel's
+    ``minus(cancelled, ledger.cancelled || `0`)`` (docs/effects.md)."""
+    if event.__class__ is not dict:
+        return event
+    data: Any = event.get("data")
+    found: Any = data.get("object") if data.__class__ is dict else None
+    items: Any = found.get("items") if found.__class__ is dict else None
+    lines = items if items.__class__ is list else ()
+    carried = [
+        index for index, line in enumerate(lines) if line.__class__ is dict and "ledger" in line
+    ]
+    if not carried and "ledger" not in event:
+        return event
+    event = {key: value for key, value in event.items() if key != "ledger"}
+    if carried:
+        lines = list(lines)
+        for index in carried:
+            lines[index] = {key: value for key, value in lines[index].items() if key != "ledger"}
+        event["data"] = {**data, "object": {**found, "items": lines}}
+    return event
 
 
 def _envelope(event: Any) -> tuple[str, str]:
