@@ -202,6 +202,43 @@ def test_what_the_schema_cannot_see_is_reported_all_at_once(folder: Path) -> Non
     ]
 
 
+def test_a_test_file_reads_only_files_in_its_folder_or_the_current_one(
+    folder: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A test file is data from whoever wrote it: its inputs, outputs and mapping are read
+    from its own folder or the current directory (the project's), nowhere else."""
+    secret = tmp_path_factory.mktemp("elsewhere") / "secret.json"
+    secret.write_text('{"client_secret": "x"}', encoding="utf-8")
+    (folder / "link.json").symlink_to(secret)
+    inside = folder / "sub" / "cases"
+    inside.mkdir(parents=True)
+    (folder / "sub" / "order.json").write_text("{}", encoding="utf-8")
+    monkeypatch.chdir(folder)
+    path = write(
+        folder,
+        f"""
+        mapping: {secret.parent / "m.yaml"}
+        cases:
+          - {{name: absolute, inputFile: {secret}, expect: {{output: {{}}}}}}
+          - {{name: up, inputFile: ../{secret.parent.name}/secret.json, expect: {{output: {{}}}}}}
+          - {{name: link, inputFile: link.json, expect: {{outputFile: link.json}}}}
+        """,
+    )
+    found = problems(path)
+    assert len(found) == 5, found
+    assert f"the mapping file {secret.parent / 'm.yaml'} is an absolute path" in found[0]
+    assert f"the input file {secret} is an absolute path" in found[1]
+    for problem in found[2:]:
+        assert "is outside the folders a test file may read" in problem
+    # a file in a folder above the test file's, inside the current directory, is read
+    text = "mapping: widget\ncases:\n  - {name: x, inputFile: ../order.json, expect: {output: {}}}\n"
+    (inside / "ok.fmtest.yaml").write_text(text, encoding="utf-8")
+    assert load_cases(inside / "ok.fmtest.yaml").cases[0].input == {}
+    monkeypatch.chdir(inside)  # and no longer from a current directory below it
+    with pytest.raises(SpecError, match="outside the folders a test file may read"):
+        load_cases(inside / "ok.fmtest.yaml")
+
+
 def test_an_unreadable_or_missing_file_is_an_error(folder: Path) -> None:
     with pytest.raises(FulfillmapError, match="does not exist"):
         load_cases(folder / "nope.fmtest.yaml")

@@ -213,7 +213,32 @@ class _CaseReader:
     def _mapping(self, reference: str) -> str:
         if not is_mapping_path(reference) or self.document.directory is None:
             return reference
+        self._within(("mapping",), reference, "mapping")
         return os.path.normpath(self.document.directory / reference)
+
+    def _within(self, path: SpecPath, name: str, what: str) -> bool:
+        """Is the file ``name`` (relative to the test file) inside a folder a test file may
+        read: its own, or the current directory (the project's, where the tests are run)?
+        A test file is data from whoever wrote it: it reads nothing else (no absolute path,
+        no ``..`` or link out of those folders)."""
+        assert self.document.directory is not None
+        directory = self.document.directory
+        if os.path.isabs(name):
+            self._problem(
+                path,
+                f"the {what} file {name} is an absolute path: give it relative to the test file",
+            )
+            return False
+        real = Path(os.path.realpath(directory / name))
+        roots = (Path(os.path.realpath(directory)), Path(os.path.realpath(os.getcwd())))
+        if any(real.is_relative_to(root) for root in roots):
+            return True
+        self._problem(
+            path,
+            f"the {what} file {name} is outside the folders a test file may read (its own "
+            f"folder {roots[0]} and the current directory {roots[1]})",
+        )
+        return False
 
     def _unique_names(self, cases: list[dict[str, Any]]) -> None:
         first: dict[str, int] = {}
@@ -278,6 +303,8 @@ class _CaseReader:
         directory = self.document.directory
         if directory is None:
             self._problem(path, f"the {what} file {name} cannot be found: give it inline")
+            return None
+        if not self._within(path, name, what):
             return None
         file = directory / name
         try:
