@@ -165,7 +165,8 @@ def test_an_event_s_own_ledger_is_not_the_ledger(engine: Engine) -> None:
     shop = Shop()
     outcome = engine.process(event, shop)
     assert outcome.status == "done"
-    assert outcome.action is not None and outcome.action.body is not None
+    assert outcome.action is not None
+    assert outcome.action.body is not None
     assert outcome.action.body["items"] == [{"itemId": CABLES, "cancelQuantity": 1}]
     assert all("ledger" in item for item in event["data"]["object"]["items"])
 
@@ -175,7 +176,10 @@ def test_an_older_cancel_after_a_newer_one_does_nothing(engine: Engine) -> None:
     engine.process(cancelled("newer", {CABLES: 2}), shop)
     outcome = engine.process(cancelled("older", {CABLES: 1}), shop)
     assert outcome.status == "ignored"
-    assert outcome.reason == "nothing newly cancelled: the ledger already has every line's count"
+    assert outcome.reason == (
+        "nothing newly cancelled: no line's cancelled count is above what was already "
+        "cancelled (0, or through Engine.process the ledger's count)"
+    )
     assert len(shop.sent) == 1
 
 
@@ -218,18 +222,31 @@ def test_the_ledger_state_is_the_cancel_mappings_context(engine: Engine) -> None
 # -- never more than ordered ------------------------------------------------------------------
 
 
-def test_a_capture_above_the_quantity_is_not_sent(engine: Engine) -> None:
+def test_a_line_above_its_quantity_is_left_out_and_the_others_sent(engine: Engine) -> None:
+    """A problem on one line leaves out that line only: the shipment's other line is captured,
+    the outcome's notes say why the widgets are not; with no line left, nothing is sent."""
     shop = Shop()
     engine.process(cancelled("c1", {WIDGETS: 1}), shop)  # 1 of 2 widgets cancelled
-    outcome = engine.process(example("shipped-event"), shop)  # ships 2 widgets
-    assert outcome.status == "failed"
-    assert not outcome.retry
-    assert outcome.reason == (
+    outcome = engine.process(example("shipped-event"), shop)  # ships 2 widgets and a phone
+    reason = (
         f"not sent: line {WIDGETS} of order {ORDER} would have 2 captured and 1 cancelled, "
         "above its quantity 2 (the ledger had 0 captured, 1 cancelled)"
     )
-    assert len(shop.sent) == 1
+    assert outcome.status == "done"
+    assert outcome.action is not None
+    assert outcome.action.body is not None
+    assert [item["itemId"] for item in outcome.action.body["items"]] == ["183926750336"]
+    assert outcome.notes == (f"{reason}; the other lines are sent",)
     assert line(engine, ORDER).lines[WIDGETS].captured == 0
+    assert line(engine, ORDER).lines["183926750336"].captured == 1
+    widgets_only = example("shipped-event")
+    widgets_only["id"], widgets_only["data"]["object"]["id"] = "s2", "SH2"
+    del widgets_only["data"]["object"]["items"][1]
+    outcome = engine.process(widgets_only, shop)
+    assert outcome.status == "failed"
+    assert not outcome.retry
+    assert outcome.reason == reason
+    assert len(shop.sent) == 2
 
 
 # -- out of order ------------------------------------------------------------------------------
@@ -300,6 +317,41 @@ def test_a_line_already_fulfilled_is_recorded_and_the_rest_retried(engine: Engin
     assert [item["itemId"] for item in (retried.body or {})["items"]] == ["183926750336"]
     record = line(engine, ORDER)
     assert (record.lines[WIDGETS].captured, record.lines["183926750336"].captured) == (2, 1)
+
+
+def _conflict(message: str) -> DigitalRiverError:
+    body = {"type": "conflict", "errors": [{"code": "item_fulfilled", "message": message}]}
+    return DigitalRiverError(409, body)
+
+
+def test_a_line_named_by_its_fulfillment_order_item_id_is_that_order_line(engine: Engine) -> None:
+    """Digital River may name a line by its fulfillment order item id: the ledger's record of
+    the pending event tells which order line that is."""
+    shop = Shop()
+    assert engine.process(example("pending-event"), shop).status == "done"
+    pending = example("pending-event")["data"]["object"]["items"]
+    widget_item = next(item["id"] for item in pending if item["upstreamId"] == WIDGETS)
+    refused = Shop(_conflict(f"Resource '{widget_item}' is already fulfilled"))
+    outcome = engine.process(example("shipped-event"), refused)
+    assert (outcome.status, outcome.retry) == ("failed", True)
+    assert f"line {WIDGETS} recorded as done" in (outcome.reason or "")
+    assert line(engine, ORDER).lines[WIDGETS].captured == 2
+
+
+def test_a_line_level_refusal_naming_no_line_records_nothing(engine: Engine) -> None:
+    """A 409 item_fulfilled that names none of the capture's lines records nothing: which line
+    was done cannot be told, and a line recorded wrongly would never be captured."""
+    for message in ("The item is already fulfilled.", "Resource '999' is already fulfilled"):
+        outcome = engine.process(example("shipped-event"), Shop(_conflict(message)))
+        assert (outcome.status, outcome.retry) == ("failed", False)
+        assert "nothing was recorded as done: it names none of the action's lines" in (
+            outcome.reason or ""
+        )
+        record = engine._ledger.order(ORDER) if engine._ledger else None
+        assert record is None or all(line.captured == 0 for line in record.lines.values())
+    shop = Shop()
+    assert engine.process(example("shipped-event"), shop).status == "done"
+    assert len(shop.sent) == 1
 
 
 def test_a_mapping_error_is_failed_without_retry(engine: Engine) -> None:

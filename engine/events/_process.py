@@ -29,7 +29,7 @@ from fulfillmap.errors import FulfillmapError
 from fulfillmap.events._action import Action, IgnoreAction, RequestAction, as_id
 from fulfillmap.events._ledger import Ledger, OrderRecord, read_state
 from fulfillmap.events._ledger_backend import Transaction
-from fulfillmap.events._responses import DigitalRiverError, Verdict, classify_response
+from fulfillmap.events._responses import ITEM_DONE, DigitalRiverError, Verdict, classify_response
 from fulfillmap.events._shop import SHOP_EVENTS, refusal
 from fulfillmap.language._jsonio import dump_document
 
@@ -237,20 +237,27 @@ def _act(
         action: Action = engine._act(chosen, event, {**(context or {}), "ledger": event["ledger"]})
     except FulfillmapError as exc:
         return finish("failed", None, str(exc))
-    action = _without_done_lines(action, effect, state)
+    action = _without_lines(action, _done_lines(effect, state))
     moves, quantities, notes = _moves(action, event, state)
     if isinstance(moves, str):
         return finish("ignored", action, moves, notes=notes)
+    too_many = _over_quantity(moves, state, quantities)
+    if too_many and set(too_many) >= moves.lines():  # every line: nothing is sent
+        return finish("failed", action, "; ".join(too_many.values()), notes=notes)
+    if too_many:  # those lines only are left out (the others' goods and money still move)
+        action = _without_lines(action, set(too_many))
+        moves, quantities, more = _moves(action, event, state)
+        assert not isinstance(moves, str)  # some lines are left
+        left_out = tuple(f"{reason}; the other lines are sent" for reason in too_many.values())
+        notes = (*notes, *left_out, *more)
     if moves.cancelled:
         action = _cancel_keyed(action, moves.cancelled)
-    too_many = _over_quantity(moves, state, quantities)
-    if too_many:
-        return finish("failed", action, too_many, notes=notes)
     try:
         response = send(action)
     except DigitalRiverError as exc:
         verdict = classify_response(exc.status, exc.body)
-        return _answered(ledger, claim, effect, event, action, moves, quantities, verdict, notes)
+        answer = _Answer(event, action, moves, quantities, verdict, notes)
+        return _answered(ledger, claim, effect, state, answer)
     except Exception as exc:
         reason = f"send failed: {type(exc).__name__}: {exc}; nothing was recorded as done"
         return finish("failed", action, reason, retry=True, notes=notes)
@@ -260,35 +267,60 @@ def _act(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """What was sent, and Digital River's refusal of it."""
+
+    event: dict[str, Any]
+    action: Action
+    moves: _Moves
+    quantities: dict[str, int]
+    verdict: Verdict
+    notes: tuple[str, ...]
+
+
 def _answered(
-    ledger: Ledger,
-    claim: _Claim,
-    effect: str,
-    event: dict[str, Any],
-    action: Action,
-    moves: _Moves,
-    quantities: dict[str, int],
-    verdict: Verdict,
-    notes: tuple[str, ...],
+    ledger: Ledger, claim: _Claim, effect: str, state: OrderRecord, answer: _Answer
 ) -> Outcome:
-    """``send`` reported Digital River's refusal: record what it says is already done."""
+    """``send`` reported Digital River's refusal: record what it says is already done. A line
+    it names is this action's order line, or the fulfillment order line the ledger knows it by;
+    a line-level refusal that names none of the action's lines records nothing (which lines
+    were done cannot be told, and one recorded wrongly would never be captured or cancelled)."""
+    event, action, moves, verdict = answer.event, answer.action, answer.moves, answer.verdict
     event_id, event_type = str(event["id"]), str(event["type"])
-    answer = f"Digital River answered {verdict.code or verdict.kind}: {verdict.message}"
-    if verdict.kind != "already-done":
+    said = f"Digital River answered {verdict.code or verdict.kind}: {verdict.message}"
+    line = verdict.line
+    if line is not None and line not in moves.lines():
+        line = state.lines_by_item().get(line)
+    unknown = verdict.code in ITEM_DONE and line not in moves.lines()
+    if verdict.kind != "already-done" or unknown:
         _release(ledger, claim)
-        reason = f"{answer}; nothing was recorded as done"
-        return Outcome("failed", event_id, event_type, action, reason, verdict.retry, notes=notes)
-    if verdict.line is None or not moves.lines():
-        at = _record(ledger, claim, effect, event, action, moves, quantities, "already-done", None)
-        reason = f"{answer} (G12); recorded as done"
+        reason = f"{said}; nothing was recorded as done"
+        if unknown:
+            named = ", ".join(sorted(moves.lines()))
+            reason += f": it names none of the action's lines ({named}); check the order by hand"
+        retry = verdict.retry and not unknown
+        return Outcome("failed", event_id, event_type, action, reason, retry, notes=answer.notes)
+    if line is None or not moves.lines():
+        at = _record(
+            ledger, claim, effect, event, action, moves, answer.quantities, "already-done", None
+        )
+        reason = f"{said} (G12); recorded as done"
         return Outcome("duplicate", event_id, event_type, action, reason, False, at, event_id)
-    line_moves = moves.only(verdict.line)
-    line_effect = f"{effect} line {verdict.line}"
-    _record(ledger, claim, line_effect, event, action, line_moves, quantities, "already-done", None)
-    reason = (
-        f"{answer} (G12): line {verdict.line} recorded as done; the other lines will be retried"
+    done = moves.only(line)
+    _record(
+        ledger,
+        claim,
+        f"{effect} line {line}",
+        event,
+        action,
+        done,
+        answer.quantities,
+        "already-done",
+        None,
     )
-    return Outcome("failed", event_id, event_type, action, reason, True, notes=notes)
+    reason = f"{said} (G12): line {line} recorded as done; the other lines will be retried"
+    return Outcome("failed", event_id, event_type, action, reason, True, notes=answer.notes)
 
 
 # -- what an action moves ----------------------------------------------------------------------
@@ -413,13 +445,17 @@ def _settled(kind: str, event: dict[str, Any], state: OrderRecord) -> _Moves:
     return moves
 
 
-def _without_done_lines(action: Action, effect: str, state: OrderRecord) -> Action:
-    """A capture without the lines Digital River said were already done (409 item_fulfilled)."""
+def _done_lines(effect: str, state: OrderRecord) -> set[str]:
+    """The lines of ``effect`` Digital River said were already done (409 item_fulfilled)."""
     prefix = f"{effect} line "  # state.effects holds only those answered already done
-    done = {e.key[len(prefix) :] for e in state.effects if e.key.startswith(prefix)}
-    if not done or not isinstance(action, RequestAction):
+    return {e.key[len(prefix) :] for e in state.effects if e.key.startswith(prefix)}
+
+
+def _without_lines(action: Action, lines: set[str]) -> Action:
+    """``action`` (a capture or cancel) without the items of ``lines``."""
+    if not lines or not isinstance(action, RequestAction):
         return action
-    items = [item for item in _items(action.body) if as_id(item.get("itemId")) not in done]
+    items = [item for item in _items(action.body) if as_id(item.get("itemId")) not in lines]
     return replace(action, body={**action.body, "items": items})
 
 
@@ -500,8 +536,9 @@ def _line_of(item: dict[str, Any], by_item: dict[str, str]) -> str | None:
     return by_item.get(as_id(item.get("fulfillmentOrderItemId")) or "")
 
 
-def _over_quantity(moves: _Moves, state: OrderRecord, quantities: dict[str, int]) -> str | None:
-    """Why ``moves`` would take a line above its quantity; None when none would."""
+def _over_quantity(moves: _Moves, state: OrderRecord, quantities: dict[str, int]) -> dict[str, str]:
+    """Line -> why ``moves`` would take it above its quantity (none: empty)."""
+    found: dict[str, str] = {}
     for line in sorted(moves.lines()):
         record = state.lines.get(line)
         quantity = quantities.get(line, record.quantity if record else None)
@@ -511,13 +548,13 @@ def _over_quantity(moves: _Moves, state: OrderRecord, quantities: dict[str, int]
         cancelled = record.cancelled if record else 0
         more = moves.captured.get(line, 0) + moves.cancelled.get(line, (0, 0))[0]
         if captured + cancelled + more > quantity:
-            return (
+            found[line] = (
                 f"not sent: line {line} of order {state.order_id} would have "
                 f"{captured + moves.captured.get(line, 0)} captured and "
                 f"{cancelled + moves.cancelled.get(line, (0, 0))[0]} cancelled, above its "
                 f"quantity {quantity} (the ledger had {captured} captured, {cancelled} cancelled)"
             )
-    return None
+    return found
 
 
 # -- recording -------------------------------------------------------------------------------------
