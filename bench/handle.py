@@ -23,13 +23,15 @@ from typing import Any
 
 import jsonschema_rs
 import orjson
-from handwritten import MAPPINGS, NUMBERS, truthy
+from handwritten import MAPPINGS, truthy, whole_number
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 NO_SHIP_TO = "the order has no shipTo (digital goods only), so there is nothing to fulfil"
 #: what JMESPath's ``<`` and ``>`` compare
-COMPARABLE = (*NUMBERS, str)
-NOTHING_CANCELLED = "nothing newly cancelled: the ledger already has every line's count"
+NOTHING_CANCELLED = (
+    "nothing newly cancelled: no line's cancelled count is above what was already cancelled "
+    "(0, or through Engine.process the ledger's count)"
+)
 #: the mappings' warn rules: rule -> message
 WARNINGS = {
     "shipping-quote-given": (
@@ -61,9 +63,9 @@ WARNINGS = {
         "capture (the other lines are captured)"
     ),
     "line-counters-add-up": (
-        "the line's pending, backordered, shipped, cancelled and returned counts do not add up "
-        "to its quantity (a cancelled line is left out of the cancel; the other lines are not "
-        "affected)"
+        "the line's pending, backordered, shipped, cancelled and returned counts are not whole "
+        "numbers of 0 or more that add up to its quantity (a cancelled line is left out of the "
+        "cancel; the other lines are not affected)"
     ),
     "cancelled-lines-have-upstream-ids": (
         "the cancelled line has no upstreamId, so it cannot be mapped back to an order line "
@@ -120,6 +122,7 @@ def _id(value: Any) -> str | None:
 def action(event: Any, context: dict[str, Any]) -> dict[str, Any]:
     if event.__class__ is not dict:
         raise ValueError("an event is a JSON object")
+    event = _without_ledger(event)
     event_type = event.get("type")
     event_id = _id(event.get("id"))
     if event_type.__class__ is not str or not event_type or event_id is None:
@@ -159,27 +162,40 @@ def action(event: Any, context: dict[str, Any]) -> dict[str, Any]:
 
 
 def _newly_cancelled(order: dict[str, Any]) -> bool:
-    """The route's condition ``items[?cancelled > (ledger.cancelled || `0`)]``, on every line
-    (JMESPath compares text too, and fails on text against a number)."""
+    """The route's condition, ``items[?!(whole_number(cancelled) <= (ledger.cancelled ||
+    `0`)) && cancelled != `null`] || type(items) != 'array'``, on an event without ``ledger``
+    (dropped first, as ``fulfillmap handle`` drops an event's own)."""
     items = order.get("items")
     if items.__class__ is not list:
-        return False
-    found = False
+        return True
     for item in items:
         if item.__class__ is not dict:
             continue
         cancelled = item.get("cancelled")
-        ledger = item.get("ledger")
-        before = ledger.get("cancelled") if ledger.__class__ is dict else None
-        if not truthy(before):
-            before = 0
-        if cancelled.__class__ not in COMPARABLE or before.__class__ not in COMPARABLE:
+        if cancelled is None:
             continue
-        if (cancelled.__class__ is str) is not (before.__class__ is str):
-            raise ValueError("the route's condition compares text with a number")
-        if cancelled > before:
-            found = True
-    return found
+        whole = cancelled if cancelled.__class__ is int else whole_number(cancelled)
+        if whole is None or whole > 0:
+            return True
+    return False
+
+
+def _without_ledger(event: dict[str, Any]) -> dict[str, Any]:
+    """``event`` without ``ledger`` at its top or on its lines, which only a ledger gives."""
+    data = event.get("data")
+    found = data.get("object") if data.__class__ is dict else None
+    items = found.get("items") if found.__class__ is dict else None
+    lines = items if items.__class__ is list else ()
+    carried = [i for i, line in enumerate(lines) if line.__class__ is dict and "ledger" in line]
+    if not carried and "ledger" not in event:
+        return event
+    event = {key: value for key, value in event.items() if key != "ledger"}
+    if carried:
+        lines = list(lines)
+        for index in carried:
+            lines[index] = {key: value for key, value in lines[index].items() if key != "ledger"}
+        event["data"] = {**data, "object": {**found, "items": lines}}
+    return event
 
 
 def _in_order(data_path: str) -> str:

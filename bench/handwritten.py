@@ -71,11 +71,29 @@ def whole_number(value: Any) -> int | None:
     """``whole_number``: an int as it is, a whole float or Decimal as an int, else None."""
     if value.__class__ is int:
         return value
-    if value.__class__ is float and value.is_integer():
+    if value.__class__ is float and value.is_integer() and abs(value) < 1e100:
         return int(value)
-    if value.__class__ is Decimal and value.is_finite() and value == value.to_integral_value():
+    if (
+        value.__class__ is Decimal
+        and value.is_finite()
+        and value.adjusted() < 100  # at most 100 digits, as fulfillmap's
+        and value == value.to_integral_value()
+    ):
         return int(value)
     return None
+
+
+def _whole_total(counts: tuple[Any, ...]) -> tuple[bool, int]:
+    """Are the counts each null or a whole number of 0 or more, and their total (null: 0)?"""
+    total = 0
+    for count in counts:
+        if count is None:
+            continue
+        number = whole_number(count)
+        if number is None or number < 0:
+            return False, 0
+        total += number
+    return True, total
 
 
 def _to_integer(value: Any, what: str) -> int:
@@ -107,8 +125,11 @@ def _data_object(event: dict[str, Any]) -> dict[str, Any]:
 def order_to_fulfillment_order(
     order: dict[str, Any], context: Mapping[str, Any]
 ) -> tuple[dict[str, Any], Warnings]:
+    state = order.get("state")
+    if state is not None and state != "accepted":
+        raise ValueError("the order is not in state accepted")
     value = order.get("id")
-    if value is None:
+    if value is None or value == "":
         raise ValueError("the order has no id")
     body: dict[str, Any] = {"upstreamId": value if value.__class__ in PLAIN else clean(value)}
     currency = order.get("currency")
@@ -251,6 +272,8 @@ def _order_lines(items: Any) -> list[dict[str, Any]]:
         value = item.get("id")
         if value.__class__ not in PLAIN:
             value = _required(value, "an order line's id")
+        elif value == "":
+            raise ValueError("an order line has no id")
         line: dict[str, Any] = {"upstreamId": value}
         value = item.get("skuId")
         if value.__class__ not in PLAIN:
@@ -363,28 +386,40 @@ def cancelled_event_to_fulfillment(
         whole = cancelled if cancelled.__class__ is int else whole_number(cancelled)
         upstream_id = item.get("upstreamId")
         has_id = upstream_id or upstream_id.__class__ in NUMBERS
-        # `x || 0` for each counter: a false value counts 0, then each must be a number
-        pending = item.get("pending") or 0
-        backordered = item.get("backordered") or 0
-        shipped = item.get("shipped") or 0
-        returned = item.get("returned") or 0
-        counted = cancelled or 0
-        numbers = (
-            pending.__class__ in NUMBERS
-            and backordered.__class__ in NUMBERS
-            and shipped.__class__ in NUMBERS
-            and counted.__class__ in NUMBERS
-            and returned.__class__ in NUMBERS
-        )
-        if numbers:
+        # every counter null or a whole number of 0 or more, and their whole numbers (null
+        # counting 0) add up to the quantity
+        pending, backordered = item.get("pending"), item.get("backordered")
+        shipped, returned = item.get("shipped"), item.get("returned")
+        adds_up = False
+        if (
+            pending.__class__ is int
+            and backordered.__class__ is int
+            and shipped.__class__ is int
+            and cancelled.__class__ is int
+            and returned.__class__ is int
+        ):  # nearly always
+            whole_counts = (
+                pending >= 0
+                and backordered >= 0
+                and shipped >= 0
+                and cancelled >= 0
+                and returned >= 0
+            )
+            total = pending + backordered + shipped + cancelled + returned
+        else:
+            whole_counts, total = _whole_total((pending, backordered, shipped, cancelled, returned))
+        if whole_counts:
             quantity = item.get("quantity")
-            total = pending + backordered + shipped + counted + returned
-            adds_up = total == quantity and quantity.__class__ is not bool
-        if not numbers or not adds_up:
+            if quantity.__class__ is int or quantity.__class__ is float:
+                adds_up = total == quantity
+            elif quantity.__class__ is bool or quantity.__class__ is str:
+                adds_up = False  # 0 and 1 are never equal to false and true
+            else:
+                adds_up = bool(total == quantity)
+        counted = whole_counts and adds_up
+        if not counted:
             found.append((0, index))
-        if cancelled.__class__ is str or (
-            cancelled.__class__ in NUMBERS and cancelled > 0 and not has_id
-        ):  # JMESPath compares text too, and text with a number fails: so does the check
+        if whole is not None and whole > 0 and not has_id:
             found.append((1, index))
         if cancelled is not None and (whole is None or whole < 0):
             found.append((2, index))
@@ -402,9 +437,7 @@ def cancelled_event_to_fulfillment(
             raise ValueError("a line's ledger.cancelled must be a number")
         if before.__class__ not in NUMBERS or whole <= before or not has_id:
             continue  # nothing newly cancelled, or no upstreamId
-        if not numbers:
-            raise ValueError("a cancelled line's counters must be numbers")
-        if adds_up:
+        if counted:
             delta = whole - (before if before.__class__ is int else _to_integer(before, "ledger"))
             item_id = upstream_id if upstream_id.__class__ in PLAIN else clean(upstream_id)
             lines.append({"itemId": item_id, "cancelQuantity": delta})

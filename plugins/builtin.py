@@ -110,18 +110,24 @@ def to_id(value: Any) -> str | None:
     """
     if value is None or isinstance(value, str):
         return value
-    if not isinstance(value, bool) and _is_integral(value):
-        return str(int(value))
-    raise ValueError(f"to_id() takes text or a whole number, not {truncate(value)}")
+    number = _integer(value)
+    if number is not None:
+        return str(number)
+    raise ValueError(
+        f"to_id() takes text or a whole number{_LIMIT[_too_long(value)]}, not {truncate(value)}"
+    )
 
 
 def to_integer(value: Any) -> int | None:
     """A whole number as an integer: ``2.0`` -> ``2``; null unchanged; ``2.5`` is an error."""
     if value.__class__ is int or value is None:
         return value
-    if not isinstance(value, bool) and _is_integral(value):
-        return int(value)
-    raise ValueError(f"to_integer() takes a whole number, not {truncate(value)}")
+    number = _integer(value)
+    if number is not None:
+        return number
+    raise ValueError(
+        f"to_integer() takes a whole number{_LIMIT[_too_long(value)]}, not {truncate(value)}"
+    )
 
 
 def whole_number(value: Any) -> int | None:
@@ -130,9 +136,7 @@ def whole_number(value: Any) -> int | None:
     (``where: whole_number(quantity) > `0```), where ``to_integer`` would stop the mapping."""
     if value.__class__ is int:
         return value
-    if not isinstance(value, bool) and _is_integral(value):
-        return int(value)
-    return None
+    return _integer(value)
 
 
 def unknown_keys(value: Mapping[str, Any] | None, known: Sequence[Any]) -> list[str]:
@@ -180,14 +184,30 @@ def minus(left: Any, right: Any) -> int | None:
     return int(first or 0) - int(second or 0)  # neither is None: to_integer keeps only None
 
 
-def _is_integral(value: Any) -> bool:
+#: the most digits of a whole number written with a fraction or an exponent that becomes an
+#: integer here (``1E+20000000`` would take minutes to make into one)
+MAX_DIGITS = 100
+_LIMIT = {False: "", True: f" of at most {MAX_DIGITS} digits"}
+
+
+def _integer(value: Any) -> int | None:
+    """``value`` as an integer when it is a whole number (a boolean is not), else None."""
+    if isinstance(value, bool):
+        return None
     if isinstance(value, int):
-        return True
+        return int(value)
     if isinstance(value, float):
-        return value.is_integer()
-    if isinstance(value, Decimal):
-        return value.is_finite() and value == value.to_integral_value()
-    return False
+        return int(value) if value.is_integer() and abs(value) < 1e100 else None
+    if isinstance(value, Decimal) and value.is_finite() and value.adjusted() < MAX_DIGITS:
+        return int(value) if value == value.to_integral_value() else None
+    return None
+
+
+def _too_long(value: Any) -> bool:
+    """Is ``value`` a whole number of more than ``MAX_DIGITS`` digits (not an integer)?"""
+    if isinstance(value, float):
+        return value.is_integer() and abs(value) >= 1e100
+    return isinstance(value, Decimal) and value.is_finite() and value.adjusted() >= MAX_DIGITS
 
 
 @hookimpl

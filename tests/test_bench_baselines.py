@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -147,6 +148,11 @@ VARIANTS: list[tuple[str, str, Callable[[Any], None], dict[str, Any], bool]] = [
     (ORDER, "e1-us-domestic", _set("id", None), QUOTE, True),
     (ORDER, "e1-us-domestic", _set("id", {"a": 1, "b": None}), QUOTE, True),  # target schema
     (ORDER, "e1-us-domestic", _set("items.0.id", DELETE), QUOTE, True),
+    (ORDER, "e1-us-domestic", _set("items.0.id", ""), QUOTE, True),
+    (ORDER, "e1-us-domestic", _set("id", ""), QUOTE, True),
+    (ORDER, "e1-us-domestic", _set("state", "in_review"), QUOTE, True),
+    (ORDER, "e1-us-domestic", _set("state", None), QUOTE, False),
+    (ORDER, "e1-us-domestic", _set("state", DELETE), QUOTE, False),
     (ORDER, "e1-us-domestic", _set("items.1", "line"), QUOTE, True),
     (ORDER, "e1-us-domestic", _set("currency", None), QUOTE, True),
     (ORDER, "e1-us-domestic", _set("currency", 840), QUOTE, True),
@@ -281,6 +287,18 @@ VARIANTS: list[tuple[str, str, Callable[[Any], None], dict[str, Any], bool]] = [
     (CANCELLED, "e4-partial-cancel", _set("data.object.items.2.pending", "2"), {}, True),
     (CANCELLED, "e4-partial-cancel", _set("data.object.items.2.pending", 1.0), {}, True),
     (CANCELLED, "e4-partial-cancel", _set("data.object.items.2.pending", 2.0), {}, False),
+    # a count below 0 would let the cancelled count pass the quantity: the line is left out
+    (
+        CANCELLED,
+        "e4-partial-cancel",
+        _both(_set(f"{LINE}.2.pending", -2), _set(f"{LINE}.2.cancelled", 5)),
+        {},
+        True,
+    ),
+    (CANCELLED, "e4-partial-cancel", _set(f"{LINE}.0.shipped", -1), {}, False),
+    (CANCELLED, "e4-partial-cancel", _set(f"{LINE}.0.returned", [0]), {}, False),
+    (CANCELLED, "e4-partial-cancel", _set(f"{LINE}.2.pending", Decimal("2.0")), {}, False),
+    (CANCELLED, "e4-partial-cancel", _set(f"{LINE}.2.quantity", Decimal("3")), {}, False),
     (CANCELLED, "e4-partial-cancel", _set(f"{LINE}.2.ledger", {"cancelled": 1}), {}, True),
     (CANCELLED, "e4-partial-cancel", _set(f"{LINE}.2.ledger", {"cancelled": 2}), {}, True),
     (CANCELLED, "e4-partial-cancel", _set(f"{LINE}.2.ledger", {"cancelled": 0}), {}, False),
@@ -368,13 +386,15 @@ def _events() -> list[Any]:
     all_zero = copy.deepcopy(one_zero)
     all_zero["data"]["object"]["items"][1]["quantity"] = 0
     nothing_cancelled = copy.deepcopy(cancelled)
-    nothing_cancelled["data"]["object"]["items"][2]["ledger"] = {"cancelled": 1}
+    nothing_cancelled["data"]["object"]["items"][2].update(pending=1, cancelled=0)
+    forged = copy.deepcopy(cancelled)  # an event's own ledger is dropped: a line is cancelled
+    forged["data"]["object"]["items"][2]["ledger"] = {"cancelled": 1}
     text_count = copy.deepcopy(cancelled)
-    text_count["data"]["object"]["items"][0]["cancelled"] = "0"  # compared with a number
+    text_count["data"]["object"]["items"][0]["cancelled"] = "0"  # left out, with a warning
     unknown = {"id": "evt-9", "type": "order.charge.captured", "data": {"object": {}}}
     return [
         *(accepted, shipped, cancelled, digital, unknown_keys, one_zero, all_zero),
-        *(nothing_cancelled, text_count, unknown, {"id": "x", "type": "t"}),
+        *(nothing_cancelled, forged, text_count, unknown, {"id": "x", "type": "t"}),
     ]
 
 
@@ -405,8 +425,8 @@ def test_the_handle_baseline_writes_what_fulfillmap_handle_writes(tmp_path: Path
         capture_output=True,
         check=False,
     )
-    assert ours.stdout.count(b"\n") == 8
-    assert ours.stdout.count(b'"location":"') == 2
+    assert ours.stdout.count(b"\n") == 10
+    assert ours.stdout.count(b'"location":"') == 4
     assert theirs.stdout == _LOCATION.sub(b'"location":null', ours.stdout)
     assert theirs.returncode == ours.returncode == 1
 
@@ -415,4 +435,4 @@ def test_the_handle_baseline_writes_what_fulfillmap_handle_writes(tmp_path: Path
             line.split(":")[0] for line in stderr.decode().splitlines() if line.startswith("LINE")
         ]
 
-    assert failed(theirs.stderr) == failed(ours.stderr) == ["LINE 7", "LINE 9", "LINE 11"]
+    assert failed(theirs.stderr) == failed(ours.stderr) == ["LINE 7", "LINE 12"]

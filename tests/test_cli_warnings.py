@@ -26,7 +26,7 @@ def test_map_prints_warnings_on_stderr_and_succeeds(capsys: pytest.CaptureFixtur
     assert json.loads(out)["shippingChoice"] == {"id": "SG"}
     [line] = err.splitlines()
     assert line.startswith(QUOTE_WARNING)
-    assert line.endswith("order-to-fulfillment-order.yaml:126:5)")
+    assert line.endswith("order-to-fulfillment-order.yaml:136:5)")
 
 
 def test_map_without_warnings_prints_nothing_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:

@@ -313,9 +313,36 @@ LINE_PROBLEMS = {
     ),
     "cancel: a fractional cancelled count": (
         _lines("cancelled-event", *_LINE_0_CANCELLED, (2, "cancelled", 0.5), (2, "pending", 2.5)),
-        [("cancelled-counts-are-whole", "data.object.items[2]")],
+        [
+            ("line-counters-add-up", "data.object.items[2]"),
+            ("cancelled-counts-are-whole", "data.object.items[2]"),
+        ],
         _CANCEL_LINE_0,
     ),
+    # a count below 0 lets the cancelled count pass the quantity though the counters add up
+    "cancel: a count below 0 and a cancelled count above the quantity": (
+        _lines("cancelled-event", *_LINE_0_CANCELLED, (2, "pending", -3), (2, "cancelled", 6)),
+        [("line-counters-add-up", "data.object.items[2]")],
+        _CANCEL_LINE_0,
+    ),
+    **{
+        f"cancel: another line's {key} is {value!r}": (
+            _lines("cancelled-event", (0, key, value)),
+            [("line-counters-add-up", "data.object.items[0]")]
+            + (
+                [("cancelled-counts-are-whole", "data.object.items[0]")]
+                if key == "cancelled"
+                else []
+            ),
+            _CANCEL_LINE_2,
+        )
+        for key, value in (
+            ("pending", "1"),
+            ("pending", True),
+            ("returned", [0]),
+            ("cancelled", "0"),
+        )
+    },
     **{
         f"capture: a line with upstream id {value!r}": (
             _lines("shipped-event", (0, "fulfillmentOrderItemUpstreamId", value)),

@@ -231,7 +231,9 @@ def test_a_test_file_reads_only_files_in_its_folder_or_the_current_one(
     for problem in found[2:]:
         assert "is outside the folders a test file may read" in problem
     # a file in a folder above the test file's, inside the current directory, is read
-    text = "mapping: widget\ncases:\n  - {name: x, inputFile: ../order.json, expect: {output: {}}}\n"
+    text = (
+        "mapping: widget\ncases:\n  - {name: x, inputFile: ../order.json, expect: {output: {}}}\n"
+    )
     (inside / "ok.fmtest.yaml").write_text(text, encoding="utf-8")
     assert load_cases(inside / "ok.fmtest.yaml").cases[0].input == {}
     monkeypatch.chdir(inside)  # and no longer from a current directory below it

@@ -240,6 +240,28 @@ def test_whole_number_is_null_where_to_integer_fails(value: Any, whole: int | No
     assert (result, result.__class__) == (whole, whole.__class__)
 
 
+def test_whole_numbers_of_too_many_digits_are_refused_at_once() -> None:
+    """``1E+20000000`` is a whole number, but making it an integer takes minutes: a 30-byte
+    webhook payload must not hold a worker. Beyond 100 digits it is not taken."""
+    from decimal import Decimal
+
+    for huge in (Decimal("1E+20000000"), Decimal("-1E+100"), 1e100, -1e300):
+        assert builtin.whole_number(huge) is None
+        with pytest.raises(ValueError, match="a whole number of at most 100 digits, not "):
+            builtin.to_integer(huge)
+        with pytest.raises(ValueError, match="text or a whole number of at most 100 digits"):
+            builtin.to_id(huge)
+    assert builtin.to_integer(Decimal("9" * 100)) == int("9" * 100)
+    assert builtin.to_id(Decimal("1E+99")) == "1" + "0" * 99
+    assert builtin.whole_number(1e99) == int(1e99)
+    event = json.loads(
+        (Path(__file__).resolve().parent.parent / "examples" / "shipped-event.json").read_text()
+    )
+    event["data"]["object"]["items"][0]["quantity"] = Decimal("1E+20000000")
+    action = fulfillmap.Engine().handle(event)  # the line is left out, with its warning
+    assert [warning.rule for warning in action.warnings] == ["quantities-are-positive"]
+
+
 def test_unknown_keys() -> None:
     from fulfillmap.plugins import builtin
     from fulfillmap.plugins.builtin import unknown_keys

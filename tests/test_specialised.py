@@ -77,7 +77,14 @@ def test_loops_are_written_for_the_classes_functions_keep() -> None:
         ("lines", 1),
     ]:
         source = MAPPINGS[name].source_code
-        assert len(re.findall(r"\n +if k\d+\.__class__ is _K\d+( and k\d+\.__class__ is _K\d+)*:", source)) == guards, name
+        assert (
+            len(
+                re.findall(
+                    r"\n +if k\d+\.__class__ is _K\d+( and k\d+\.__class__ is _K\d+)*:", source
+                )
+            )
+            == guards
+        ), name
         assert "__class__ is _K" not in GENERAL[name].source_code
     lines = MAPPINGS["lines"].source_code
     assert re.search(r"if (k\d+\.__class__ is _K\d+ and ){3}k\d+\.__class__ is _K\d+:", lines)

@@ -466,7 +466,8 @@ class _Writer:
         when it is false, an operand that is a rule's check by that rule's verdict; False,
         having written nothing, when an operand is left to jmespath's interpreter."""
         emit, translator = self.emit, self.read.translator
-        operands = _operands(_tree(where)) if compile_expression(where).keys is None else []
+        whole = frozenset(verdicts)  # a rule's check that is itself ``a && b``: one operand
+        operands = _operands(_tree(where), whole) if compile_expression(where).keys is None else []
         try:
             if not operands or not all(
                 repr(node) in verdicts or translator.supports(node) for node in operands
@@ -872,12 +873,13 @@ def _reused(where: str | None, rules: list[Rule]) -> set[Rule]:
     plain paths): ``where`` reuses their verdicts instead of evaluating them again."""
     if where is None or compile_expression(where).keys is not None:
         return set()
-    parts = {repr(node) for node in _operands(_tree(where))}
-    return {
-        rule
+    checks = {
+        repr(_tree(rule.check)): rule
         for rule in rules
-        if compile_expression(rule.check).keys is None and repr(_tree(rule.check)) in parts
+        if compile_expression(rule.check).keys is None
     }
+    parts = {repr(node) for node in _operands(_tree(where), frozenset(checks))}
+    return {rule for check, rule in checks.items() if check in parts}
 
 
 def _tree(text: str) -> dict[str, Any]:
@@ -886,12 +888,13 @@ def _tree(text: str) -> dict[str, Any]:
     return dict(parsed.parsed)
 
 
-def _operands(node: dict[str, Any]) -> list[dict[str, Any]]:
-    """The operands of ``a && b && c`` (``[node]`` when it is not an ``&&``)."""
-    if node["type"] != "and_expression":
+def _operands(node: dict[str, Any], whole: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """The operands of ``a && b && c`` (``[node]`` when it is not an ``&&``); an ``&&`` whose
+    ``repr`` is in ``whole`` (a rule's check, written in parentheses) is one operand."""
+    if node["type"] != "and_expression" or repr(node) in whole:
         return [node]
     left, right = node["children"]
-    return [*_operands(left), *_operands(right)]
+    return [*_operands(left, whole), *_operands(right, whole)]
 
 
 def _order(spec: MappingSpec) -> RuleOrder:

@@ -362,6 +362,8 @@ class Emitter:
         right = self._emit(node["children"][1], value)
         out = self.code.temp()
         if operation in ("eq", "ne"):
+            if self._null_against_known(left, right):  # known now: the value is not null
+                return self.code.constant(operation == "ne", "L")
             simple = self._simple_equality(left, right, operation)
             if simple is not None:
                 self.code.line(f"{out} = {simple}")
@@ -387,6 +389,15 @@ class Emitter:
         self.code.line(f"{out} = {compared} if {' and '.join(checks)} else {fallback}")
         return out
 
+    def _null_against_known(self, left: str, right: str) -> bool:
+        """Is one side the null literal and the other of a class known here, not null?"""
+        for side, other in ((left, right), (right, left)):
+            literal = self.code.namespace.get(side, MISSING) if side.startswith("_L") else MISSING
+            known = self.code.classes.get(other)
+            if literal is None and known is not None and known is not type(None):
+                return True
+        return False
+
     def _simple_equality(self, left: str, right: str, operation: str) -> str | None:
         """``==``/``!=`` against a null or text literal: plain Python (nothing else equals
         null, and text equals only the same text, so JMESPath's number rules never apply)."""
@@ -399,11 +410,8 @@ class Emitter:
         return None
 
     def _number(self, name: str) -> bool:
-        """Is local ``name`` a literal int or float (so needs no type check)?"""
-        constant = self.code.namespace.get(name, MISSING) if name.startswith("_L") else MISSING
-        return (
-            constant.__class__ in _NUMBER_CLASSES or self.code.classes.get(name) in _NUMBER_CLASSES
-        )
+        """Is local ``name`` known to be an int or a float (so needs no type check)?"""
+        return self._class_of(name) in _NUMBER_CLASSES
 
     def _node_and_expression(self, node: Node, value: str) -> str:
         return self._short_circuit(node, value, stop_when_false=True)
@@ -412,16 +420,33 @@ class Emitter:
         return self._short_circuit(node, value, stop_when_false=False)
 
     def _short_circuit(self, node: Node, value: str, *, stop_when_false: bool) -> str:
-        out = self.code.temp()
         left = self._emit(node["children"][0], value)
-        self.code.line(f"{out} = {left}")
+        truth = self._truth_of(left)
+        if truth is not None:  # known here: ``a || b`` is a when a is true, else b ...
+            if truth is stop_when_false:  # ... and ``a && b`` is b when a is true, else a
+                return self._emit(node["children"][1], value)
+            return left
         test = self.code.falsy(left)
+        out = self.code.temp()
+        self.code.line(f"{out} = {left}")
         with self.code.block(f"if not ({test}):" if stop_when_false else f"if {test}:"):
             right = self._emit(node["children"][1], value)
             self.code.line(f"{out} = {right}")
         if left in self.code.booleans and right in self.code.booleans:
             self.code.booleans.add(out)
         return out
+
+    def _class_of(self, local: str) -> type | None:
+        """The class of ``local``'s value where known here (a literal's, or ``classes``)."""
+        literal = self.code.namespace.get(local, MISSING) if local.startswith("_L") else MISSING
+        return literal.__class__ if literal is not MISSING else self.code.classes.get(local)
+
+    def _truth_of(self, local: str) -> bool | None:
+        """Is ``local`` true as JMESPath says, where known here (a literal, or a number)?"""
+        literal = self.code.namespace.get(local, MISSING) if local.startswith("_L") else MISSING
+        if literal is not MISSING:
+            return not is_false(literal)
+        return True if self.code.classes.get(local) in _NUMBER_CLASSES else None
 
     def _node_not_expression(self, node: Node, value: str) -> str:
         operand, out = self._emit(node["children"][0], value), self.code.temp()
@@ -439,10 +464,16 @@ class Emitter:
         if name == "sum" and _listed(node, value, self.code.dicts) and name not in self.plugins:
             # sum([a, b, c]) of an object's fields: 0 + a + b + c when all are numbers
             items = [self._emit(child, value) for child in node["children"][0]["children"]]
-            numbers = " and ".join(f"{item}.__class__ in _NUMBERS" for item in items)
+            numbers = [f"{item}.__class__ in _NUMBERS" for item in items if not self._number(item)]
             listed = f"_call('sum', [[{', '.join(items)}]])"
-            out = self.code.temp()
-            self.code.line(f"{out} = {' + '.join(['0', *items])} if {numbers} else {listed}")
+            out, total = self.code.temp(), " + ".join(["0", *items])
+            self.code.line(
+                f"{out} = {total} if {' and '.join(numbers)} else {listed}"
+                if numbers
+                else f"{out} = {total}"
+            )
+            if all(self._class_of(item) is int for item in items):
+                self.code.classes[out] = int  # a sum of integers
             return out
         args = [self._emit(child, value) for child in node["children"]]
         out = self.code.temp()
