@@ -87,6 +87,23 @@ def test_mixed_json_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert errors[3] == "LINE 11: malformed event: an event is a JSON object, not an array"
 
 
+def test_an_event_id_cannot_forge_an_error_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An id holding a line break is shown as JSON text: one error line per failing line."""
+    event = {"id": "e\nLINE 42: forged", "type": "fulfillment_order.shipped"}
+    event["data"] = {"object": {"id": "s", "items": []}}
+    path = tmp_path / "events.jsonl"
+    path.write_text(json.dumps(event) + "\n" + json.dumps(event) + "\n", encoding="utf-8")
+    code, actions, err = _run(capsys, str(path))
+    assert (code, actions) == (1, [])
+    lines = err.splitlines()
+    assert [line[:7] for line in lines] == ["LINE 1:", "LINE 2:"]
+    assert lines[0].startswith(
+        'LINE 1: the fulfillment_order.shipped event "e\\nLINE 42: forged": '
+    )
+
+
 def test_json_array_of_events(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     events = [json.loads(_compact(name)) for name in EVENTS] + [{"id": "e-6"}]
     path = tmp_path / "events.json"

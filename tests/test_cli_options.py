@@ -52,3 +52,25 @@ def test_a_mistyped_mapping_name_gets_a_suggestion(capsys: pytest.CaptureFixture
         "fulfillmap: error: no mapping named 'canceled-event-to-fulfillment' "
         "(did you mean 'cancelled-event-to-fulfillment'?): the shipped mappings are "
     )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["handle", "--context", "-"],
+        ["handle", "-", "--context", "-"],
+        ["map", "cancelled-event-to-fulfillment", "--context", "-"],
+        ["trace", "cancelled-event-to-fulfillment", "-", "--context", "-"],
+    ],
+)
+def test_standard_input_as_input_and_context_is_a_usage_error(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Standard input is read once: the event would be taken for the context, and nothing
+    mapped (exit 0, silently) or the context refused with a misleading message."""
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    assert done.value.code == 2
+    assert "standard input is read once: give the input or --context as a file" in (
+        capsys.readouterr().err
+    )

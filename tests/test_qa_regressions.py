@@ -134,6 +134,22 @@ def test_an_empty_id_or_type_is_called_empty(key: str) -> None:
         Engine().handle(event)
 
 
+def test_an_event_s_type_and_id_cannot_forge_a_message_line() -> None:
+    """A line break in an event's type or id is shown as JSON text: the message stays one
+    line (``fulfillmap handle`` writes ``LINE N: ...`` per failing line)."""
+    event = {**_example("shipped-event"), "id": "e\nLINE 42: forged", "type": "x\u2028y"}
+    del event["data"]
+    with pytest.raises(fulfillmap.EventError) as caught:
+        Engine().handle(event)
+    assert str(caught.value).startswith(
+        'malformed event: the "x\\u2028y" event "e\\nLINE 42: forged"'
+    )
+    assert "\n" not in str(caught.value)
+    event = {**_example("shipped-event"), "id": 1.5}
+    with pytest.raises(fulfillmap.EventError, match="it must be text or a whole number"):
+        Engine().handle(event)
+
+
 def test_a_recursive_yaml_alias_is_a_spec_error(tmp_path: Path) -> None:
     (tmp_path / "any.json").write_text("{}")
     path = tmp_path / "m.yaml"

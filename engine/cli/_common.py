@@ -62,7 +62,17 @@ def mapping_and_input(
 ) -> tuple[CompiledMapping, Any, dict[str, Any] | None]:
     """``map`` and ``trace``: the mapping (loaded first: a bad one fails before any reading),
     the input document and the context."""
-    return load(args.mapping), read_json(args.input, "input"), read_context(args.context)
+    context = stdin_once(args)
+    return load(args.mapping), read_json(args.input, "input"), read_context(context)
+
+
+def stdin_once(args: argparse.Namespace) -> str | None:
+    """``--context``, unless it is standard input as the input is: a usage error (exit 2),
+    since standard input can be read once (the event would be taken for the context)."""
+    if args.context == "-" and args.input == "-":
+        args.parser.error("standard input is read once: give the input or --context as a file")
+    context: str | None = args.context
+    return context
 
 
 def read_context(name: str | None) -> dict[str, Any] | None:

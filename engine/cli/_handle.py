@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
-from fulfillmap.cli._common import LEDGER_VARIABLE, read_context, say
+from fulfillmap.cli._common import LEDGER_VARIABLE, read_context, say, stdin_once
 from fulfillmap.cli._stream import Progress, open_binary, read_events
 from fulfillmap.errors import EventError, FulfillmapError
 from fulfillmap.language._jsonio import dump_line
@@ -48,7 +48,7 @@ def add(commands: Any) -> None:
             "captures already made and cancels already sent are not printed again"
         ),
     )
-    handle.set_defaults(run=_handle)
+    handle.set_defaults(run=_handle, parser=handle)
 
 
 def _handle(args: argparse.Namespace) -> int:
@@ -57,7 +57,7 @@ def _handle(args: argparse.Namespace) -> int:
     engine = Engine(args.mappings, ledger=args.ledger)
     for warning in engine.routes.warnings:  # e.g. a mistyped event type: its events ignored
         say(str(warning))
-    context = read_context(args.context)
+    context = read_context(stdin_once(args))
     write = _binary_stdout()
     with open_binary(args.input) as stream:
         progress = Progress.start(args.input)
@@ -87,7 +87,7 @@ def _handle_one(
     except EventError as exc:
         return str(exc)
     except FulfillmapError as exc:  # a MappingError, or a NaN the line cannot hold
-        return f"the {event.get('type')} event {event.get('id')}: {exc}"
+        return f"{_name(event)}: {exc}"
     write(line)
     return None
 
@@ -108,8 +108,16 @@ def _process_one(
     if outcome.status == "ignored" and isinstance(outcome.action, IgnoreAction):
         send(outcome.action)  # as handle prints it; nothing to record
     if outcome.status in ("failed", "busy"):
-        return f"the {event.get('type')} event {event.get('id')}: {outcome.reason}"
+        return f"{_name(event)}: {outcome.reason}"
     return None
+
+
+def _name(event: dict[str, Any]) -> str:
+    """``the TYPE event ID`` of an event whose envelope was checked."""
+    from fulfillmap.events._action import as_id
+    from fulfillmap.events._handler import event_name
+
+    return event_name(str(event.get("type")), str(as_id(event.get("id"))))
 
 
 def _nulls(action: Action) -> int:

@@ -41,7 +41,7 @@ def add(commands: Any) -> None:
         action="store_true",
         help="on failure, also print the trace up to it and the input there",
     )
-    run.set_defaults(run=_map)
+    run.set_defaults(run=_map, parser=run)
     _add_trace(commands)
 
 
@@ -63,7 +63,7 @@ def _add_trace(commands: Any) -> None:
     trace.add_argument("--format", choices=("text", "json"), default="text")
     trace.add_argument("--no-validate", dest="validate", action="store_false")
     trace.add_argument("--strict", action="store_true", help=_STRICT)
-    trace.set_defaults(run=_trace)
+    trace.set_defaults(run=_trace, parser=trace)
 
 
 def _trace(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ immutable: share it between threads. ``handle`` never performs the action; it sa
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -492,9 +493,9 @@ def _envelope(event: Any) -> tuple[str, str]:
         raise EventError(_malformed("the event", event, "type", "text"), data_path="type")
     event_id = as_id(event.get("id"))
     if event_id is None:
-        what = f"the {event_type} event"
-        raise EventError(_malformed(what, event, "id", "text"), data_path="id")
-    what = f"the {event_type} event {event_id}"
+        what = f"the {_shown(event_type)} event"
+        raise EventError(_malformed(what, event, "id", "text or a whole number"), data_path="id")
+    what = event_name(event_type, event_id)
     data = event.get("data")
     if not isinstance(data, dict):
         raise EventError(_malformed(what, event, "data", "an object"), data_path="data")
@@ -503,6 +504,17 @@ def _envelope(event: Any) -> tuple[str, str]:
         reason = _malformed(what, data, "object", expected, label="data.object")
         raise EventError(reason, data_path="data.object")
     return event_id, event_type
+
+
+def event_name(event_type: str, event_id: str) -> str:
+    """``the TYPE event ID``, for messages."""
+    return f"the {_shown(event_type)} event {_shown(event_id)}"
+
+
+def _shown(text: str) -> str:
+    """An event's type or id in a message: as it is, or as JSON text when it holds a line
+    break or another control character (a message is one line: none can be forged)."""
+    return text if text.isprintable() else json.dumps(text)
 
 
 def _malformed(
