@@ -255,3 +255,22 @@ def test_aliases_that_expand_without_end_are_refused(tmp_path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(fulfillmap.SpecError, match="more than 200,000 values"):
         fulfillmap.load(path)
+
+
+def test_expressions_without_a_json_value_are_refused(tmp_path: Path) -> None:
+    """An expression reference outside a function's arguments, and a literal that is not
+    JSON, have no JSON value: refused at load, where they stand (not in the output)."""
+    text = """\
+        fields:
+          a: {each: x, fields: {b: "&y"}}
+          c: "`1e400`"
+          d: "sort_by(x, &y)[0]"
+          e: '`["\\ud800"]`'
+          f: "[&y]"
+        """
+    found = problems(tmp_path, HEAD + textwrap.dedent(text))
+    assert len(found) == 4, found
+    assert found[0].startswith("5:29: invalid JMESPath expression `&y`: an expression reference")
+    assert "the literal inf is not JSON" in found[1]
+    assert "is not JSON" in found[2]
+    assert "an expression reference (&...) is only an argument of a function" in found[3]

@@ -8,6 +8,8 @@ cache uses ``MISSING``, ``type_name`` and the truth functions, and compiles none
 from __future__ import annotations
 
 import functools
+import json
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -183,17 +185,59 @@ def _check_text(text: str, bounds: Limits) -> None:
 
 def _check_tree(tree: dict[str, Any], limit: int) -> None:
     """Refuse a parsed expression nested deeper than ``limit`` (``a || b || ...`` is a chain as
-    deep as it is long), walked without recursion."""
-    stack = [(tree, 1)]
+    deep as it is long), an expression reference (``&a``) anywhere but as a function's
+    argument, and a literal that is not JSON (``1e400``, NaN, a lone surrogate): none has a
+    JSON value. Walked without recursion."""
+    stack = [(tree, 1, False)]
     while stack:
-        node, depth = stack.pop()
+        node, depth, argument = stack.pop()
         if depth > limit:
             raise _too_complex(
                 0, _over("nests more than", limit, "levels deep", "EXPRESSION_DEPTH")
             )
+        kind = node.get("type")
+        if kind == "expref" and not argument:
+            raise _too_complex(0, _EXPREF)
+        if kind == "literal" and not _is_json(node.get("value")):
+            raise _too_complex(
+                0, f"the literal {_literal(node.get('value'))} is not JSON{_NOT_JSON}"
+            )
         stack.extend(
-            (child, depth + 1) for child in node.get("children", ()) if isinstance(child, dict)
+            (child, depth + 1, kind == "function_expression")
+            for child in node.get("children", ())
+            if isinstance(child, dict)
         )
+
+
+_EXPREF = (
+    "an expression reference (&...) is only an argument of a function (sort_by, min_by, "
+    "max_by, map): it has no JSON value of its own"
+)
+_NOT_JSON = (
+    " (NaN and infinity, e.g. 1e400, are not JSON numbers; nor is text with a lone surrogate)"
+)
+
+
+def _is_json(value: Any) -> bool:
+    """Is a literal's value JSON: no NaN or infinity, no lone surrogate (at any depth)?"""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return False
+        if isinstance(item, str) and any("\ud800" <= char <= "\udfff" for char in item):
+            return False
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
+
+
+def _literal(value: Any) -> str:
+    text = repr(value) if not isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def function_calls(expression: Expression) -> Iterator[tuple[str, int]]:
