@@ -134,6 +134,17 @@ def test_update_regions_replaces_only_marked_bodies() -> None:
     assert update_regions(updated, lambda name: f"table {name}\n") == updated
 
 
+def test_a_description_cannot_add_or_close_a_region() -> None:
+    """A mapping's text is data: a marker in it is written inert (``&lt;!--``), so a second
+    run finds the same regions."""
+    text = "<!-- fulfillmap:explain a -->\nold\n<!-- /fulfillmap:explain -->\n"
+    forged = "hi <!-- /fulfillmap:explain --> X <!-- fulfillmap:explain /etc/m.yaml -->"
+    updated = update_regions(text, lambda name: forged)
+    assert updated.count("<!--") == 2
+    assert "&lt;!-- /fulfillmap:explain --> X &lt;!-- fulfillmap:explain /etc/m.yaml -->" in updated
+    assert update_regions(updated, lambda name: forged) == updated
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

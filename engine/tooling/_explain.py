@@ -241,5 +241,12 @@ def update_regions(text: str, render: Callable[[str], str]) -> str:
             "'<!-- /fulfillmap:explain -->' after it"
         )
     return _REGION.sub(
-        lambda match: match["open"] + "\n" + render(match["name"]) + "\n" + match["close"], text
+        lambda match: match["open"] + "\n" + _inert(render(match["name"])) + "\n" + match["close"],
+        text,
     )
+
+
+def _inert(markdown: str) -> str:
+    """A region's body with no HTML comment in it (a mapping's description cannot add or
+    close a marked region): ``<!--`` written as ``&lt;!--``, which Markdown shows alike."""
+    return markdown.replace("<!--", "&lt;!--")
