@@ -91,13 +91,16 @@ class MappingError(FulfillmapError):
     - ``trace``: the field steps up to the failure (``FieldStep``), recorded on first access
       by running the mapping's tracing variant on the same input (never on success; so do
       not change the input before reading it); empty when not recorded;
-    - ``data``: a truncated view of the input at ``data_path`` (``items[1]: {...}``), or "".
+    - ``data``: a truncated view of the input at ``data_path`` (``items[1]: {...}``), or "";
+    - ``warnings``: the violations of ``warn`` rules found before the failure (``Violation``s,
+      as ``Result.warnings``): the reasons lines were left out before none was left, say.
 
     ``str(error)`` is one paragraph, for logs; ``details()`` adds the trace.
     """
 
     _explained: tuple[tuple[Any, ...], str] | None = None
     _explainer: Explainer | None = None
+    warnings: tuple[Any, ...] = ()
 
     def __init__(
         self,
@@ -193,10 +196,11 @@ class MappingError(FulfillmapError):
         rebases it onto the event); its trace and data are kept."""
         error = type(self)(self.reason, **{**self._fields(), "data_path": data_path})
         error._explainer, error._explained = self._explainer, self._explained
+        error.warnings = self.warnings
         return error
 
     def __reduce__(self) -> tuple[object, ...]:
-        fields = (self.reason, self._fields(), self.trace, self.data)
+        fields = (self.reason, self._fields(), self.trace, self.data, self.warnings)
         return (_rebuild_mapping_error, (type(self), *fields))
 
     def _fields(self) -> dict[str, str | None]:
@@ -217,9 +221,11 @@ def _rebuild_mapping_error(
     fields: dict[str, str | None],
     trace: tuple[Any, ...] = (),
     data: str = "",
+    warnings: tuple[Any, ...] = (),
 ) -> MappingError:
     error = cls(reason, **fields)
     error._explained = (trace, data)
+    error.warnings = warnings
     return error
 
 

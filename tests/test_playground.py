@@ -147,7 +147,9 @@ def test_the_error_is_the_one_paragraph_map_prints(shipped: Client, tmp_path: Pa
     mapped = cli("map", ORDER, "in.json", cwd=tmp_path)
     shown = shipped.evaluate(data["mapping"], order)
     assert shown["output"] is None
-    assert mapped.stderr == f"fulfillmap: error: {shown['error']}\n"
+    assert mapped.stderr.splitlines()[-1] == f"fulfillmap: error: {shown['error']}"
+    assert len(shown["warnings"]) == 1  # the quote's, found before the error, as map prints it
+    assert "rule 'shipping-quote-given'" in mapped.stderr.splitlines()[0]
     assert "field 'currency': required value is absent" in shown["error"]
     assert shown["trace"]["steps"][1]["outcome"] == "failed"
 

@@ -250,3 +250,68 @@ def test_rules_checked_in_a_loop_report_in_rule_order(tmp_path: Path) -> None:
             ("b", ""),
             ("c", "lines[0]"),
         ]
+
+
+def _shipment_with_nothing_to_capture() -> dict[str, Any]:
+    path = Path(__file__).resolve().parent.parent / "examples" / "shipped-event.json"
+    event: dict[str, Any] = json.loads(path.read_text())
+    for item in event["data"]["object"]["items"]:
+        item["quantity"] = 0
+    return event
+
+
+def test_the_warnings_found_before_a_failure_reach_the_caller() -> None:
+    """Each line was left out with a warning, then no line is left: the error carries those
+    warnings (why), through every entry point, in rule then line order, and when pickled."""
+    import pickle
+    import warnings as python_warnings
+
+    expected = [
+        ("quantities-are-positive", "data.object.items[0]"),
+        ("quantities-are-positive", "data.object.items[1]"),
+    ]
+    mapping = fulfillmap.load("shipped-event-to-fulfillment")
+    event = _shipment_with_nothing_to_capture()
+    with pytest.raises(fulfillmap.MappingError) as caught:
+        mapping.apply_with_warnings(event)
+    assert caught.value.rule == "some-line-is-captured"
+    assert [(w.rule, w.data_path) for w in caught.value.warnings] == expected
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert [(w.rule, w.data_path) for w in again.warnings] == expected
+    with python_warnings.catch_warnings(record=True) as issued:  # apply issues them too
+        python_warnings.simplefilter("always")
+        with pytest.raises(fulfillmap.MappingError):
+            mapping.apply(event)
+    assert [str(w.message).split("'")[1] for w in issued] == [rule for rule, _ in expected]
+    traced = mapping.trace(event)
+    assert traced.error is not None
+    assert [(w.rule, w.data_path) for w in traced.violations] == expected
+    with pytest.raises(fulfillmap.MappingError) as caught:
+        fulfillmap.Engine().handle(event)
+    assert [(w.rule, w.data_path) for w in caught.value.warnings] == expected
+    order = json.loads(
+        (
+            Path(__file__).resolve().parent.parent / "examples" / "order-accepted-event.json"
+        ).read_text()
+    )
+    del order["data"]["object"]["items"][0]["tax"]  # fails; the quote's warning found before
+    with pytest.raises(fulfillmap.MappingError) as caught:
+        fulfillmap.Engine().handle(order)  # the route's input is data.object: paths rebased
+    assert [(w.rule, w.data_path) for w in caught.value.warnings] == [
+        ("shipping-quote-given", "context")
+    ]
+
+
+def test_the_warnings_before_a_target_schema_failure_reach_the_caller() -> None:
+    mapping = fulfillmap.load("order-to-fulfillment-order")
+    order = json.loads(
+        (Path(__file__).resolve().parent.parent / "examples" / "order.json").read_text()
+    )
+    order["currency"] = "usdollar"  # not a currency code: the target schema refuses it
+    order["shipTo"]["taxId"] = "X1"
+    with pytest.raises(fulfillmap.MappingError) as caught:
+        mapping.apply_with_warnings(order, {})
+    assert [w.rule for w in caught.value.warnings] == [
+        "ship-to-keys-are-known",
+        "shipping-quote-given",
+    ]

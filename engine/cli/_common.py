@@ -16,6 +16,7 @@ from fulfillmap.language._resources import read_bounded
 
 if TYPE_CHECKING:
     from fulfillmap.evaluate._mapping import CompiledMapping
+    from fulfillmap.evaluate._rules import Violation
 
 
 #: the environment variable that gives ``--ledger`` its default
@@ -49,6 +50,18 @@ def say(line: str) -> None:
         return
     with contextlib.suppress(OSError, ValueError):
         print(line, file=sys.stderr, flush=True)
+
+
+def warning_text(mapping: str, warning: Violation) -> str:
+    """A ``warn`` rule's violation in one line, worded as a ``MappingError`` is."""
+    head = f"mapping '{mapping}', rule '{warning.rule}'"
+    details: list[str] = []
+    if warning.on == "result":
+        head += f", field '{warning.data_path}'" if warning.data_path else ""
+    elif warning.data_path:
+        details.append(f"at input path {warning.data_path}")
+    details.append(f"defined at {warning.location}")
+    return f"{head}: {warning.message} ({'; '.join(details)})"
 
 
 def problems(error: FulfillmapError) -> str:

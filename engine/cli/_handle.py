@@ -6,11 +6,12 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from fulfillmap.cli._common import LEDGER_VARIABLE, read_context, say, stdin_once
+from fulfillmap.cli._common import LEDGER_VARIABLE, read_context, say, stdin_once, warning_text
 from fulfillmap.cli._stream import Progress, open_binary, read_events
-from fulfillmap.errors import EventError, FulfillmapError
+from fulfillmap.errors import EventError, FulfillmapError, MappingError
 from fulfillmap.language._jsonio import dump_line
 
 if TYPE_CHECKING:
@@ -64,14 +65,16 @@ def _handle(args: argparse.Namespace) -> int:
         failed = 0
         for item in read_events(stream, progress):
             one = _handle_one if args.ledger is None else _process_one
-            message = item.error or one(engine, item.event, context, write)
-            if message is None:
+            failure = _Failed(item.error) if item.error else one(engine, item.event, context, write)
+            if failure is None:
                 continue
             failed += 1
-            if not item.label:
-                raise FulfillmapError(message)
             progress.clear()
-            print(f"{item.label}: {message}", file=sys.stderr)
+            for text in failure.warnings:  # found before the failure, as map shows them
+                print(f"{item.label or 'fulfillmap'}: warning: {text}", file=sys.stderr)
+            if not item.label:
+                raise FulfillmapError(failure.reason)
+            print(f"{item.label}: {failure.reason}", file=sys.stderr)
         sys.stdout.flush()
         progress.finish(failed)
     return 1 if failed else 0
@@ -79,22 +82,33 @@ def _handle(args: argparse.Namespace) -> int:
 
 def _handle_one(
     engine: Engine, event: Any, context: dict[str, Any] | None, write: Callable[[bytes], Any]
-) -> str | None:
+) -> _Failed | None:
     """Write the event's action as a JSON line; return why it failed instead, if it did."""
     try:
         action = engine.handle(event, context)
         line = dump_line(action.to_json(), nulls=_nulls(action))
     except EventError as exc:
-        return str(exc)
-    except FulfillmapError as exc:  # a MappingError, or a NaN the line cannot hold
-        return f"{_name(event)}: {exc}"
+        return _Failed(str(exc))
+    except MappingError as exc:
+        warnings = tuple(warning_text(exc.mapping or "", warning) for warning in exc.warnings)
+        return _Failed(f"{_name(event)}: {exc}", warnings)
+    except FulfillmapError as exc:  # a NaN the line cannot hold
+        return _Failed(f"{_name(event)}: {exc}")
     write(line)
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    """Why an event failed, with the warnings found before it (one line each)."""
+
+    reason: str
+    warnings: tuple[str, ...] = ()
+
+
 def _process_one(
     engine: Engine, event: Any, context: dict[str, Any] | None, write: Callable[[bytes], Any]
-) -> str | None:
+) -> _Failed | None:
     """Through the ledger: the action is printed (that is its ``send``) unless already done."""
     from fulfillmap.events._action import IgnoreAction
 
@@ -104,11 +118,11 @@ def _process_one(
     try:
         outcome = engine.process(event, send, context)
     except EventError as exc:
-        return str(exc)
+        return _Failed(str(exc))
     if outcome.status == "ignored" and isinstance(outcome.action, IgnoreAction):
         send(outcome.action)  # as handle prints it; nothing to record
     if outcome.status in ("failed", "busy"):
-        return f"{_name(event)}: {outcome.reason}"
+        return _Failed(f"{_name(event)}: {outcome.reason}")
     return None
 
 

@@ -6,7 +6,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from fulfillmap.cli._common import fail, mapping_and_input, say, write_json
+from fulfillmap.cli._common import fail, mapping_and_input, say, warning_text, write_json
+from fulfillmap.errors import MappingError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -47,7 +48,11 @@ def add(commands: Any) -> None:
 
 def _map(args: argparse.Namespace) -> int:
     mapping, source, context = mapping_and_input(args)
-    result = mapping.apply_with_warnings(source, context, validate=args.validate)
+    try:
+        result = mapping.apply_with_warnings(source, context, validate=args.validate)
+    except MappingError as error:  # the warnings found before it first, as on success
+        warn(mapping.name, error.warnings)
+        raise
     warnings = warn(mapping.name, result.warnings)
     if warnings and args.strict:
         return strict_failure(warnings)
@@ -87,14 +92,7 @@ def warn(mapping: str, warnings: Iterable[Violation]) -> int:
     ``MappingError`` is; return how many there were."""
     count = 0
     for warning in warnings:
-        head = f"mapping '{mapping}', rule '{warning.rule}'"
-        details: list[str] = []
-        if warning.on == "result":
-            head += f", field '{warning.data_path}'" if warning.data_path else ""
-        elif warning.data_path:
-            details.append(f"at input path {warning.data_path}")
-        details.append(f"defined at {warning.location}")
-        say(f"fulfillmap: warning: {head}: {warning.message} ({'; '.join(details)})")
+        say(f"fulfillmap: warning: {warning_text(mapping, warning)}")
         count += 1
     return count
 

@@ -162,9 +162,12 @@ class _Writer:
             body = self.object(spec.fields, "root")
             self.rules.write(fused, "root")  # gathered in their loops: reported now
             self.rules.write([rule for rule in spec.rules if rule.on == "result"], body)
+            order = self.constant(_order(spec)) if self.rules.fused else ""
             if self.rules.fused:  # warnings in rule order, as if no rule had been fused
-                emit.line(f"if w: w.sort(key={self.constant(_order(spec))})")
+                emit.line(f"if w: w.sort(key={order})")
         with emit.block("except Exception as x:"):
+            if self.rules.fused:  # the warnings found before the failure, in that order too
+                emit.line(f"if w: w.sort(key={order})")
             emit.line("raise _fail(x, locals(), None)")
         emit.line(f"return {body}, w")
 

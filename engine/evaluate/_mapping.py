@@ -204,7 +204,11 @@ class CompiledMapping:
         The violations of ``warn`` rules are issued as ``FulfillmapWarning``s through
         Python's ``warnings`` (``apply_with_warnings`` returns them instead).
         """
-        body, warnings = self._run(source, context, validate)
+        try:
+            body, warnings = self._run(source, context, validate)
+        except MappingError as error:  # the warnings found before it are issued too
+            _warn(error.warnings)
+            raise
         if warnings:
             _warn(warnings)
         return body
@@ -235,7 +239,11 @@ class CompiledMapping:
                 "the input is nested too deeply to copy", mapping=self.name
             ) from None
         if validate:
-            self._validate(body, source, context)
+            try:
+                self._validate(body, source, context)
+            except MappingError as error:  # the target schema's: with the warnings found
+                error.warnings = tuple(warnings)
+                raise
         return body, warnings
 
     #: the former name of ``apply_with_warnings``, kept for compatibility
@@ -263,7 +271,7 @@ class CompiledMapping:
         try:
             body, warnings = self._traced_run(source, context, recorder, validate)
         except MappingError as exc:
-            error = exc
+            error, warnings = exc, exc.warnings
             explained = (tuple(recorder.steps), excerpt(source, context, exc.data_path))
             exc.explain_with(lambda: explained)
         steps, rules = tuple(recorder.steps), tuple(recorder.rules)
@@ -282,7 +290,11 @@ class CompiledMapping:
                 "the input is nested too deeply to copy", mapping=self.name
             ) from None
         if validate:
-            self.check(body)
+            try:
+                self.check(body)
+            except MappingError as error:
+                error.warnings = tuple(warnings)
+                raise
         return body, tuple(warnings)
 
     def _check_input(self, source: Any, context: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -326,7 +338,7 @@ class CompiledMapping:
         data = excerpt(source, context, error.data_path)
         return self.trace(source, context, validate=validate).steps, data
 
-    def _error(self, stop: Stop) -> MappingError:
+    def _stopped(self, stop: Stop) -> MappingError:
         if isinstance(stop, RuleFailed):
             violation = stop.violation
             in_result = violation.on == "result"
@@ -351,6 +363,12 @@ class CompiledMapping:
             location=str(stop.field.location),
             plugin=stop.plugin,
         )
+
+    def _error(self, stop: Stop) -> MappingError:
+        """The ``MappingError`` of ``stop``, with the warnings found before it."""
+        error = self._stopped(stop)
+        error.warnings = tuple(stop.warnings)
+        return error
 
 
 def _warn(violations: Sequence[Violation]) -> None:

@@ -193,7 +193,10 @@ def read_only(value: Any) -> Any:
 
 
 class Stop(Exception):
-    """An explained failure, on its way out of the generated function."""
+    """An explained failure, on its way out of the generated function (with the warnings
+    found before it, once out)."""
+
+    warnings: Sequence[Violation] = ()
 
 
 class Absent(Exception):
@@ -395,6 +398,8 @@ class Sites:
             recorder: Recording | None = frame.get("rec")
             if recorder is not None:
                 recorder.failed(found.field, failure)
+        if loop is None and isinstance(failure, Stop):  # leaving the function: its warnings
+            failure.warnings = tuple(frame.get("w") or ())
         if loop is not None and isinstance(failure, Failure):
             info, index = self.loops[loop], self.loops[loop].index
             built = len(frame[info.out])

@@ -329,16 +329,16 @@ class Engine:
         try:
             result = mapping.apply_with_warnings(source, context)
         except MappingError as exc:
-            if not (prefix and exc.data_path):
+            if not (prefix and (exc.data_path or exc.warnings)):
                 raise
-            raise exc.with_data_path(rebase(prefix, exc.data_path)) from exc.__cause__
+            path = rebase(prefix, exc.data_path) if exc.data_path else None
+            error = exc.with_data_path(path)
+            error.warnings = _rebased(prefix, exc.warnings)
+            raise error from exc.__cause__
         body, warnings = result.body, result.warnings
         if not (prefix and warnings):
             return body, warnings
-        return body, tuple(
-            dataclasses.replace(w, data_path=rebase(prefix, w.data_path)) if w.on == "source" else w
-            for w in warnings
-        )
+        return body, _rebased(prefix, warnings)
 
     def _key(self, compiled: _CompiledRoute, event: JSON, event_id: str) -> str:
         if compiled.key is None:
@@ -504,6 +504,14 @@ def _envelope(event: Any) -> tuple[str, str]:
         reason = _malformed(what, data, "object", expected, label="data.object")
         raise EventError(reason, data_path="data.object")
     return event_id, event_type
+
+
+def _rebased(prefix: str, warnings: tuple[Violation, ...]) -> tuple[Violation, ...]:
+    """The warnings of a route's input (``data.object``) with data paths in the event."""
+    return tuple(
+        dataclasses.replace(w, data_path=rebase(prefix, w.data_path)) if w.on == "source" else w
+        for w in warnings
+    )
 
 
 def event_name(event_type: str, event_id: str) -> str:

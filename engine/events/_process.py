@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal, Protocol, TypeAlias
 
-from fulfillmap.errors import FulfillmapError
+from fulfillmap.errors import FulfillmapError, MappingError
 from fulfillmap.events._action import Action, IgnoreAction, RequestAction, as_id
 from fulfillmap.events._ledger import Ledger, OrderRecord, read_state
 from fulfillmap.events._ledger_backend import Transaction
@@ -235,6 +235,11 @@ def _act(
 
     try:
         action: Action = engine._act(chosen, event, {**(context or {}), "ledger": event["ledger"]})
+    except MappingError as exc:  # with the warnings found before it, as notes
+        found = tuple(
+            f"warning: {w.rule} at {w.data_path or 'the input'}: {w.message}" for w in exc.warnings
+        )
+        return finish("failed", None, str(exc), notes=found)
     except FulfillmapError as exc:
         return finish("failed", None, str(exc))
     action = _without_lines(action, _done_lines(effect, state))

@@ -63,8 +63,8 @@ def evaluate(
     try:
         result = mapping.run(source, context)
         shown |= {"output": result.body, "warnings": [str(w) for w in result.warnings]}
-    except MappingError as exc:
-        shown["error"] = str(exc)
+    except MappingError as exc:  # with the warnings found before it, as map prints them
+        shown |= {"error": str(exc), "warnings": [str(w) for w in exc.warnings]}
     shown["trace"] = _trace_json(mapping, source, context)
     return shown
 
