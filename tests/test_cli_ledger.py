@@ -105,11 +105,18 @@ def test_ledger_show(
 
 
 def test_ledger_show_unknown_order(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = _run(capsys, "ledger", "show", "--ledger", f"sqlite:///{tmp_path}/l.db", "42")
+    url = f"sqlite:///{tmp_path}/l.db"
+    code, out, err = _run(capsys, "ledger", "show", "--ledger", url, "42")
     assert (code, out) == (1, "")
-    assert (
-        err == f"fulfillmap: error: the ledger sqlite:///{tmp_path}/l.db has nothing for order 42\n"
+    assert err == (  # a mistyped path does not create an empty ledger
+        f"fulfillmap: error: the ledger {url} does not exist (no file {tmp_path}/l.db; a "
+        "relative path is from the current directory): check the URL\n"
     )
+    assert not (tmp_path / "l.db").exists()
+    assert _run(capsys, "ledger", "migrate", url)[0] == 0
+    code, out, err = _run(capsys, "ledger", "show", "--ledger", url, "42")
+    assert (code, out) == (1, "")
+    assert err == f"fulfillmap: error: the ledger {url} has nothing for order 42\n"
 
 
 def test_ledger_without_a_url(

@@ -74,3 +74,15 @@ def test_standard_input_as_input_and_context_is_a_usage_error(
     assert "standard input is read once: give the input or --context as a file" in (
         capsys.readouterr().err
     )
+
+
+def test_a_context_of_null_and_a_file_given_as_the_mapping_folder_are_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "null.json").write_text("null")
+    assert main(["handle", EVENT, "--context", str(tmp_path / "null.json")]) == 1
+    assert f"the context ({tmp_path / 'null.json'}) must be a JSON object, not null" in (
+        capsys.readouterr().err
+    )
+    assert main(["handle", EVENT, "--mappings", EVENT]) == 1
+    assert f"the mapping directory {EVENT} is not a directory" in capsys.readouterr().err

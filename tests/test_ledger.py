@@ -354,6 +354,16 @@ def test_a_line_level_refusal_naming_no_line_records_nothing(engine: Engine) -> 
     assert len(shop.sent) == 1
 
 
+def test_a_shipment_whose_lines_were_each_already_done_is_ignored_so(engine: Engine) -> None:
+    for line in (WIDGETS, "183926750336"):
+        refused = Shop(_conflict(f"Resource '{line}' is already fulfilled"))
+        assert engine.process(example("shipped-event"), refused).status == "failed"
+    shop = Shop()
+    outcome = engine.process(example("shipped-event"), shop)
+    assert (outcome.status, shop.sent) == ("ignored", [])
+    assert outcome.reason == "nothing left to send: Digital River said each line was already done"
+
+
 def test_a_mapping_error_is_failed_without_retry(engine: Engine) -> None:
     event = example("shipped-event")
     for item in event["data"]["object"]["items"]:  # no line can be captured (one: a warning)

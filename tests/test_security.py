@@ -385,3 +385,32 @@ def test_a_fifo_is_not_read(tmp_path: Path) -> None:
     _schema(folder, "target.json", "pipe.json")
     with pytest.raises(SpecError, match="is not a regular file"):
         load(_mapping(folder, "target.json"))
+
+
+def test_a_schema_s_patterns_never_backtrack(tmp_path: Path) -> None:
+    """``^(a+)+$`` takes Python's ``re`` exponential time on ``aaa...!``; a schema is the
+    mapping author's, so its patterns (``pattern``, ``patternProperties``) are matched by
+    jsonschema-rs, in linear time: validate and map answer at once (with ``re``, 60
+    characters would take longer than the age of the universe, and the timeout fails)."""
+    slow = "a" * 60 + "!"
+    target = {
+        "type": "object",
+        "properties": {
+            "a": {"type": "string", "pattern": "^(a+)+$"},
+            "m": {"type": "object", "patternProperties": {"^(b+)+$": {"type": "integer"}}},
+        },
+    }
+    (tmp_path / "s.json").write_text('{"type": "object"}')
+    (tmp_path / "t.json").write_text(json.dumps(target))
+    head = "source: {name: S, schema: s.json}\ntarget: {name: T, schema: t.json}\n"
+    (tmp_path / "c.yaml").write_text(f"name: c\n{head}fields:\n  a: {{value: '{slow}'}}\n")
+    (tmp_path / "m.yaml").write_text(f"name: m\n{head}fields:\n  a: x\n  m: m\n")
+    (tmp_path / "in.json").write_text(json.dumps({"x": slow, "m": {"b" * 60 + "!": 1, "bb": "x"}}))
+    cli = str(Path(sys.executable).with_name("fulfillmap"))
+    for command in (["validate", "c.yaml"], ["map", "m.yaml", "in.json"]):
+        done = subprocess.run(
+            [cli, *command], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 1, done.stderr
+        assert 'it must match the pattern "^(a+)+$"' in done.stdout + done.stderr
+    assert "m.bb: expected an integer" in done.stderr

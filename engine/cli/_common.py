@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from fulfillmap.errors import FulfillmapError, SpecError
 from fulfillmap.evaluate._mapping import load
+from fulfillmap.language._expressions import type_name
 from fulfillmap.language._jsonio import dump_document, parse_json
 from fulfillmap.language._limits import limits
 from fulfillmap.language._resources import read_bounded
@@ -89,9 +90,13 @@ def stdin_once(args: argparse.Namespace) -> str | None:
 
 
 def read_context(name: str | None) -> dict[str, Any] | None:
-    context = read_json(name, "context") if name else None
-    if context is not None and not isinstance(context, dict):
-        raise FulfillmapError(f"the context ({name}) must be a JSON object")
+    if not name:
+        return None
+    context = read_json(name, "context")
+    if not isinstance(context, dict):
+        raise FulfillmapError(
+            f"the context ({name}) must be a JSON object, not {type_name(context)}"
+        )
     return context
 
 

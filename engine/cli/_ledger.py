@@ -72,16 +72,27 @@ def _age(text: str) -> tuple[float, str]:
     return float(found.group(1)) * _SECONDS[found.group(2)], text.strip()
 
 
-def open_ledger_url(url: str | None, *, migrate: bool = True) -> Ledger:
+def open_ledger_url(url: str | None, *, migrate: bool = True, existing: bool = False) -> Ledger:
+    """The ledger at ``url``; ``existing``: one that must be there already (a command that
+    reads what it holds: a mistyped SQLite path must not create an empty ledger)."""
     from fulfillmap.events._ledger import open_ledger
 
     if not url:
         raise FulfillmapError(f"no ledger: give --ledger URL or set ${LEDGER_VARIABLE}")
+    if existing and url.startswith("sqlite:"):
+        from fulfillmap.events._ledger_sqlite import sqlite_path
+
+        path = sqlite_path(url)
+        if not os.path.exists(path):
+            raise FulfillmapError(
+                f"the ledger {url} does not exist (no file {os.path.abspath(path)}; a relative "
+                "path is from the current directory): check the URL"
+            )
     return open_ledger(url, migrate=migrate)
 
 
 def _show(args: argparse.Namespace) -> int:
-    with open_ledger_url(args.ledger) as ledger:
+    with open_ledger_url(args.ledger, existing=True) as ledger:
         record = ledger.order(args.order)
     if record is None:
         raise FulfillmapError(f"the ledger {args.ledger} has nothing for order {args.order}")
@@ -151,7 +162,7 @@ _VERBS = {"cancellation": "cancel", "return": "return"}
 
 def _prune(args: argparse.Namespace) -> int:
     seconds, age = args.older_than
-    with open_ledger_url(args.ledger) as ledger:
+    with open_ledger_url(args.ledger, existing=True) as ledger:
         count = ledger.prune(seconds)
     print(f"pruned {count} order{'s' * (count != 1)} untouched for {age}")
     return 0

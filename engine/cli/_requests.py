@@ -85,7 +85,7 @@ def _request(args: argparse.Namespace) -> int:
         if line in lines:
             raise FulfillmapError(f"line {line} of order {args.order} is given twice")
         lines[line] = quantity
-    with open_ledger_url(args.ledger) as ledger:
+    with open_ledger_url(args.ledger, existing=True) as ledger:
         engine = Engine(args.mappings, ledger=ledger)
         ask = engine.request_cancellation if args.kind == "cancellation" else engine.request_return
         outcome = ask(args.order, lines, _print, reason=args.reason, request_id=args.request_id)

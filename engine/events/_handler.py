@@ -411,8 +411,10 @@ def _load_mappings(
 def _mapping_files(directory: Path | None) -> list[Path]:
     if directory is None:
         return []
-    if not directory.is_dir():
+    if not directory.exists():
         raise FulfillmapError(f"the mapping directory {directory} does not exist")
+    if not directory.is_dir():
+        raise FulfillmapError(f"the mapping directory {directory} is not a directory")
     return sorted(
         path
         for path in directory.iterdir()

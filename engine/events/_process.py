@@ -396,6 +396,8 @@ def _moves(
             if record and record.being_cancelled:  # the shop's cancellation reached the counter
                 being_cancelled[line] = -min(delta, record.being_cancelled)
             notes += _cross_checks(line, known, delta, counters.get(line), previous.get(line))
+    if not captured and not cancelled and not _items(action.body):  # each answered 409
+        return "nothing left to send: Digital River said each line was already done", {}, ()
     if not captured and not cancelled:
         return "nothing newly cancelled: the ledger already has every line's count", {}, ()
     kind = "cancel" if cancelled and not captured else "capture"

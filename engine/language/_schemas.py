@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
@@ -109,7 +109,9 @@ class SchemaValidator:
             {"number": _is_json_number, "integer": _is_json_integer}
         )
         validator: type[Draft7Validator] = extend(  # type: ignore[no-untyped-call]
-            Draft7Validator, type_checker=types
+            Draft7Validator,
+            {"pattern": _pattern, "patternProperties": _pattern_properties},
+            type_checker=types,
         )
         # an empty registry: an unresolved reference is an error, never a retrieval
         return validator(self.schema, format_checker=checker, registry=Registry())
@@ -126,6 +128,38 @@ class SchemaValidator:
         except ValueError:  # a value JSON cannot hold (a YAML date): jsonschema judges it
             pass
         return list(self._reference.iter_errors(instance))
+
+
+# A schema is the mapping author's, as the mapping is: its patterns are matched by jsonschema-rs
+# (Rust's regex engine, in time linear in the text), never by Python's backtracking ``re``, in
+# which ``^(a+)+$`` takes seconds on 30 characters. jsonschema's keywords, but for that.
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
+    if validator.is_type(instance, "string") and not _matches(pattern, instance):
+        from jsonschema.exceptions import ValidationError
+
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(
+    validator: Any, patterns: dict[str, Any], instance: Any, schema: Any
+) -> Iterator[Any]:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            if _matches(pattern, key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+@lru_cache(maxsize=256)
+def _pattern_validator(pattern: str) -> Any:
+    return jsonschema_rs.Draft7Validator({"pattern": pattern})
+
+
+def _matches(pattern: str, text: str) -> bool:
+    return bool(_pattern_validator(pattern).is_valid(text))
 
 
 def _is_json_number(checker: object, value: object) -> bool:

@@ -20,7 +20,7 @@ from fulfillmap.evaluate._mapping import CompiledMapping
 from fulfillmap.language._checks import field_schema, resolve_local
 from fulfillmap.language._expressions import compile_expression, read_paths
 from fulfillmap.language._loader import format_path
-from fulfillmap.language._schemas import describe_error
+from fulfillmap.language._schemas import SchemaValidator, describe_error
 from fulfillmap.language._spec import (
     Computed,
     Constant,
@@ -32,7 +32,6 @@ from fulfillmap.language._spec import (
 )
 from fulfillmap.paths import format_path as data_path
 from fulfillmap.paths import truncate
-from jsonschema import Draft7Validator
 
 __all__ = ["lint"]
 
@@ -104,7 +103,7 @@ def _value_problems(field: Field, schema: Any, root: Schema) -> Iterator[Problem
 
 def _misfits(value: Any, schema: Any, root: Schema) -> Iterator[str]:
     standalone = {**resolve_local(schema, root), "definitions": root.get("definitions", {})}
-    for error in sorted(Draft7Validator(standalone).iter_errors(value), key=str):
+    for error in sorted(SchemaValidator(standalone).errors(value), key=str):
         where = data_path(error.absolute_path)
         yield f"{where}: {describe_error(error)}" if where else describe_error(error)
 
