@@ -274,3 +274,24 @@ def test_expressions_without_a_json_value_are_refused(tmp_path: Path) -> None:
     assert "the literal inf is not JSON" in found[1]
     assert "is not JSON" in found[2]
     assert "an expression reference (&...) is only an argument of a function" in found[3]
+
+
+def test_a_mapping_of_too_many_fields_is_refused_before_it_is_checked(tmp_path: Path) -> None:
+    fields = "".join(f"  f{index}: {{fields: {{a: x, b: y}}}}\n" for index in range(1_700))
+    found = problems(tmp_path, HEAD + "fields:\n" + fields)
+    assert found == [
+        "5:3: the mapping has 5,100 fields and rules, more than 5,000 (the limit; "
+        "FULFILLMAP_MAX_FIELDS changes it) (at fields)"
+    ]
+
+
+def test_aliases_of_a_long_text_count_by_its_size(tmp_path: Path) -> None:
+    """Ten aliases of ten aliases ... of a 5,000-character text: a 1 kB file, 50 MB of text."""
+    text = "x" * 5_000
+    levels = [f"  a: {{value: &a0 [&s '{text}', {', '.join(['*s'] * 9)}]}}\n"]
+    levels += [
+        f"  l{n}: {{value: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]}}\n" for n in range(1, 5)
+    ]
+    found = problems(tmp_path, HEAD + "fields:\n" + "".join(levels))
+    assert len(found) == 1
+    assert "values once its aliases are expanded (a text counting one more per 100" in found[0]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import jmespath.exceptions
 from fulfillmap.errors import FulfillmapError, Problem, SpecError, did_you_mean
 from fulfillmap.language._expressions import compile_expression, function_calls
+from fulfillmap.language._limits import limits
 from fulfillmap.language._loader import Document, SpecPath, format_path
 from fulfillmap.language._resources import PACKAGED_PREFIX, language_schema, read_schema
 from fulfillmap.language._schemas import SchemaValidator, describe_error
@@ -47,6 +48,7 @@ class Schemas:
 
 def validate_document(document: Document, registry: Registry) -> Schemas:
     """Check ``document``; return its schemas, or raise SpecError with every problem."""
+    _check_size(document)
     problems = [*document.problems, *_schema_problems(document)]
     problems += _FieldChecker(document, registry).problems()
     schemas, schema_problems = _endpoint_schemas(document)
@@ -58,6 +60,34 @@ def validate_document(document: Document, registry: Registry) -> Schemas:
         raise SpecError(problems)
     assert schemas is not None
     return schemas
+
+
+def _check_size(document: Document) -> None:
+    """Refuse, before anything is checked, a mapping of more fields and rules than the limit."""
+    data = document.data
+    if not isinstance(data, dict):
+        return
+    rules = data.get("rules")
+    count = _count_fields(data.get("fields")) + (len(rules) if isinstance(rules, list) else 0)
+    limit = limits().max_fields
+    if count > limit:
+        reason = (
+            f"the mapping has {count:,} fields and rules, more than {limit:,} (the limit; "
+            "FULFILLMAP_MAX_FIELDS changes it)"
+        )
+        raise SpecError([document.problem(("fields",) if "fields" in data else (), reason)])
+
+
+def _count_fields(fields: Any) -> int:
+    """Fields, nested ones included, of a ``fields`` object (walked without recursion)."""
+    count, stack = 0, [fields]
+    while stack:
+        found = stack.pop()
+        if not isinstance(found, dict):
+            continue
+        count += len(found)
+        stack.extend(value.get("fields") for value in found.values() if isinstance(value, dict))
+    return count
 
 
 # -- pass 1: the language schema ---------------------------------------------------------

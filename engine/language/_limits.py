@@ -41,6 +41,9 @@ class Limits:
     max_expression_depth: int = 64
     #: characters in one literal inside an expression (`` `...` `` or ``'...'``)
     max_literal_length: int = 1_000
+    #: fields (nested ones included) and rules in one mapping (a mapping has tens; each is
+    #: compiled, so 100,000 took 40 s and 2 GB)
+    max_fields: int = 5_000
 
 
 #: each limit's environment variable, read when fulfillmap is first imported

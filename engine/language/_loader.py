@@ -165,7 +165,8 @@ def parse_yaml(text: str, file: str, directory: Path | None = None) -> Document:
         where = _mark(exc.node)
         reason = (
             f"the document holds more than {MAX_NODES:,} values once its aliases are "
-            "expanded; a mapping needs far fewer (aliases of aliases?)"
+            f"expanded (a text counting one more per {_TEXT_PER_VALUE} characters); a mapping "
+            "needs far fewer (aliases of aliases?)"
         )
         raise SpecError([Problem(file, where.line, where.column, reason)]) from None
     finally:
@@ -205,6 +206,8 @@ def _mark(node: yaml.Node) -> Mark:
 #: how many values a document may hold once its aliases are expanded: far more than any mapping
 #: needs, far fewer than a "billion laughs" of nested aliases would make
 MAX_NODES = 200_000
+#: a text counts as one value more for each this many characters (20 MB of text in all)
+_TEXT_PER_VALUE = 100
 
 
 def _tag_name(tag: str) -> str:
@@ -257,6 +260,10 @@ class _Builder:
             finally:
                 self._open.discard(id(node))
         value = self.loader.construct_object(node, deep=True)
+        if isinstance(value, str) and len(value) >= _TEXT_PER_VALUE:  # by its size too
+            self._count += len(value) // _TEXT_PER_VALUE
+            if self._count > MAX_NODES:  # aliases of a long text: as many copies of it
+                raise _TooLarge(node)
         if isinstance(value, datetime.date | bytes) or (
             isinstance(value, float) and not math.isfinite(value)
         ):
