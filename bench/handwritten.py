@@ -129,7 +129,7 @@ def order_to_fulfillment_order(
     if state is not None and state != "accepted":
         raise ValueError("the order is not in state accepted")
     value = order.get("id")
-    if value is None or value == "":
+    if not value and value.__class__ not in NUMBERS:  # null, "", false, [] or {}: none
         raise ValueError("the order has no id")
     body: dict[str, Any] = {"upstreamId": value if value.__class__ in PLAIN else clean(value)}
     currency = order.get("currency")
@@ -270,10 +270,10 @@ def _order_lines(items: Any) -> list[dict[str, Any]]:
         if item.__class__ is not dict:
             raise ValueError("an order line must be an object")
         value = item.get("id")
-        if value.__class__ not in PLAIN:
-            value = _required(value, "an order line's id")
-        elif value == "":
+        if not value and value.__class__ not in NUMBERS:  # null, "", false, [] or {}: none
             raise ValueError("an order line has no id")
+        if value.__class__ not in PLAIN:
+            value = clean(value)
         line: dict[str, Any] = {"upstreamId": value}
         value = item.get("skuId")
         if value.__class__ not in PLAIN:
