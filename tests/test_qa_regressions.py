@@ -172,3 +172,11 @@ def test_engine_directory_may_hold_the_mappings_test_files(tmp_path: Path) -> No
         (tmp_path / name).write_text((shipped / name).read_text(encoding="utf-8"))
     engine = Engine(tmp_path)
     assert engine.mapping("shipment-to-tracking").spec.file.startswith(str(tmp_path))
+
+
+def test_a_line_that_is_not_an_object_is_named_so_without_an_empty_path() -> None:
+    event = {**_example("shipped-event")}
+    event["data"] = {"object": {**event["data"]["object"]}}
+    event["data"]["object"]["items"] = ["x", *event["data"]["object"]["items"]]
+    warnings = Engine().handle(event).warnings
+    assert "(the check failed to run: expected an object, got text)" in warnings[0].message

@@ -67,7 +67,8 @@ class WrongType(Exception):
     def __init__(self, keys: tuple[str, ...], value: Any) -> None:
         self.keys = keys  #: the path up to the offending value
         self.value = value
-        super().__init__(f"expected an object at {'.'.join(keys)}, got {type_name(value)}")
+        where = f" at {'.'.join(keys)}" if keys else ""  # none: the value itself (an element)
+        super().__init__(f"expected an object{where}, got {type_name(value)}")
 
 
 @dataclass(frozen=True, slots=True)
