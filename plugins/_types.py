@@ -65,7 +65,8 @@ class JMESPathFunction:
     ``"number"``, ``"boolean"``, ``"array"``, ``"object"``, ``"null"`` or ``"any"``.
     ``unchanged`` (optional, for a one-argument function) lists the exact Python classes it
     returns as they are (``to_id`` returns text and None unchanged): compiled mappings then
-    skip the call for them.
+    skip the call for them, and write an ``each`` loop once more for elements whose value
+    given to it is of the first of them (docs/writing-a-plugin.md).
     """
 
     name: str

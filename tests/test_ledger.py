@@ -406,6 +406,11 @@ def test_the_claim_is_held_across_send_and_taken_over_after_its_lease(
     leave.set()
     worker.join()
     assert outcomes[0].status == "done"  # the slow send did happen: it is recorded too
+    assert outcomes[0].notes == (  # and its outcome says another worker may have acted too
+        f"the claim on order {ORDER} expired while send ran (lease 0.5 s) and was taken over: "
+        "another worker may have acted on the order meanwhile; check the order in Digital "
+        "River, and keep the lease above send's timeout",
+    )
 
 
 def test_two_threads_deliver_the_same_shipment_at_once(engine: Engine) -> None:

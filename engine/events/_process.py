@@ -266,9 +266,19 @@ def _act(
     except Exception as exc:
         reason = f"send failed: {type(exc).__name__}: {exc}; nothing was recorded as done"
         return finish("failed", action, reason, retry=True, notes=notes)
-    at = _record(ledger, claim, effect, event, action, moves, quantities, "sent", response)
+    at, kept = _record(ledger, claim, effect, event, action, moves, quantities, "sent", response)
+    if not kept:
+        notes = (*notes, _lost(claim, engine.lease))
     return Outcome(
         "done", event_id, event_type, action, None, done_at=at, notes=notes, response=response
+    )
+
+
+def _lost(claim: _Claim, lease: float) -> str:
+    return (
+        f"the claim on order {claim.scope} expired while send ran (lease {lease:g} s) and was "
+        "taken over: another worker may have acted on the order meanwhile; check the order in "
+        "Digital River, and keep the lease above send's timeout"
     )
 
 
@@ -307,7 +317,7 @@ def _answered(
         retry = verdict.retry and not unknown
         return Outcome("failed", event_id, event_type, action, reason, retry, notes=answer.notes)
     if line is None or not moves.lines():
-        at = _record(
+        at, _ = _record(
             ledger, claim, effect, event, action, moves, answer.quantities, "already-done", None
         )
         reason = f"{said} (G12); recorded as done"
@@ -577,8 +587,9 @@ def _record(
     quantities: dict[str, int],
     result: str,
     response: Any,
-) -> float:
-    """Record the effect as done and release the claim, in one transaction; when."""
+) -> tuple[float, bool]:
+    """Record the effect as done and release the claim, in one transaction; when, and whether
+    the claim was still ours."""
     now = time.time()
     order = claim.scope
     fo_id, ids = _ids(_fulfillment_order(event, moves.kind, response))
@@ -649,8 +660,8 @@ def _record(
                 for line in sorted(moves.lines())
             ],
         )
-        _release_in(tx, claim)
-    return now
+        kept = _release_in(tx, claim)
+    return now, kept
 
 
 def _fulfillment_order(event: dict[str, Any], kind: str, response: Any) -> Any:
@@ -687,10 +698,13 @@ def _release(ledger: Ledger, claim: _Claim) -> None:
         _release_in(tx, claim)
 
 
-def _release_in(tx: Transaction, claim: _Claim) -> None:
-    tx.run(
+def _release_in(tx: Transaction, claim: _Claim) -> bool:
+    """Release the claim; False when it was no longer ours (its lease expired and another
+    worker took the order over, or the claim was pruned)."""
+    released = tx.changed(
         "DELETE FROM fulfillmap_claims WHERE scope = ? AND owner = ?", (claim.scope, claim.owner)
     )
+    return released > 0
 
 
 # -- reading events and bodies -----------------------------------------------------------------
