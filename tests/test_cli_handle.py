@@ -154,6 +154,21 @@ def test_single_document_failure(capsys: pytest.CaptureFixture[str], tmp_path: P
     )
 
 
+def test_one_compact_line_is_a_single_document(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A webhook body written compact (``jq -c``) is one document: its failure is the usual
+    ``fulfillmap: error:`` paragraph, as for the same event pretty-printed."""
+    path = tmp_path / "event.json"
+    path.write_text('{"id": "e-1", "type": "order.accepted"}\n', encoding="utf-8")
+    code, actions, err = _run(capsys, str(path))
+    assert (code, actions) == (1, [])
+    assert err == (
+        "fulfillmap: error: malformed event: the order.accepted event e-1 has no data; it must "
+        "be an object (at data)\n"
+    )
+
+
 def test_bad_first_line_of_json_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "events.jsonl"
     path.write_text("{oops\n" + _compact("pending-event") + "\n", encoding="utf-8")

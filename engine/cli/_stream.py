@@ -57,8 +57,9 @@ def _nonblocking(path: str, flags: int) -> int:
 def read_events(stream: IO[bytes], progress: Progress) -> Iterator[Item]:
     """The events of the input, streamed line by line when it is JSON Lines.
 
-    The input is JSON Lines when its first non-blank line is a JSON document by itself;
-    otherwise it is read whole, as one event or an array of events. (A bad first line of a
+    The input is JSON Lines when its first non-blank line is a JSON document by itself and
+    another line follows (one line alone is one document, or an array of them); otherwise it
+    is read whole, as one event or an array of events. (A bad first line of a
     JSON Lines file is recognised by the second line being a document by itself.)
     """
     lines = _numbered_lines(stream, progress)
@@ -68,8 +69,8 @@ def read_events(stream: IO[bytes], progress: Progress) -> Iterator[Item]:
     document = _loads(first[1])
     if document is not _NOT_JSON:
         second = next(lines, None)
-        if second is None and isinstance(document, list):  # an array on one line (jq -c)
-            yield from _events_of(document)
+        if second is None:  # one line: one document (a compact body), or an array (jq -c)
+            yield from _events_of(document) if isinstance(document, list) else [Item("", document)]
             return
         yield from _json_lines(itertools.chain([first], [second] if second else [], lines))
         return
