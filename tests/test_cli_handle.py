@@ -198,6 +198,12 @@ def test_missing_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert err == f"fulfillmap: error: the input file {tmp_path / 'nope.jsonl'} does not exist\n"
 
 
+def test_a_directory_as_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, actions, err = _run(capsys, str(tmp_path))
+    assert (code, actions) == (1, [])
+    assert err.startswith(f"fulfillmap: error: the input {tmp_path} is not a regular file (a ")
+
+
 def test_context_and_own_mappings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "routes.yaml").write_text(
         "routes:\n  fulfillment_order.pending:\n    action: ignore\n", encoding="utf-8"

@@ -38,15 +38,20 @@ def open_binary(name: str) -> IO[bytes]:
         stream = open(name, "rb", opener=_nonblocking)  # noqa: SIM115 - the caller closes it
     except FileNotFoundError:
         raise FulfillmapError(f"the input file {name} does not exist") from None
+    except IsADirectoryError:
+        raise FulfillmapError(_NOT_REGULAR.format(name)) from None
     except OSError as exc:
         raise FulfillmapError(f"cannot read the input {name}: {exc.strerror or exc}") from exc
     if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
         stream.close()
-        raise FulfillmapError(
-            f"the input {name} is not a regular file (a directory, a FIFO or a device); "
-            "give the path of a file, or '-' and pipe it in"
-        )
+        raise FulfillmapError(_NOT_REGULAR.format(name))
     return stream
+
+
+_NOT_REGULAR = (
+    "the input {} is not a regular file (a directory, a FIFO or a device); give the path of a "
+    "file, or '-' and pipe it in"
+)
 
 
 def _nonblocking(path: str, flags: int) -> int:
