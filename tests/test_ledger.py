@@ -364,6 +364,20 @@ def test_a_shipment_whose_lines_were_each_already_done_is_ignored_so(engine: Eng
     assert outcome.reason == "nothing left to send: Digital River said each line was already done"
 
 
+def test_the_warnings_before_a_mapping_error_are_the_outcome_s_notes(engine: Engine) -> None:
+    event = example("shipped-event")
+    for item in event["data"]["object"]["items"]:
+        item["quantity"] = 0  # each line left out with a warning, then none is left
+    outcome = engine.process(event, Shop())
+    assert (outcome.status, outcome.retry) == ("failed", False)
+    assert outcome.reason is not None
+    assert "rule 'some-line-is-captured'" in outcome.reason
+    assert [note.split(":")[0] for note in outcome.notes] == [
+        "rule 'quantities-are-positive' (warn) at data.object.items[0]",
+        "rule 'quantities-are-positive' (warn) at data.object.items[1]",
+    ]
+
+
 def test_a_mapping_error_is_failed_without_retry(engine: Engine) -> None:
     event = example("shipped-event")
     for item in event["data"]["object"]["items"]:  # no line can be captured (one: a warning)

@@ -420,9 +420,8 @@ class _Writer:
         when of a class it names (``whole_number(quantity)``: an int): local -> that class
         (its first other than null). Tested once per element, the functions' calls and the
         checks of those values' classes are then left out."""
-        texts = [rule.check for rule in rules] + ([kind.where] if kind.where is not None else [])
         expected: dict[str, type] = {}
-        for text in texts + _texts_on(kind.fields, element, element):
+        for text in _element_texts(kind, rules, element):
             for name, keys in calls_on_paths(compile_expression(text)):
                 function = self.registry.functions.get(name)
                 local = self.emit.reads.get((element, keys))
@@ -833,8 +832,13 @@ def _leaf(kind: Nested) -> bool:
 
 def _element_paths(kind: Nested, rules: list[Rule], element: str) -> list[tuple[str, ...]]:
     """The paths the rules, ``where`` and fields of an ``each`` read from its element."""
+    return _paths_read(_element_texts(kind, rules, element))
+
+
+def _element_texts(kind: Nested, rules: list[Rule], element: str) -> list[str]:
+    """The expressions the rules, ``where`` and fields of an ``each`` evaluate on its element."""
     texts = [rule.check for rule in rules] + ([kind.where] if kind.where is not None else [])
-    return _paths_read(texts + _texts_on(kind.fields, element, element))
+    return texts + _texts_on(kind.fields, element, element)
 
 
 def _document_paths(spec: MappingSpec, document: str) -> list[tuple[str, ...]]:

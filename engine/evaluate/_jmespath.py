@@ -391,18 +391,16 @@ class Emitter:
 
     def _null_against_known(self, left: str, right: str) -> bool:
         """Is one side the null literal and the other of a class known here, not null?"""
-        for side, other in ((left, right), (right, left)):
-            literal = self.code.namespace.get(side, MISSING) if side.startswith("_L") else MISSING
-            known = self.code.classes.get(other)
-            if literal is None and known is not None and known is not type(None):
-                return True
-        return False
+        return any(
+            self._literal(side) is None and self.code.classes.get(other) not in (None, type(None))
+            for side, other in ((left, right), (right, left))
+        )
 
     def _simple_equality(self, left: str, right: str, operation: str) -> str | None:
         """``==``/``!=`` against a null or text literal: plain Python (nothing else equals
         null, and text equals only the same text, so JMESPath's number rules never apply)."""
         for side, other in ((left, right), (right, left)):
-            literal = self.code.namespace.get(side, MISSING) if side.startswith("_L") else MISSING
+            literal = self._literal(side)
             if literal is None:
                 return f"{other} is None" if operation == "eq" else f"{other} is not None"
             if literal.__class__ is str:
@@ -436,14 +434,18 @@ class Emitter:
             self.code.booleans.add(out)
         return out
 
+    def _literal(self, local: str) -> Any:
+        """The value of a literal's local (``_L...``), or ``MISSING`` for any other local."""
+        return self.code.namespace.get(local, MISSING) if local.startswith("_L") else MISSING
+
     def _class_of(self, local: str) -> type | None:
         """The class of ``local``'s value where known here (a literal's, or ``classes``)."""
-        literal = self.code.namespace.get(local, MISSING) if local.startswith("_L") else MISSING
+        literal = self._literal(local)
         return literal.__class__ if literal is not MISSING else self.code.classes.get(local)
 
     def _truth_of(self, local: str) -> bool | None:
         """Is ``local`` true as JMESPath says, where known here (a literal, or a number)?"""
-        literal = self.code.namespace.get(local, MISSING) if local.startswith("_L") else MISSING
+        literal = self._literal(local)
         if literal is not MISSING:
             return not is_false(literal)
         return True if self.code.classes.get(local) in _NUMBER_CLASSES else None
@@ -496,13 +498,9 @@ class Emitter:
             self.code.line(f"{out} = {call}")
             return out
         keyword = "if"
-        if (
-            plugin.unchanged
-            and len(args) == 1
-            and self.code.classes.get(args[0]) in plugin.unchanged
-        ):
-            return args[0]  # a value of a class known here, which it returns as it is
         if plugin.unchanged and len(args) == 1:  # the values it returns as they are: no call
+            if self.code.classes.get(args[0]) in plugin.unchanged:
+                return args[0]  # a value of a class known here
             kept = self.code.constant(_classes(plugin.unchanged), "kept")
             with self.code.block(f"if {args[0]}.__class__ in {kept}:"):
                 self.code.line(f"{out} = {args[0]}")
@@ -538,11 +536,8 @@ class Emitter:
         # exactly these classes pass at once; anything else (a subclass, a class of another
         # name) goes to jmespath's own check, which decides as it always does
         classes = _classes(_CLASSES[name] for name in names if name in _CLASSES)
-        literal = self.code.namespace.get(arg, MISSING) if arg.startswith("_L") else MISSING
-        if literal is not MISSING and literal.__class__ in classes:
-            return ""  # a literal of a class that passes: known now
-        if self.code.classes.get(arg) in classes:
-            return ""  # a value of a class known here that passes
+        if self._class_of(arg) in classes:
+            return ""  # a literal, or a value of a class known here, that passes
         return f"{arg}.__class__ in {self.code.constant(classes, 'types')}"
 
     def _node_projection(self, node: Node, value: str) -> str:

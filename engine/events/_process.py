@@ -236,10 +236,7 @@ def _act(
     try:
         action: Action = engine._act(chosen, event, {**(context or {}), "ledger": event["ledger"]})
     except MappingError as exc:  # with the warnings found before it, as notes
-        found = tuple(
-            f"warning: {w.rule} at {w.data_path or 'the input'}: {w.message}" for w in exc.warnings
-        )
-        return finish("failed", None, str(exc), notes=found)
+        return finish("failed", None, str(exc), notes=tuple(map(str, exc.warnings)))
     except FulfillmapError as exc:
         return finish("failed", None, str(exc))
     action = _without_lines(action, _done_lines(effect, state))

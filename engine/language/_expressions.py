@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from fulfillmap.errors import FulfillmapError
 from fulfillmap.language._limits import Limits, limits
 
 if TYPE_CHECKING:
@@ -220,19 +220,14 @@ _NOT_JSON = (
 
 
 def _is_json(value: Any) -> bool:
-    """Is a literal's value JSON: no NaN or infinity, no lone surrogate (at any depth)?"""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, float) and not math.isfinite(item):
-            return False
-        if isinstance(item, str) and any("\ud800" <= char <= "\udfff" for char in item):
-            return False
-        if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
+    """Is a literal's value JSON (no NaN or infinity, no lone surrogate), as the output
+    writer decides (imported here: compiling is off a cached mapping's path)?"""
+    from fulfillmap.language._jsonio import dump_document
+
+    try:
+        dump_document(value, compact=True)
+    except FulfillmapError:
+        return False
     return True
 
 
