@@ -19,9 +19,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final, TypeVar, overload
 
-from ._types import FieldFunction, FieldInput, JMESPathFunction, reads_only
+from ._types import FieldFunction, FieldInput, JMESPathFunction, Shortcut, reads_only
 
-__all__ = ["FieldFunction", "FieldInput", "JMESPathFunction", "hookimpl", "reads_only"]
+__all__ = [
+    "FieldFunction",
+    "FieldInput",
+    "JMESPathFunction",
+    "Shortcut",
+    "hookimpl",
+    "reads_only",
+]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 

@@ -5,12 +5,19 @@ from the cache runs plugins' functions without importing pluggy. Import them fro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-__all__ = ["FieldFunction", "FieldInput", "JMESPathFunction", "is_reads_only", "reads_only"]
+__all__ = [
+    "FieldFunction",
+    "FieldInput",
+    "JMESPathFunction",
+    "Shortcut",
+    "is_reads_only",
+    "reads_only",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -67,6 +74,10 @@ class JMESPathFunction:
     returns as they are (``to_id`` returns text and None unchanged): compiled mappings then
     skip the call for them, and write an ``each`` loop once more for elements whose value
     given to it is of the first of them (docs/writing-a-plugin.md).
+    ``shortcuts`` (optional) is called when a mapping is compiled, for each call whose
+    arguments after the first are literals of the types the function takes, with their
+    values (``unknown_keys(shipTo, `["name"]`)``: ``shortcuts(["name"])``); it returns the
+    results that call has without being made (``Shortcut``s), or none.
     """
 
     name: str
@@ -74,3 +85,18 @@ class JMESPathFunction:
     signature: tuple[tuple[str, ...], ...]
     description: str = ""
     unchanged: tuple[type, ...] = ()
+    shortcuts: Callable[..., Sequence[Shortcut]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Shortcut:
+    """A result a compiled mapping knows without calling a JMESPath function: when the
+    first argument is of exactly the class ``cls`` and, if ``test`` is given, ``test`` of it
+    is true, the call returns ``result`` (JSON). ``test`` is called instead of the function,
+    so it should be a C function (``frozenset(names).issuperset``); it must not raise for a
+    value of ``cls``. Say only what is true: the function is not called for such a value.
+    """
+
+    cls: type
+    result: Any
+    test: Callable[[Any], bool] | None = None

@@ -10,7 +10,7 @@ from typing import Any
 
 from fulfillmap.paths import truncate
 
-from . import FieldFunction, FieldInput, JMESPathFunction, hookimpl, reads_only
+from . import FieldFunction, FieldInput, JMESPathFunction, Shortcut, hookimpl, reads_only
 
 __all__ = ["duties_paid", "reservation_id", "signature_required_type"]
 
@@ -51,7 +51,9 @@ def signature_required_type(data: FieldInput) -> str | None:
     if quote_id is not None:
         choice = data.root.get("shippingChoice")  # the source document: an object
         if choice.__class__ is dict or isinstance(choice, Mapping):
-            _check_quote_is_chosen(quote_id, choice.get("serviceLevel"))
+            level = choice.get("serviceLevel")
+            if level is not None and quote_id != level:
+                raise _not_chosen(quote_id, level)
     value = quote.get("signatureRequiredType")
     if value is None or value in SIGNATURE_TYPES:
         return value
@@ -85,12 +87,11 @@ def reservation_id(data: FieldInput) -> str | None:
     )
 
 
-def _check_quote_is_chosen(quote_id: Any, level: Any) -> None:
-    if level is not None and quote_id != level:
-        raise ValueError(
-            f"context.shippingQuote.id {truncate(quote_id)} is not the quote the order "
-            f"uses (shippingChoice.serviceLevel {truncate(level)})"
-        )
+def _not_chosen(quote_id: Any, level: Any) -> ValueError:
+    return ValueError(
+        f"context.shippingQuote.id {truncate(quote_id)} is not the quote the order "
+        f"uses (shippingChoice.serviceLevel {truncate(level)})"
+    )
 
 
 def upper(value: str | None) -> str | None:
@@ -148,6 +149,15 @@ def unknown_keys(value: Mapping[str, Any] | None, known: Sequence[Any]) -> list[
     if names is None:  # an object or array among them (which no key equals)
         return [key for key in value if key not in known]
     return [] if names.issuperset(value) else [key for key in value if key not in names]
+
+
+def known_keys_only(known: Sequence[Any]) -> tuple[Shortcut, ...]:
+    """``unknown_keys(value, known)`` without a call, for literal ``known`` names: ``[]`` for
+    null and for an object whose keys ``known`` all names (one set's C test)."""
+    names = _names(known) if known.__class__ is list else None
+    if names is None:
+        return ()
+    return (Shortcut(NONE, []), Shortcut(dict, [], names.issuperset))
 
 
 def _names(known: Sequence[Any]) -> frozenset[Any] | None:
@@ -241,6 +251,7 @@ def fulfillmap_functions() -> Sequence[JMESPathFunction]:
             unknown_keys,
             (("object", "null"), ("array",)),
             "The keys of an object that a list does not name.",
+            shortcuts=known_keys_only,
         ),
         JMESPathFunction(
             "minus",

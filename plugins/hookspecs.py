@@ -17,12 +17,20 @@ from collections.abc import Mapping, Sequence
 
 import pluggy
 
-from ._types import FieldFunction, FieldInput, JMESPathFunction, is_reads_only, reads_only
+from ._types import (
+    FieldFunction,
+    FieldInput,
+    JMESPathFunction,
+    Shortcut,
+    is_reads_only,
+    reads_only,
+)
 
 __all__ = [
     "FieldFunction",
     "FieldInput",
     "JMESPathFunction",
+    "Shortcut",
     "fulfillmap_fields",
     "fulfillmap_functions",
     "hookspec",

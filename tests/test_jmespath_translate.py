@@ -93,6 +93,9 @@ EXPRESSIONS = [
     "a == b", "a < b", "a >= `1`", "[a, b]", "{x: a, y: b.c}", "length(a)", "to_string(a)",
     "keys(a)", "a[?!b]", "a[*][0]", "@", "a | b", "not_null(a, b, c)", "type(a)",
     "upper(a)", "to_integer(a)", "to_id(b)",
+    # unknown_keys's shortcuts (null, and an object of known keys) against its calls
+    'unknown_keys(a, `["a", "b"]`)', '!unknown_keys(a, `["b"]`)', "unknown_keys(a, `[]`)",
+    'unknown_keys(@, `["a", "c"]`)', 'unknown_keys(a, `"a"`)', 'unknown_keys(a, `[["a"], "b"]`)',
 ]  # fmt: skip
 
 
@@ -107,3 +110,25 @@ def test_the_translator_agrees_with_jmespath_on_generated_documents(
     function = compile_jmespath(expression, options.custom_functions, registry.functions)
     expected = _outcome(lambda: jmespath.search(expression, document, options))
     assert _outcome(lambda: function(document)) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    value=st.none() | st.dictionaries(st.sampled_from("abcd"), _SCALARS) | _DOCUMENTS,
+    names=st.lists(st.sampled_from("abcd"), max_size=4),
+    negated=st.booleans(),
+)
+def test_unknown_keys_shortcuts_agree_with_its_calls(
+    value: Any, names: list[str], negated: bool
+) -> None:
+    """The translator takes ``unknown_keys``'s shortcuts (``[]`` for null and for an object
+    whose keys the literal names all name) instead of calling it: the same value, or the
+    same error, as jmespath's call of the function itself."""
+    registry = default_registry()
+    options = registry.options
+    assert options.custom_functions is not None
+    expression = f"{'!' * negated}unknown_keys(a, `{json.dumps(names)}`)"
+    function = compile_jmespath(expression, options.custom_functions, registry.functions)
+    assert "_test" in function.__source__  # type: ignore[attr-defined]
+    expected = _outcome(lambda: jmespath.search(expression, {"a": value}, options))
+    assert _outcome(lambda: function({"a": value})) == expected

@@ -9,7 +9,7 @@ from typing import Any
 
 import fulfillmap
 import pytest
-from fulfillmap.plugins import FieldInput, JMESPathFunction, builtin, hookimpl
+from fulfillmap.plugins import FieldInput, JMESPathFunction, Shortcut, builtin, hookimpl
 
 ORDER = "order-to-fulfillment-order"
 
@@ -333,3 +333,101 @@ def test_hookimpl_marks_a_function_as_pluggys_own_marker_does(options: dict[str,
     assert manager.parse_hookimpl_opts(type("P", (), {"f": staticmethod(ours)}), "f") == (
         pluggys.fulfillmap_impl  # type: ignore[attr-defined]
     )
+
+
+class Counted:
+    """A JMESPath function ``only(value, names)`` (``unknown_keys``'s twin) that counts its
+    calls, with the shortcuts ``shortcuts`` returns."""
+
+    def __init__(self, shortcuts: Any) -> None:
+        self.calls = 0
+        self.shortcuts = shortcuts
+
+    def only(self, value: Any, names: list[str]) -> list[str]:
+        self.calls += 1
+        return builtin.unknown_keys(value, names)
+
+    @hookimpl
+    def fulfillmap_functions(self) -> list[JMESPathFunction]:
+        signature = (("object", "null"), ("array",))
+        return [JMESPathFunction("only", self.only, signature, shortcuts=self.shortcuts)]
+
+
+def _counted(tmp_path: Path, shortcuts: Any, expression: str) -> tuple[Counted, Any]:
+    plugin = Counted(shortcuts)
+    manager = fulfillmap.plugin_manager()
+    manager.register(plugin, name="counted")
+    path = mapping_file(tmp_path, f"  out: {json.dumps(expression)}\n")
+    return plugin, fulfillmap.load(path, plugins=manager)
+
+
+def test_a_shortcut_is_taken_instead_of_the_call(tmp_path: Path) -> None:
+    plugin, mapping = _counted(tmp_path, builtin.known_keys_only, 'only(a, `["x", "y"]`)')
+    assert "_test" in mapping.source_code  # the set's issuperset, called inline
+    for value, expected in (({"x": 1}, []), ({}, []), (None, [])):
+        assert mapping.apply({"a": value}).get("out") == expected  # an empty list is kept
+    assert plugin.calls == 0
+    assert mapping.apply({"a": {"x": 1, "z": 2}}) == {"out": ["z"]}
+    assert plugin.calls == 1
+    trace = mapping.trace({"a": {"x": 1}})  # the traced variant: the same shortcut
+    assert (trace.body, plugin.calls) == ({"out": []}, 1)
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected", "calls"),
+    [
+        ("only(a, b)", {"out": []}, 1),  # names that are not a literal: only a call knows
+        ('only(a, `[{"x": 1}, "x"]`)', {"out": []}, 1),  # names no set holds: no shortcut
+        ('only(a, `"x"`)', "invalid type", 0),  # not an array: jmespath's type error
+    ],
+)
+def test_no_shortcut_without_literal_names_of_the_right_type(
+    tmp_path: Path, expression: str, expected: Any, calls: int
+) -> None:
+    plugin, mapping = _counted(tmp_path, builtin.known_keys_only, expression)
+    source = {"a": {"x": 1}, "b": ["x"]}
+    if isinstance(expected, str):
+        with pytest.raises(fulfillmap.MappingError, match=expected):
+            mapping.apply(source)
+    else:
+        assert mapping.apply(source) == expected
+    assert plugin.calls == calls
+
+
+def test_a_shortcut_never_skips_a_type_error(tmp_path: Path) -> None:
+    """A shortcut for a class the signature refuses is not taken: jmespath's error stands."""
+
+    def wrong(names: list[str]) -> tuple[Shortcut, ...]:
+        return (Shortcut(str, []), Shortcut(type(None), []))
+
+    plugin, mapping = _counted(tmp_path, wrong, 'only(a, `["x"]`)')
+    with pytest.raises(fulfillmap.MappingError, match="invalid type"):
+        mapping.apply({"a": "text"})
+    assert mapping.apply({"a": None}) == {"out": []}
+    assert plugin.calls == 0
+    _, mapping = _counted(tmp_path, wrong, 'only(a, `"x"`)')  # names that are not an array
+    with pytest.raises(fulfillmap.MappingError, match="invalid type"):
+        mapping.apply({"a": None})
+
+
+def test_a_shortcut_for_a_value_known_when_compiled(tmp_path: Path) -> None:
+    plugin, mapping = _counted(tmp_path, builtin.known_keys_only, 'only(`null`, `["x"]`)')
+    assert mapping.apply({}) == {"out": []}
+    plugin, mapping = _counted(tmp_path, builtin.known_keys_only, 'only(`{"z": 1}`, `["x"]`)')
+    assert mapping.apply({}) == {"out": ["z"]}
+    assert plugin.calls == 1
+
+
+@pytest.mark.parametrize(
+    ("shortcuts", "message"),
+    [
+        (lambda names: 1 / 0, r"only\(\): shortcuts failed: ZeroDivisionError"),
+        (lambda names: ("x",), r"only\(\): its shortcuts must be Shortcut"),
+        (lambda names: (Shortcut(dict, {1, 2}),), r"only\(\): its shortcuts must be Shortcut"),
+        (lambda names: (Shortcut("dict", []),), r"only\(\): its shortcuts must be Shortcut"),
+    ],
+)
+def test_a_broken_shortcut_names_its_function(tmp_path: Path, shortcuts: Any, message: str) -> None:
+    _, mapping = _counted(tmp_path, shortcuts, 'only(a, `["x"]`)')
+    with pytest.raises(fulfillmap.FulfillmapError, match=message):
+        mapping.apply({"a": {}})

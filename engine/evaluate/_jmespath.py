@@ -16,14 +16,17 @@ equivalence tests run the official compliance suite and generated documents thro
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from numbers import Number
+from types import NoneType
 from typing import TYPE_CHECKING, Any
 
-from fulfillmap.language._expressions import MISSING, is_false
-from fulfillmap.plugins._guarded import failed
-from fulfillmap.plugins._types import JMESPathFunction
+from fulfillmap.errors import FulfillmapError
+from fulfillmap.language._expressions import MISSING, is_false, is_json
+from fulfillmap.paths import truncate
+from fulfillmap.plugins._guarded import describe, failed
+from fulfillmap.plugins._types import JMESPathFunction, Shortcut
 
 if TYPE_CHECKING:  # a compiled mapping from the cache calls these helpers without jmespath
     import jmespath.functions
@@ -498,11 +501,17 @@ class Emitter:
             self.code.line(f"{out} = {call}")
             return out
         keyword = "if"
+        for condition, result in self._shortcuts(plugin, args, checks):
+            if not condition:
+                return result  # a value of a class known here, whatever its value
+            with self.code.block(f"{keyword} {condition}:"):
+                self.code.line(f"{out} = {result}")
+            keyword = "elif"
         if plugin.unchanged and len(args) == 1:  # the values it returns as they are: no call
-            if self.code.classes.get(args[0]) in plugin.unchanged:
+            if keyword == "if" and self.code.classes.get(args[0]) in plugin.unchanged:
                 return args[0]  # a value of a class known here
             kept = self.code.constant(_classes(plugin.unchanged), "kept")
-            with self.code.block(f"if {args[0]}.__class__ in {kept}:"):
+            with self.code.block(f"{keyword} {args[0]}.__class__ in {kept}:"):
                 self.code.line(f"{out} = {args[0]}")
             keyword = "elif"
         test = " and ".join(check for check in checks if check)
@@ -526,16 +535,48 @@ class Emitter:
         with self.code.block("except Exception as x:"):
             self.code.line(f"raise _failed({name}, x)")
 
+    def _shortcuts(
+        self, plugin: JMESPathFunction, args: list[str], checks: list[str | None]
+    ) -> list[tuple[str, str]]:
+        """(test of the first argument, result) for the plugin's shortcuts for this call, when
+        its other arguments are literals of the types it takes (those of one result in one
+        test); a test "" when the first argument's class is known here and its shortcut has
+        no test of its own."""
+        values = [self._literal(arg) for arg in args[1:]]
+        if plugin.shortcuts is None or not args or any(checks[1:]) or MISSING in values:
+            return []
+        accepted, known = _accepted(plugin.signature[0]), self._class_of(args[0])
+        found: list[tuple[list[str], Any]] = []
+        for shortcut in shortcuts_of(plugin, values):
+            if accepted is not None and shortcut.cls not in accepted:
+                continue  # a value it refuses: the call raises jmespath's error
+            if known is not None and shortcut.cls is not known:
+                continue
+            test = [] if known is not None else [self._class_test(args[0], shortcut.cls)]
+            if shortcut.test is not None:
+                test.append(f"{self.code.constant(shortcut.test, 'test')}({args[0]})")
+            if found and _same_json(found[-1][1], shortcut.result) and test and found[-1][0]:
+                found[-1][0].append(" and ".join(test))
+            else:
+                found.append(([" and ".join(test)] if test else [], shortcut.result))
+            if not test:
+                break  # every value now takes it
+        return [(" or ".join(tests), self.code.constant(result, "L")) for tests, result in found]
+
+    def _class_test(self, local: str, cls: type) -> str:
+        """Is ``local``'s value of exactly the class ``cls`` (a builtin one by its name)?"""
+        if cls is NoneType:
+            return f"{local} is None"
+        name = cls.__name__ if _CLASSES.get(cls.__name__) is cls else self.code.constant(cls, "C")
+        return f"{local}.__class__ is {name}"
+
     def _type_check(self, arg: str, types: tuple[str, ...]) -> str | None:
         """The inline form of jmespath's argument type check ("" when any type will do)."""
-        if "any" in types or not types:
-            return ""
-        if any(kind not in _TYPE_NAMES for kind in types):
+        if any(kind not in _TYPE_NAMES for kind in types if kind != "any"):
             return None
-        names = frozenset(name for kind in types for name in _TYPE_NAMES.get(kind, ()))
-        # exactly these classes pass at once; anything else (a subclass, a class of another
-        # name) goes to jmespath's own check, which decides as it always does
-        classes = _classes(_CLASSES[name] for name in names if name in _CLASSES)
+        classes = _accepted(types)
+        if classes is None:
+            return ""
         if self._class_of(arg) in classes:
             return ""  # a literal, or a value of a class known here, that passes
         return f"{arg}.__class__ in {self.code.constant(classes, 'types')}"
@@ -598,6 +639,43 @@ class Emitter:
 #: classes in the order a value's class is checked against them (a tuple compares by
 #: identity, one by one: cheaper than a set's hash for the few classes of JSON values)
 _FIRST = (str, int, float, bool, dict, list, type(None))
+
+
+def _accepted(types: tuple[str, ...]) -> tuple[type, ...] | None:
+    """The classes that pass jmespath's check of ``types`` at once (None: any value does).
+    Exactly these: anything else (a subclass, a class of another name) goes to jmespath's own
+    check, which decides as it always does."""
+    if "any" in types or not types:
+        return None
+    names = frozenset(name for kind in types for name in _TYPE_NAMES.get(kind, ()))
+    return _classes(_CLASSES[name] for name in names if name in _CLASSES)
+
+
+def shortcuts_of(plugin: JMESPathFunction, values: list[Any]) -> Sequence[Shortcut]:
+    """The plugin's shortcuts for a call whose arguments after the first are ``values``;
+    a ``FulfillmapError`` naming the function when they are not ``Shortcut``s of JSON
+    results (a plugin's bug, found when a mapping calling it is compiled)."""
+    assert plugin.shortcuts is not None
+    try:
+        found = plugin.shortcuts(*values)
+        wrong = [one for one in found if not isinstance(one, Shortcut)]
+    except Exception as exc:
+        message = f"function {plugin.name}(): shortcuts failed: {describe(exc)}"
+        raise FulfillmapError(message) from exc
+    if wrong or not all(isinstance(one.cls, type) and is_json(one.result) for one in found):
+        shown = wrong[0] if wrong else found
+        raise FulfillmapError(
+            f"function {plugin.name}(): its shortcuts must be Shortcut(cls, result, test) "
+            f"with a class and a JSON result, not {truncate(shown)}"
+        )
+    return found
+
+
+def _same_json(first: Any, second: Any) -> bool:
+    """Are two JSON values the same (``1``, ``1.0`` and ``true`` are not)?"""
+    from fulfillmap.language._jsonio import dump_document
+
+    return dump_document(first) == dump_document(second)
 
 
 def _classes(classes: Iterable[type]) -> tuple[type, ...]:

@@ -30,6 +30,7 @@ __all__ = [
     "compile_expression",
     "function_calls",
     "is_false",
+    "is_json",
     "is_true",
     "read_paths",
     "type_name",
@@ -199,7 +200,7 @@ def _check_tree(tree: dict[str, Any], limit: int) -> None:
         kind = node.get("type")
         if kind == "expref" and not argument:
             raise _too_complex(0, _EXPREF)
-        if kind == "literal" and not _is_json(node.get("value")):
+        if kind == "literal" and not is_json(node.get("value")):
             raise _too_complex(
                 0, f"the literal {_literal(node.get('value'))} is not JSON{_NOT_JSON}"
             )
@@ -219,7 +220,7 @@ _NOT_JSON = (
 )
 
 
-def _is_json(value: Any) -> bool:
+def is_json(value: Any) -> bool:
     """Is a literal's value JSON (no NaN or infinity, no lone surrogate), as the output
     writer decides (imported here: compiling is off a cached mapping's path)?"""
     from fulfillmap.language._jsonio import dump_document
