@@ -21,8 +21,8 @@ In one run, on the same payloads, every target a ratio measured in that run:
 Machines are shared and noisy: implementations are timed in interleaved rounds, on CPU time
 (what the process itself ran: ``time.process_time`` in process, user + system of each child),
 which waiting for a core that other work holds does not inflate as it inflates wall time; the
-processes' wall times are shown too. Best and median are reported; targets are judged on the
-best.
+processes' wall times are shown too. Best and median are reported; the in-process targets
+are judged on the median of each round's ratio (``paired_ratio``), the processes on their best.
 """
 
 from __future__ import annotations
@@ -163,6 +163,14 @@ def time_all(runs: dict[str, Run], repeats: int, budget: float) -> dict[str, lis
     return samples
 
 
+def paired_ratio(times: list[float], base: list[float]) -> float:
+    """The median of the rounds' ratios: each round times both one after the other, so that
+    what slows the machine for a while slows both. (The ratio of the best times is at the
+    mercy of one sample that a quiet moment made fast: on this 2-core machine a baseline's
+    best has come out 40% under its median while ours did not, and the other way round.)"""
+    return statistics.median(mine / theirs for mine, theirs in zip(times, base, strict=True))
+
+
 def _canonical(value: Any, *, loose: bool = False) -> str:
     """The JSON text to compare outputs by; ``loose``: 20.0 and 20 alike (jq has one number
     type, so it prints 20.0 as 20)."""
@@ -211,7 +219,7 @@ def mapping_table(repeats: int, budget: float) -> tuple[list[str], list[str]]:
     others = engines.installed_order_engines()
     rows = [
         f"{'mapping':<31} {'items':>5}  {'implementation':<30} {'best µs':>9} {'median µs':>9}"
-        f" {'x base':>7} {'(median)':>8}  target (µs of CPU time per mapping)",
+        f" {'x base':>7} {'(best)':>7}  target (µs of CPU time per mapping)",
     ]
     missed: list[str] = []
     for name, count, source, context in payloads():
@@ -228,18 +236,22 @@ def mapping_table(repeats: int, budget: float) -> tuple[list[str], list[str]]:
         samples = time_all(runs, repeats, budget)
         for label, times in samples.items():
             base, limit = TARGETS.get(label, (HAND, None))
-            ratio = min(times) / min(samples[base])
-            ratio_median = statistics.median(times) / statistics.median(samples[base])
+            ratio = paired_ratio(times, samples[base])
+            best = min(times) / min(samples[base])
             target = f"<= {limit}x {base}" if limit else ""
             rows.append(
                 f"{name:<31} {count:>5}  {label:<30} {min(times) * 1e6:>9.2f} "
-                f"{statistics.median(times) * 1e6:>9.2f} {ratio:>6.2f}x {ratio_median:>7.2f}x"
+                f"{statistics.median(times) * 1e6:>9.2f} {ratio:>6.2f}x {best:>6.2f}x"
                 f"  {target}"
             )
             if limit is not None and ratio > limit:
                 missed.append(f"{label} on {name} ({count} items): {ratio:.2f}x {base} > {limit}x")
     rows.append("")
-    rows.append(f"x base: to {HAND} ({APPLY_VALID}: to {HAND_VALID}, the same jsonschema-rs check)")
+    rows.append(
+        f"x base: the median over the rounds of each round's ratio to {HAND} ({APPLY_VALID}: "
+        f"to {HAND_VALID}, the same jsonschema-rs check), which targets are judged on; "
+        "(best): the ratio of the best times"
+    )
     return rows, missed
 
 
@@ -277,8 +289,11 @@ def failure_table(repeats: int, budget: float) -> tuple[list[str], list[str]]:
     for label, times in samples.items():
         best, median = min(times) * 1e6, statistics.median(times) * 1e6
         rows.append(f"{label:<32} {best:>9.2f} {median:>9.2f}")
-    ratio = min(samples["apply, currency absent"]) / min(samples["apply, success"])
-    rows.append(f"failing apply / successful apply: {ratio:.1f}x (target <= {FAILURE_TARGET:.0f}x)")
+    ratio = paired_ratio(samples["apply, currency absent"], samples["apply, success"])
+    rows.append(
+        f"failing apply / successful apply: {ratio:.1f}x (the median of the rounds' ratios; "
+        f"target <= {FAILURE_TARGET:.0f}x)"
+    )
     missed = [f"a failing apply costs {ratio:.1f}x a successful one > {FAILURE_TARGET:.0f}x"]
     return rows, missed if ratio > FAILURE_TARGET else []
 
