@@ -33,3 +33,14 @@ def test_relative_links_resolve(page: Path) -> None:
 def test_the_docs_pages_exist() -> None:
     names = {page.name for page in PAGES}
     assert {"mapping-language.md", "writing-a-plugin.md", "command-line.md", "errors.md"} <= names
+
+
+def test_the_limits_table_is_every_limit_with_its_default() -> None:
+    from dataclasses import fields
+
+    from fulfillmap.language._limits import ENVIRONMENT, Limits
+
+    text = (REPO / "docs" / "errors.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `(max_\w+)` \| `(\w+)` \| ([\d,]+) \|", text, re.MULTILINE)
+    expected = [(f.name, ENVIRONMENT[f.name], f"{f.default:,}") for f in fields(Limits)]
+    assert rows == expected

@@ -138,6 +138,12 @@ def _mapping(tmp_path: Path, fields: str) -> Path:
         ("`" + "1" * 5000 + "`", "holds a literal of more than 1,000 characters"),  # was 14 s
         ("'" + "x" * 5000 + "'", "holds a literal of more than 1,000 characters"),
         ("`" + "x" * 5000, "holds a literal of more than 1,000 characters"),
+        # each {a: @, b: @} doubles what follows: to_string of 2^40 times the input never ended
+        ("to_string(" + "{a: @, b: @} | " * 40 + "@)", "1,099,511,627,776 times the size"),
+        ("[@, @] | " * 9 + "[][][][][][][][][]", "values 512 times the size of its input"),
+        ("a[?(" + "[@, @] | " * 9 + "@) == b]", "values 512 times the size of its input"),
+        ("map(&[@, @, @, @], " + "[@, @] | " * 7 + "@)", "512 times"),
+        ("{a: " + "{x: @, y: @, z: @} | " * 6 + "@, b: c}", "730 times"),
     ],
 )
 def test_expressions_over_a_limit_are_spec_errors_at_once(
@@ -154,8 +160,13 @@ def test_expressions_over_a_limit_are_spec_errors_at_once(
 def test_expressions_within_the_limits_still_work(tmp_path: Path) -> None:
     chain = " || ".join(f"k{n}" for n in range(30))
     fields = f'  a: {json.dumps(chain)}\n  b: "`[1, 2]` | length(@)"\n  c: "\'{"x" * 900}\'"\n'
+    # 256 times the input (the limit), and parts of different keys, which count once
+    grows = "length(to_string(" + "[@, @] | " * 8 + "@))"
+    parts = "{" + ", ".join(f"p{n}: k{n}" for n in range(300)) + "}"
+    fields += f"  d: {json.dumps(grows)}\n  e: {json.dumps(parts)}\n"
     mapping = fulfillmap.load(_mapping(tmp_path, fields))
-    assert mapping.apply({"k29": 1}) == {"a": 1, "b": 2, "c": "x" * 900}
+    got = mapping.apply({"k29": 1})
+    assert got == {"a": 1, "b": 2, "c": "x" * 900, "d": 3069, "e": {"p29": 1}}
 
 
 # -- files, streams and sizes --------------------------------------------------------------

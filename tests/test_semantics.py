@@ -284,9 +284,21 @@ def test_an_expression_that_fails_names_the_path_it_reads(write: Write) -> None:
 
 
 def test_an_expression_that_doubles_its_output_is_bounded(write: Write) -> None:
+    """Refused when loaded (max_expression_growth); and with that limit raised, what the
+    field produces is still bounded (max_values)."""
+    from dataclasses import replace
+
+    from fulfillmap.language._limits import limits, set_limits
+
     doubling = " | ".join(["[a, a]", *(["[@, @]"] * 24)])  # 2**25 copies of a, shared
-    mapping = write(f"x: {{from: '{doubling}'}}\n")
-    with pytest.raises(fulfillmap.MappingError) as caught:
+    with pytest.raises(fulfillmap.SpecError, match="33,554,432 times the size of its input"):
+        write(f"x: {{from: '{doubling}'}}\n")
+    previous = set_limits(replace(limits(), max_expression_growth=2**25))
+    try:
+        mapping = write(f"x: {{from: '{doubling}'}}\n")
+    finally:
+        set_limits(previous)
+    with pytest.raises(fulfillmap.MappingError) as caught:  # a loaded mapping runs as it loaded
         mapping.apply({"a": "text"})
     assert caught.value.field == "x"
     assert "the value is too large: more than 1,000,000 values (max_values)" in str(caught.value)

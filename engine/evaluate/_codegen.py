@@ -29,7 +29,7 @@ from fulfillmap.evaluate._runtime import Loop, Program, RuleOrder, Site, Sites
 from fulfillmap.language._expressions import (
     MISSING,
     calls_on_paths,
-    compile_expression,
+    loaded_expression,
     read_paths,
 )
 from fulfillmap.language._spec import (
@@ -244,7 +244,7 @@ class _Writer:
         built = isinstance(kind, Nested | Computed)  # already fresh: no copy
         # a JMESPath expression's value may share parts: its copy is bounded
         bounded = isinstance(kind, From) and any(
-            compile_expression(text).keys is None for text in kind.expressions
+            loaded_expression(text).keys is None for text in kind.expressions
         )
         copy, require = ("_copy_b", "_required_b") if bounded else ("_copy", "_required")
         if isinstance(kind, Nested) and kind.each is None:
@@ -346,7 +346,7 @@ class _Writer:
         )
         each_site = self.site(Site(field, data, each))
         self.read.value(each, data, elements)
-        keys = compile_expression(each).keys
+        keys = loaded_expression(each).keys
         before, _ = self.rules.fused_in(field)
         # the source index is len(out) when nothing is skipped and no rule needs it
         counted = self.traced or kind.where is not None or bool(before)
@@ -422,7 +422,7 @@ class _Writer:
         checks of those values' classes are then left out."""
         expected: dict[str, type] = {}
         for text in _element_texts(kind, rules, element):
-            for name, keys in calls_on_paths(compile_expression(text)):
+            for name, keys in calls_on_paths(loaded_expression(text)):
                 function = self.registry.functions.get(name)
                 local = self.emit.reads.get((element, keys))
                 if function is None or local is None or len(function.signature) != 1:
@@ -440,7 +440,7 @@ class _Writer:
         before, _ = self.rules.fused_in(field)
         reads = any(source == element for source, _ in _plain_paths(kind.fields, element))
         texts = [kind.where or "", *(rule.check for rule in before)]
-        plain = any(text and compile_expression(text).keys is not None for text in texts)
+        plain = any(text and loaded_expression(text).keys is not None for text in texts)
         self.read.element(element, reads or plain)
         reused = _reused(kind.where, before) if an_object else set()
         verdicts: dict[str, str] = {}  # rule check's tree -> the local of its verdict
@@ -469,7 +469,7 @@ class _Writer:
         having written nothing, when an operand is left to jmespath's interpreter."""
         emit, translator = self.emit, self.read.translator
         whole = frozenset(verdicts)  # a rule's check that is itself ``a && b``: one operand
-        operands = _operands(_tree(where), whole) if compile_expression(where).keys is None else []
+        operands = _operands(_tree(where), whole) if loaded_expression(where).keys is None else []
         try:
             if not operands or not all(
                 repr(node) in verdicts or translator.supports(node) for node in operands
@@ -564,7 +564,7 @@ class _Reader:
         """Emit what gives the expression's value on ``data``; return the local holding it:
         the translation's own result (a ``t`` local, written by it alone) where one is written
         without a fallback, else a new local (``hint``) written by ``value``."""
-        expression = compile_expression(text)
+        expression = loaded_expression(text)
         if expression.parsed is not None and (data in self.emit.dicts or data not in self.elements):
             try:
                 result = self.translator.jmespath(expression.parsed.parsed, data)
@@ -587,14 +587,14 @@ class _Reader:
     def known(self, text: str, data: str) -> str | None:
         """The local already holding the value of ``text`` (a one-key plain path read up
         front from ``data``), if any: nothing needs evaluating, nothing can fail."""
-        keys = compile_expression(text).keys
+        keys = loaded_expression(text).keys
         if keys is None or len(keys) != 1:
             return None
         return self.emit.reads.get((self.stepped.get(data, data), keys))
 
     def value(self, text: str, data: str, out: str) -> None:
         """Emit ``out = `` the expression's value on ``data``, None when missing or null."""
-        emit, expression = self.emit, compile_expression(text)
+        emit, expression = self.emit, loaded_expression(text)
         if expression.keys is not None:
             self.lookup(expression.keys, data, out)
             return
@@ -682,7 +682,7 @@ class _Rules:
             kind = field.kind
             if not isinstance(kind, Nested) or kind.each is None or field.has_default:
                 continue
-            keys = compile_expression(kind.each).keys
+            keys = loaded_expression(kind.each).keys
             before = [
                 rule
                 for rule in spec.rules
@@ -691,7 +691,7 @@ class _Rules:
                 and field.scope is not Scope.CONTEXT
                 and rule.each is not None
                 and keys is not None
-                and compile_expression(rule.each).keys == keys
+                and loaded_expression(rule.each).keys == keys
             ]
             after = [rule for rule in spec.rules if rule.on == "result" and rule.each == field.name]
             self._fields[field.target_path] = (before, after)
@@ -762,7 +762,7 @@ class _Rules:
             with emit.block(f"if {elements}.__class__ is list:"):
                 loop = f"for {index}, {element} in enumerate({elements}):"
                 with emit.block(loop):
-                    plain = compile_expression(rule.check).keys is not None
+                    plain = loaded_expression(rule.check).keys is not None
                     writer.read.element(element, plain)
                     self.check(rule, bound, element, index, found)
             with emit.block(f"elif {elements} is not None:"):
@@ -815,7 +815,7 @@ def _plain_paths(fields: tuple[Field, ...], current: str) -> list[tuple[str, tup
         elif isinstance(kind, Nested):
             found += _plain_paths(kind.fields, data)
         for text in texts:
-            keys = compile_expression(text).keys
+            keys = loaded_expression(text).keys
             if keys is not None:
                 found.append((data, keys))
     return found
@@ -854,7 +854,7 @@ def _paths_read(texts: list[str]) -> list[tuple[str, ...]]:
     (which steps on, as plain paths do)."""
     paths: dict[tuple[str, ...], None] = {}
     for text in texts:
-        expression = compile_expression(text)
+        expression = loaded_expression(text)
         for path in read_paths(expression) if expression.keys is None else [expression.keys[:1]]:
             paths.update((path[:length], None) for length in range(1, len(path) + 1))
     return list(paths)
@@ -878,19 +878,19 @@ def _texts_on(fields: tuple[Field, ...], current: str, data: str) -> list[str]:
 def _reused(where: str | None, rules: list[Rule]) -> set[Rule]:
     """The rules whose check is an operand of ``where``'s ``&&`` (JMESPath expressions, not
     plain paths): ``where`` reuses their verdicts instead of evaluating them again."""
-    if where is None or compile_expression(where).keys is not None:
+    if where is None or loaded_expression(where).keys is not None:
         return set()
     checks = {
         repr(_tree(rule.check)): rule
         for rule in rules
-        if compile_expression(rule.check).keys is None
+        if loaded_expression(rule.check).keys is None
     }
     parts = {repr(node) for node in _operands(_tree(where), frozenset(checks))}
     return {rule for check, rule in checks.items() if check in parts}
 
 
 def _tree(text: str) -> dict[str, Any]:
-    parsed = compile_expression(text).parsed
+    parsed = loaded_expression(text).parsed
     assert parsed is not None
     return dict(parsed.parsed)
 
@@ -927,7 +927,7 @@ def _rule_paths(rules: tuple[Rule, ...], document: str) -> list[tuple[str, tuple
     for rule in rules:
         if rule.on != "source":
             continue
-        keys = compile_expression(rule.each if rule.each is not None else rule.check).keys
+        keys = loaded_expression(rule.each if rule.each is not None else rule.check).keys
         if keys is not None:
             found.append((document, keys))
     return found

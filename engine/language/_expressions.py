@@ -32,6 +32,7 @@ __all__ = [
     "is_false",
     "is_json",
     "is_true",
+    "loaded_expression",
     "read_paths",
     "type_name",
 ]
@@ -144,7 +145,30 @@ def compile_expression(text: str) -> Expression:
 
     parsed = jmespath.compile(text)
     _check_tree(dict(parsed.parsed), bounds.max_expression_depth)
+    _, most = growth(dict(parsed.parsed))
+    if most > bounds.max_expression_growth:
+        raise _too_complex(0, _grows(most, bounds.max_expression_growth))
     return Expression(text, None, parsed)
+
+
+def _grows(most: int, limit: int) -> str:
+    return (
+        f"the expression may build values {most:,} times the size of its input, more than "
+        f"{limit:,} (the limit; FULFILLMAP_MAX_EXPRESSION_GROWTH changes it): each "
+        "multi-select holding a value twice ({a: @, b: @}) doubles what follows it"
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def loaded_expression(text: str) -> Expression:
+    """An expression of a mapping that loaded (``compile_expression`` checked it then), as the
+    generator reads it, often several times: without the limits, which may have changed
+    since (``set_limits``) and must not fail a mapping that loaded."""
+    if _PLAIN.match(text):
+        return Expression(text, tuple(text.split(".")), None)
+    import jmespath
+
+    return Expression(text, None, jmespath.compile(text))
 
 
 def _over(what: str, limit: int, unit: str, variable: str = "EXPRESSION_LENGTH") -> str:
@@ -209,6 +233,71 @@ def _check_tree(tree: dict[str, Any], limit: int) -> None:
             for child in node.get("children", ())
             if isinstance(child, dict)
         )
+
+
+def growth(node: dict[str, Any]) -> tuple[int, int]:
+    """Bounds on how many times the size of the value an expression is applied to the value
+    it gives, and every value it builds on the way, can be (their sizes walked by
+    ``to_string``, a comparison or the output's copy). A multi-select that holds a value twice
+    doubles it (``{a: @, b: @}``; one of parts of different keys, ``{a: x, b: y}``, does
+    not), and an expression applied to each result of another multiplies their growths
+    (``x | y``, ``x.y``, a projection, a function's ``&expr``): forty doublings in a row (400
+    characters) build ~10^12 times their input, which would be walked for ever. Not
+    recursion-free: the tree is at most ``max_expression_depth`` deep when this runs."""
+    kind = node.get("type")
+    children = [child for child in node.get("children", ()) if isinstance(child, dict)]
+    found = [growth(child) for child in children]
+    sizes, most = [size for size, _ in found], max((most for _, most in found), default=1)
+    if kind in _CHAINED:  # the others run on each of the first one's results
+        after = sizes[0] * max(sizes[1:], default=1)
+        inside = sizes[0] * max((most for _, most in found[1:]), default=1)
+        return after, max(found[0][1], inside, after)
+    if kind == "function_expression":  # an &expr runs on each element of the others
+        kinds = [child.get("type") for child in children]
+        values = [bound for bound, kind in zip(found, kinds, strict=True) if kind != "expref"]
+        each = [bound for bound, kind in zip(found, kinds, strict=True) if kind == "expref"]
+        given = max(sum(size for size, _ in values), 1)
+        size = given * max((size for size, _ in each), default=1)
+        inside = given * max((most for _, most in each), default=1)
+        return size, max(most, inside, size)
+    if kind in ("comparator", "not_expression"):  # a boolean
+        return 1, most
+    if kind in ("or_expression", "and_expression"):  # one of the operands
+        return max(sizes), most
+    size = _together(children, sizes) if kind in _MULTI else max(sizes, default=1)
+    return size, max(most, size)  # a multi-select, a part of its input, a literal
+
+
+_MULTI = ("multi_select_list", "multi_select_dict")
+
+
+def _together(children: list[dict[str, Any]], sizes: list[int]) -> int:
+    """The growth of a multi-select: its parts that start with different keys of the input
+    are parts of different values (their sizes add up to at most the largest growth among
+    them); any other parts may be the same value, held again."""
+    by_key: dict[str, int] = {}
+    shared = 0
+    for child, size in zip(children, sizes, strict=True):
+        key = _first_key(child)
+        if key is None:
+            shared += size
+        else:
+            by_key[key] = by_key.get(key, 0) + size
+    return max(shared + max(by_key.values(), default=0), 1)
+
+
+#: nodes whose later children run on the results of their first
+_CHAINED = (
+    "subexpression", "pipe", "index_expression", "projection", "value_projection",
+    "filter_projection",
+)  # fmt: skip
+
+
+def _first_key(node: dict[str, Any]) -> str | None:
+    """The key of the input an expression starts with (``x`` of ``x.y[0]``), if any."""
+    while node.get("type") in ("key_val_pair", *_CHAINED):
+        node = node["children"][0]
+    return node["value"] if node.get("type") == "field" else None
 
 
 _EXPREF = (

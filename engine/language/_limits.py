@@ -41,6 +41,10 @@ class Limits:
     max_expression_depth: int = 64
     #: characters in one literal inside an expression (`` `...` `` or ``'...'``)
     max_literal_length: int = 1_000
+    #: how many times the size of its input the values an expression builds may be, as its
+    #: text bounds them: ``{a: @, b: @}`` is 2, ``{a: @, b: @} | {a: @, b: @}`` 4 (forty such
+    #: steps would build 10^12 times the input, and never end); a mapping's need 1 to 5
+    max_expression_growth: int = 256
     #: fields (nested ones included) and rules in one mapping (a mapping has tens; each is
     #: compiled, so 100,000 took 40 s and 2 GB)
     max_fields: int = 5_000
