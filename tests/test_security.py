@@ -398,14 +398,22 @@ def test_a_schema_s_patterns_never_backtrack(tmp_path: Path) -> None:
         "properties": {
             "a": {"type": "string", "pattern": "^(a+)+$"},
             "m": {"type": "object", "patternProperties": {"^(b+)+$": {"type": "integer"}}},
+            "n": {
+                "type": "object",
+                "patternProperties": {"^(c+)+$": {}},
+                "additionalProperties": False,  # jsonschema finds the others with re
+            },
         },
     }
     (tmp_path / "s.json").write_text('{"type": "object"}')
     (tmp_path / "t.json").write_text(json.dumps(target))
     head = "source: {name: S, schema: s.json}\ntarget: {name: T, schema: t.json}\n"
     (tmp_path / "c.yaml").write_text(f"name: c\n{head}fields:\n  a: {{value: '{slow}'}}\n")
-    (tmp_path / "m.yaml").write_text(f"name: m\n{head}fields:\n  a: x\n  m: m\n")
-    (tmp_path / "in.json").write_text(json.dumps({"x": slow, "m": {"b" * 60 + "!": 1, "bb": "x"}}))
+    (tmp_path / "m.yaml").write_text(f"name: m\n{head}fields:\n  a: x\n  m: m\n  n: n\n")
+    other = {"c" * 60 + "!": 1, "cc": 2}
+    (tmp_path / "in.json").write_text(
+        json.dumps({"x": slow, "m": {"b" * 60 + "!": 1, "bb": "x"}, "n": other})
+    )
     cli = str(Path(sys.executable).with_name("fulfillmap"))
     for command in (["validate", "c.yaml"], ["map", "m.yaml", "in.json"]):
         done = subprocess.run(
@@ -414,3 +422,4 @@ def test_a_schema_s_patterns_never_backtrack(tmp_path: Path) -> None:
         assert done.returncode == 1, done.stderr
         assert 'it must match the pattern "^(a+)+$"' in done.stdout + done.stderr
     assert "m.bb: expected an integer" in done.stderr
+    assert f"n: unknown key(s): {'c' * 60}!; " in done.stderr  # not cc, which a pattern names

@@ -13,7 +13,12 @@ from typing import Any
 import fulfillmap
 import pytest
 from fulfillmap import MappingError
-from fulfillmap.language._schemas import SchemaValidator, is_date_time, is_email
+from fulfillmap.language._schemas import (
+    SchemaValidator,
+    describe_error,
+    is_date_time,
+    is_email,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -188,3 +193,30 @@ def test_nan_and_infinity_are_not_json_numbers_to_either_validator(
     validator = SchemaValidator(schema)
     assert validator._reference.is_valid(value) is valid
     assert (validator.errors(value) == []) is valid
+
+
+@pytest.mark.parametrize(
+    "instance",
+    [{}, {"a": 1}, {"x1": 1}, {"x1": "t"}, {"b": 1}, {"a": 1, "x2": 2, "z": 3}, {"zz": None}],
+)
+@pytest.mark.parametrize("additional", [False, {"type": "integer"}, True])
+def test_additional_properties_beside_patterns_agree(instance: Any, additional: Any) -> None:
+    """``additionalProperties`` finds the keys that neither ``properties`` nor
+    ``patternProperties`` names with jsonschema-rs's matching (jsonschema's own uses ``re``),
+    for the same verdict as jsonschema's, and names only those keys."""
+    from jsonschema import Draft7Validator
+
+    schema = {
+        "type": "object",
+        "properties": {"a": {"type": "integer"}},
+        "patternProperties": {"^x[0-9]$": {"type": "integer"}, "^zz$": {}},
+        "additionalProperties": additional,
+    }
+    validator = SchemaValidator(schema)
+    valid = Draft7Validator(schema).is_valid(instance)
+    assert _verdicts(validator, instance) == (valid, valid)
+    errors = validator.errors(instance)
+    found = [describe_error(e) for e in errors if e.validator == "additionalProperties"]
+    others = sorted(key for key in instance if key not in ("a", "zz") and not key[1:].isdigit())
+    expected = [f"unknown key(s): {', '.join(others)}"] if additional is False and others else []
+    assert found == expected

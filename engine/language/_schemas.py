@@ -110,7 +110,11 @@ class SchemaValidator:
         )
         validator: type[Draft7Validator] = extend(  # type: ignore[no-untyped-call]
             Draft7Validator,
-            {"pattern": _pattern, "patternProperties": _pattern_properties},
+            {
+                "pattern": _pattern,
+                "patternProperties": _pattern_properties,
+                "additionalProperties": _additional_properties,
+            },
             type_checker=types,
         )
         # an empty registry: an unresolved reference is an error, never a retrieval
@@ -151,6 +155,31 @@ def _pattern_properties(
         for key, value in instance.items():
             if _matches(pattern, key):
                 yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+def _additional_properties(
+    validator: Any, allowed: Any, instance: Any, schema: Any
+) -> Iterator[Any]:
+    if not validator.is_type(instance, "object"):
+        return
+    extras = _extras(instance, schema)
+    if validator.is_type(allowed, "object"):
+        for key in extras:
+            yield from validator.descend(instance[key], allowed, path=key)
+    elif allowed is False and extras:
+        from jsonschema.exceptions import ValidationError
+
+        yield ValidationError(f"unknown key(s): {', '.join(map(str, sorted(extras)))}")
+
+
+def _extras(instance: dict[str, Any], schema: Any) -> list[str]:
+    """The keys of ``instance`` that neither ``properties`` nor ``patternProperties`` name."""
+    named, patterns = schema.get("properties", {}), schema.get("patternProperties", {})
+    return [
+        key
+        for key in instance
+        if key not in named and not any(_matches(pattern, key) for pattern in patterns)
+    ]
 
 
 @lru_cache(maxsize=256)
@@ -261,9 +290,7 @@ def describe_error(error: ValidationError) -> str:
         case "uniqueItems":
             return "the elements must be unique"
         case "additionalProperties" if isinstance(instance, dict):
-            allowed = set(schema.get("properties", {}))
-            extra = sorted(key for key in instance if key not in allowed)
-            return f"unknown key(s): {', '.join(extra)}"
+            return f"unknown key(s): {', '.join(map(str, sorted(_extras(instance, schema))))}"
         case "required":  # one error per missing key; its message names it as a repr
             return f"missing key: {_required_key(error.message)}"
     return error.message
