@@ -167,7 +167,8 @@ def test_usage_errors_exit_2() -> None:
     [
         (
             '{"data": {"object": {"upstreamId": "1", "upstreamId": "2"}}}',
-            "duplicate key 'upstreamId'",
+            'duplicate key "upstreamId" in one object (the last would win silently) at line 1 '
+            "column 41",
         ),
         ('{"data": {"object": {"upstreamId": "\\udc80"}}}', "lone surrogate escape"),
     ],

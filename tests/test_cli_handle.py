@@ -288,6 +288,7 @@ def test_actions_are_compact_json_lines_as_json_writes_them(
 def test_json_lines_keep_the_json_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     order = json.loads(_compact("order-accepted-event"))
     repeated = json.dumps(order, separators=(",", ":")).replace('{"id":', '{"id":"x","id":', 1)
+    column = repeated.index('"id"', 2) + 1  # the second
     # 300 deep: orjson reads it, but its writer's TypeError used to end the whole batch
     deep = json.dumps({"id": "e-2", "type": "order.accepted", "data": {"object": {}}})
     deep = deep.replace("{}", "[" * 300 + "]" * 300)
@@ -299,8 +300,8 @@ def test_json_lines_keep_the_json_rules(tmp_path: Path, capsys: pytest.CaptureFi
     assert code == 1
     assert [a["action"] for a in actions] == ["record"]
     assert err.splitlines() == [
-        "LINE 1: the line is not valid JSON: duplicate key 'id' in one object "
-        "(the last would win silently)",
+        'LINE 1: the line is not valid JSON: duplicate key "id" in one object '
+        f"(the last would win silently) at column {column}",
         "LINE 3: the line nests arrays and objects more than 128 deep (the limit; "
         "FULFILLMAP_MAX_JSON_DEPTH changes it)",
         "LINE 4: the line holds a lone surrogate escape (\\ud800), which is not a character; "

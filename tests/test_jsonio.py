@@ -30,16 +30,20 @@ def _same_as_json(text: str) -> str:
     return expected
 
 
+_TWICE = "in one object (the last would win silently) at column"
+
+
 @pytest.mark.parametrize(
     ("text", "outcome"),
     [
-        ('{"a":1,"a":2}', "duplicate key 'a'"),
-        ('{"a": 1, "b": {"c": 1, "c": 1}}', "duplicate key 'c'"),
-        ('{"a":1,"a" :2}', "duplicate key 'a'"),
-        ('{"a" :1,"a":2}', "duplicate key 'a'"),
-        ('{"a":1,"\\u0061":2}', "duplicate key 'a'"),
-        ('{"a":1,"a":2,"x":"\\u0022:"}', "duplicate key 'a'"),
-        ('{"a":"\\":","a":1}', "duplicate key 'a'"),
+        ('{"a":1,"a":2}', f'duplicate key "a" {_TWICE} 8'),
+        ('{"a": 1, "b": {"c": 1, "c": 1}}', f'duplicate key "c" {_TWICE} 24'),
+        ('{"a":1,"a" :2}', f'duplicate key "a" {_TWICE} 8'),
+        ('{"a" :1,"a":2}', f'duplicate key "a" {_TWICE} 9'),
+        ('{"a":1,"\\u0061":2}', f'duplicate key "a" {_TWICE} 8'),
+        ('{"a":1,"a":2,"x":"\\u0022:"}', f'duplicate key "a" {_TWICE} 8'),
+        ('{"a":"\\":","a":1}', f'duplicate key "a" {_TWICE} 12'),
+        ('[{"a": [1, {"b": 2}], "b": 3, "a": 4}]', f'duplicate key "a" {_TWICE} 31'),
         ('{"a": NaN}', "NaN is not a JSON number"),
         ('{"a": -Infinity}', "-Infinity is not a JSON number"),
         ('{"a": 18446744073709551616}', "18446744073709551616"),
@@ -67,6 +71,16 @@ def _same_as_json(text: str) -> str:
 )
 def test_parse_line_agrees_with_json(text: str, outcome: str) -> None:
     assert outcome in _same_as_json(text)
+
+
+def test_a_repeated_key_is_found_where_it_is() -> None:
+    text = '{"a": 1,\n "b": {"a": [{"a": 2}, "a"]},\n   "a": 3}'
+    with pytest.raises(FulfillmapError) as caught:
+        parse_json(text, "the input")
+    assert str(caught.value) == (
+        'the input is not valid JSON: duplicate key "a" in one object (the last would win '
+        "silently) at line 3 column 4"
+    )
 
 
 _KEYS = st.sampled_from(["a", "b", "id", "é", 'q"', "k:", "sp ace", "\\"])

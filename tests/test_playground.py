@@ -188,7 +188,11 @@ def test_lint_warnings_are_shown_and_the_mapping_still_runs(shipped: Client) -> 
         ("{", "", "the input is not valid JSON: Expecting property name"),
         ("{}", "[1]", "the context must be a JSON object"),
         ("[" * 100_000, "", "the input nests arrays and objects more than 128 deep"),
-        ('{"a": 1, "a": 2}', "", "duplicate key 'a'"),
+        (
+            '{"a": 1, "a": 2}',
+            "",
+            'duplicate key "a" in one object (the last would win silently) at line 1 column 10',
+        ),
     ],
 )
 def test_bad_payloads_are_a_clear_error(

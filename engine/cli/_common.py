@@ -103,11 +103,11 @@ def read_context(name: str | None) -> dict[str, Any] | None:
 def read_json(name: str, what: str) -> Any:
     """A JSON document from a file or (``-``) standard input, numbers with a fraction as
     ``Decimal``; at most ``Limits.max_input_bytes``, a regular file or standard input."""
-    label = "standard input" if name == "-" else name
     text = read_bounded(
         None if name == "-" else Path(name),
         f"the {what} from" if name == "-" else f"the {what} file",
         limits().max_input_bytes,
         variable="FULFILLMAP_MAX_INPUT_BYTES",
     )
-    return parse_json(text, f"the {what} {label}")
+    source = f"the {what} from standard input" if name == "-" else f"the {what} {name}"
+    return parse_json(text, source)

@@ -100,6 +100,8 @@ def parse_json(text: str, what: str, *, one_line: bool = False) -> Any:
         raise FulfillmapError(
             f"{what} is not valid JSON: {exc.msg} at {where}column {exc.colno}"
         ) from None
+    except _Repeated:
+        raise FulfillmapError(f"{what} is not valid JSON: {_repeated(text, one_line)}") from None
     except ValueError as exc:
         raise FulfillmapError(f"{what} is not valid JSON: {exc}") from None
     except RecursionError:  # only with max_json_depth raised near Python's recursion limit
@@ -331,10 +333,49 @@ def _small_float(text: bytes) -> bool:
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result = dict(pairs)
     if len(result) < len(pairs):
-        keys = [key for key, _ in pairs]
-        repeated = next(key for index, key in enumerate(keys) if key in keys[:index])
-        raise ValueError(f"duplicate key {repeated!r} in one object (the last would win silently)")
+        raise _Repeated
     return result
+
+
+class _Repeated(ValueError):
+    """An object of the text holds a key twice (``_repeated`` finds it)."""
+
+
+def _repeated(text: str, one_line: bool) -> str:
+    """Which key repeats first in one object of ``text``, and where (the error path only:
+    the text parsed up to an object with a repeated key, so its strings are whole)."""
+    frames: list[set[str] | None] = []  # the keys of each object open there; None: an array
+    key_next, index = False, 0
+    while (index := _NEXT.search(text, index).start()) < len(text):  # type: ignore[union-attr]
+        char = text[index]
+        if char == '"':
+            string = _STRING.match(text, index)
+            assert string is not None  # the text parsed this far: its strings are whole
+            key, end = json.loads(string.group()), string.end()
+            keys = frames[-1] if frames else None
+            if key_next and keys is not None:
+                if key in keys:
+                    line = text.count("\n", 0, index) + 1
+                    column = index - text.rfind("\n", 0, index)
+                    where = "" if one_line else f"line {line} "
+                    return (
+                        f"duplicate key {json.dumps(key)} in one object (the last would win "
+                        f"silently) at {where}column {column}"
+                    )
+                keys.add(key)
+            key_next, index = False, end
+            continue
+        if char in "{[":
+            frames.append(set() if char == "{" else None)
+        elif char in "}]" and frames:
+            frames.pop()
+        key_next = char in "{," and bool(frames) and frames[-1] is not None
+        index += 1
+    return "duplicate key in one object (the last would win silently)"
+
+
+#: the next string, bracket or comma (or the end)
+_NEXT = re.compile(r'["{}\[\],]|\Z')
 
 
 def _reject_constant(name: str) -> Any:
