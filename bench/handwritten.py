@@ -96,6 +96,16 @@ def _whole_total(counts: tuple[Any, ...]) -> tuple[bool, int]:
     return True, total
 
 
+def _to_id(value: Any, what: str) -> str:
+    """``to_id`` of a required value that is not text: a whole number's digits."""
+    if value is None:
+        raise ValueError(f"{what} is required")
+    number = whole_number(value)
+    if number is None:
+        raise ValueError(f"{what} must be text or a whole number, not {value!r}")
+    return str(number)
+
+
 def _to_integer(value: Any, what: str) -> int:
     """``to_integer`` of a required value: a whole number as an int; anything else fails."""
     number = whole_number(value)
@@ -313,9 +323,7 @@ def shipped_event_to_fulfillment(
         value = _required(value, "data.object.fulfillmentOrderUpstreamId")
     body: dict[str, Any] = {"orderId": value}
     value = shipment.get("id")
-    if value.__class__ not in PLAIN:
-        value = _required(value, "data.object.id")
-    body["shipmentId"] = value
+    body["shipmentId"] = value if value.__class__ is str else _to_id(value, "data.object.id")
     for key in ("trackingCompany", "trackingNumber", "trackingUrl"):
         value = shipment.get(key)
         if value.__class__ in PLAIN:
@@ -331,6 +339,9 @@ def shipped_event_to_fulfillment(
             item = _EMPTY  # JMESPath finds nothing in what is not an object
         upstream_id = item.get("fulfillmentOrderItemUpstreamId")
         line_id = item.get("id")
+        if line_id.__class__ is not str:  # a whole number is an id (its digits, G1)
+            number = whole_number(line_id)
+            line_id = None if number is None else str(number)
         quantity = item.get("quantity")
         if quantity.__class__ is not int:
             quantity = whole_number(quantity)
@@ -338,7 +349,7 @@ def shipped_event_to_fulfillment(
         if not upstream_id and upstream_id.__class__ not in NUMBERS:
             found.append((0, index))
             captured = False
-        if not line_id and line_id.__class__ not in NUMBERS:
+        if not line_id:
             found.append((1, index))
             captured = False
         if quantity is None or quantity <= 0:
@@ -348,7 +359,7 @@ def shipped_event_to_fulfillment(
             lines.append(
                 {
                     "itemId": upstream_id if upstream_id.__class__ in PLAIN else clean(upstream_id),
-                    "shipmentItemId": line_id if line_id.__class__ in PLAIN else clean(line_id),
+                    "shipmentItemId": line_id,
                     "quantity": quantity,
                 }
             )

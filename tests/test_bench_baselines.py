@@ -228,7 +228,16 @@ VARIANTS: list[tuple[str, str, Callable[[Any], None], dict[str, Any], bool]] = [
     (SHIPPED, "e5-partial-shipment", _set("data.object.items", {}), {}, True),
     (SHIPPED, "e5-partial-shipment", _set("data.object.items", []), {}, True),
     (SHIPPED, "e5-partial-shipment", _set("data.object.items.0.id", None), {}, False),
-    (SHIPPED, "e5-partial-shipment", _set("data.object.items.0.id", 0), {}, True),  # target schema
+    (SHIPPED, "e5-partial-shipment", _set("data.object.items.0.id", 0), {}, False),  # "0" (G1)
+    (SHIPPED, "e5-partial-shipment", _set("data.object.items.0.id", 8760948870), {}, False),
+    (SHIPPED, "e5-partial-shipment", _set("data.object.items.0.id", 2.0), {}, False),
+    (SHIPPED, "e5-partial-shipment", _set("data.object.items.0.id", 1.5), {}, False),  # left out
+    (SHIPPED, "e5-partial-shipment", _set("data.object.items.0.id", True), {}, False),
+    (SHIPPED, "e5-partial-shipment", _set("data.object.items.0.id", ""), {}, False),
+    (SHIPPED, "e5-partial-shipment", _set("data.object.items.0.id", ["1"]), {}, False),
+    (SHIPPED, "e5-partial-shipment", _set("data.object.id", 29016544906), {}, False),
+    (SHIPPED, "e5-partial-shipment", _set("data.object.id", True), {}, True),
+    (SHIPPED, "e5-partial-shipment", _set("data.object.id", None), {}, True),
     (SHIPPED, "e5-partial-shipment", _set("data.object.items.0.quantity", 2.0), {}, False),
     (SHIPPED, "e5-partial-shipment", _set("data.object.items.0.quantity", 2.5), {}, False),
     (SHIPPED, "e5-partial-shipment", _set("data.object.items.0.quantity", 0), {}, False),

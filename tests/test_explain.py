@@ -175,7 +175,7 @@ def test_update_readme_check_fails_on_a_stale_file(
     assert main(["explain", "--update-readme", str(readme)]) == 0
     text = readme.read_text(encoding="utf-8")
     assert "old" not in text
-    assert "| `data.object.id` | → | `shipmentId` | yes |" in text
+    assert "| `to_id(data.object.id)` | → | `shipmentId` | yes |" in text
 
 
 def test_update_readme_with_an_unknown_mapping_fails_cleanly(

@@ -419,8 +419,9 @@ class _Writer:
         """The values read up front from an element that a function returns as they are
         when of a class it names (``whole_number(quantity)``: an int): local -> that class
         (its first other than null). Tested once per element, the functions' calls and the
-        checks of those values' classes are then left out."""
-        expected: dict[str, type] = {}
+        checks of those values' classes are then left out. A value given to functions that
+        name different classes (``whole_number(id)``, ``to_id(id)``) is not guessed at."""
+        expected: dict[str, type | None] = {}
         for text in _element_texts(kind, rules, element):
             for name, keys in calls_on_paths(loaded_expression(text)):
                 function = self.registry.functions.get(name)
@@ -428,9 +429,9 @@ class _Writer:
                 if function is None or local is None or len(function.signature) != 1:
                     continue
                 kept = [cls for cls in function.unchanged if cls is not NoneType]
-                if kept:
-                    expected.setdefault(local, kept[0])
-        return expected
+                if kept and expected.setdefault(local, kept[0]) is not kept[0]:
+                    expected[local] = None
+        return {local: cls for local, cls in expected.items() if cls is not None}
 
     def element(
         self, field: Field, kind: Nested, element: str, index: str, out: str, an_object: bool

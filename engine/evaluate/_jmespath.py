@@ -18,6 +18,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from numbers import Number
 from types import NoneType
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,7 @@ _NESTS = {
 _INLINE_BUILTINS = {
     "sum": ("sum({0})", "type({0}) is list and all(type(x) in _NUMBERS for x in {0})"),
     "length": ("len({0})", "type({0}) in _SIZED"),
+    "type": ("_TYPE_OF[{0}.__class__]", "{0}.__class__ in _TYPE_OF"),
 }
 _ORDERING = {"lt": operator.lt, "gt": operator.gt, "lte": operator.le, "gte": operator.ge}
 _SYMBOLS = {"lt": "<", "gt": ">", "lte": "<=", "gte": ">="}
@@ -169,6 +171,17 @@ _HELPERS: dict[str, Any] = {
     "_NUMBERS": _NUMBER_CLASSES,
     "_TRUTH": _TRUTH_CLASSES,
     "_SIZED": (str, list, dict),
+    # what JMESPath's type() says of a value of each exact class (a Decimal is a number)
+    "_TYPE_OF": {
+        str: "string",
+        int: "number",
+        float: "number",
+        Decimal: "number",
+        bool: "boolean",
+        dict: "object",
+        list: "array",
+        NoneType: "null",
+    },
     "MISSING": MISSING,
 }
 
@@ -490,6 +503,8 @@ class Emitter:
             self.code.line(
                 f"{out} = {direct.format(args[0])} if {check.format(args[0])} else {call}"
             )
+            if name == "type":
+                self.code.classes[out] = str  # a type's name, whichever line gives it
             return out
         if plugin is None or len(plugin.signature) != len(args):
             self.code.line(f"{out} = {call}")
