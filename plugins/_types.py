@@ -99,4 +99,4 @@ class Shortcut:
 
     cls: type
     result: Any
-    test: Callable[[Any], bool] | None = None
+    test: Callable[[Any], object] | None = None

@@ -119,6 +119,20 @@ def to_id(value: Any) -> str | None:
     )
 
 
+def is_id(value: Any) -> bool:
+    """Is ``value`` an id ``to_id`` makes text of: text that is not empty, or a whole number
+    (``8760948870``, ``2.0``; not ``""``, ``1.5``, ``true`` or null)? For a rule or a ``where``
+    that leaves a line without one out, where ``to_id`` would stop the mapping."""
+    if value.__class__ is str:
+        return value != ""
+    return value is not None and _integer(value) is not None
+
+
+def ids_shortcuts() -> tuple[Shortcut, ...]:
+    """``is_id`` without a call: true for text that is not empty (``len``), and any int."""
+    return (Shortcut(str, True, len), Shortcut(int, True))
+
+
 def to_integer(value: Any) -> int | None:
     """A whole number as an integer: ``2.0`` -> ``2``; null unchanged; ``2.5`` is an error."""
     if value.__class__ is int or value is None:
@@ -236,6 +250,13 @@ def fulfillmap_functions() -> Sequence[JMESPathFunction]:
         JMESPathFunction("upper", upper, (text,), "Upper-case text; null stays null."),
         JMESPathFunction("lower", lower, (text,), "Lower-case text; null stays null."),
         JMESPathFunction("to_id", to_id, (("any",),), "An identifier as text (G1).", (str, NONE)),
+        JMESPathFunction(
+            "is_id",
+            is_id,
+            (("any",),),
+            "Is it an id to_id makes text of (not empty text, or a whole number)?",
+            shortcuts=ids_shortcuts,
+        ),
         JMESPathFunction(
             "to_integer", to_integer, (("any",),), "A whole number as an integer.", (int, NONE)
         ),

@@ -96,6 +96,7 @@ EXPRESSIONS = [
     # unknown_keys's shortcuts (null, and an object of known keys) against its calls
     'unknown_keys(a, `["a", "b"]`)', '!unknown_keys(a, `["b"]`)', "unknown_keys(a, `[]`)",
     'unknown_keys(@, `["a", "c"]`)', 'unknown_keys(a, `"a"`)', 'unknown_keys(a, `[["a"], "b"]`)',
+    "is_id(a)", "is_id(b) && a", "!is_id(@)",
 ]  # fmt: skip
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -431,3 +432,26 @@ def test_a_broken_shortcut_names_its_function(tmp_path: Path, shortcuts: Any, me
     _, mapping = _counted(tmp_path, shortcuts, 'only(a, `["x"]`)')
     with pytest.raises(fulfillmap.FulfillmapError, match=message):
         mapping.apply({"a": {}})
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("8760948870", True),
+        (8760948870, True),
+        (0, True),
+        (2.0, True),
+        (Decimal("2"), True),
+        ("", False),
+        (1.5, False),
+        (True, False),
+        (None, False),
+        ([], False),
+        ({"id": "1"}, False),
+        (Decimal("1E+200"), False),  # more digits than to_id takes
+    ],
+)
+def test_is_id_is_what_to_id_makes_text_of(value: Any, expected: bool) -> None:
+    assert builtin.is_id(value) is expected
+    if expected:  # to_id makes text of it
+        assert builtin.to_id(value) == str(builtin.whole_number(value) or value)
