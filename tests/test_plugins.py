@@ -455,3 +455,16 @@ def test_is_id_is_what_to_id_makes_text_of(value: Any, expected: bool) -> None:
     assert builtin.is_id(value) is expected
     if expected:  # to_id makes text of it
         assert builtin.to_id(value) == str(builtin.whole_number(value) or value)
+
+
+def test_shortcuts_are_taken_in_order_for_a_value_known_when_compiled(tmp_path: Path) -> None:
+    """A value of a known class: its shortcuts' tests in turn, the first without a test
+    taking every other value (results that say which one was taken)."""
+
+    def two(names: list[str]) -> tuple[Shortcut, ...]:
+        return (Shortcut(dict, ["tested"], frozenset(names).issuperset), Shortcut(dict, ["any"]))
+
+    for literal, expected in (('{"x": 1}', ["tested"]), ('{"z": 1}', ["any"])):
+        plugin, mapping = _counted(tmp_path, two, f'only(`{literal}`, `["x"]`)')
+        assert mapping.apply({}) == {"out": expected}
+        assert plugin.calls == 0

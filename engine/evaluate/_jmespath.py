@@ -517,8 +517,12 @@ class Emitter:
             return out
         keyword = "if"
         for condition, result in self._shortcuts(plugin, args, checks):
-            if not condition:
-                return result  # a value of a class known here, whatever its value
+            if not condition:  # a value of a class known here, whatever its value
+                if keyword == "if":
+                    return result
+                with self.code.block("else:"):
+                    self.code.line(f"{out} = {result}")
+                return out
             with self.code.block(f"{keyword} {condition}:"):
                 self.code.line(f"{out} = {result}")
             keyword = "elif"
@@ -553,30 +557,26 @@ class Emitter:
     def _shortcuts(
         self, plugin: JMESPathFunction, args: list[str], checks: list[str | None]
     ) -> list[tuple[str, str]]:
-        """(test of the first argument, result) for the plugin's shortcuts for this call, when
-        its other arguments are literals of the types it takes (those of one result in one
-        test); a test "" when the first argument's class is known here and its shortcut has
-        no test of its own."""
+        """(test of the first argument, result) for each of the plugin's shortcuts for this
+        call, when its other arguments are literals of the types it takes; the last test ""
+        when the first argument's class is known here and its shortcut has no test."""
         values = [self._literal(arg) for arg in args[1:]]
         if plugin.shortcuts is None or not args or any(checks[1:]) or MISSING in values:
             return []
         accepted, known = _accepted(plugin.signature[0]), self._class_of(args[0])
-        found: list[tuple[list[str], Any]] = []
-        for shortcut in shortcuts_of(plugin, values):
+        found = []
+        for shortcut in _shortcuts_of(plugin, values):
             if accepted is not None and shortcut.cls not in accepted:
                 continue  # a value it refuses: the call raises jmespath's error
             if known is not None and shortcut.cls is not known:
                 continue
-            test = [] if known is not None else [self._class_test(args[0], shortcut.cls)]
+            tests = [] if known is not None else [self._class_test(args[0], shortcut.cls)]
             if shortcut.test is not None:
-                test.append(f"{self.code.constant(shortcut.test, 'test')}({args[0]})")
-            if found and _same_json(found[-1][1], shortcut.result) and test and found[-1][0]:
-                found[-1][0].append(" and ".join(test))
-            else:
-                found.append(([" and ".join(test)] if test else [], shortcut.result))
-            if not test:
+                tests.append(f"{self.code.constant(shortcut.test, 'test')}({args[0]})")
+            found.append((" and ".join(tests), self.code.constant(shortcut.result, "L")))
+            if not tests:
                 break  # every value now takes it
-        return [(" or ".join(tests), self.code.constant(result, "L")) for tests, result in found]
+        return found
 
     def _class_test(self, local: str, cls: type) -> str:
         """Is ``local``'s value of exactly the class ``cls`` (a builtin one by its name)?"""
@@ -666,7 +666,7 @@ def _accepted(types: tuple[str, ...]) -> tuple[type, ...] | None:
     return _classes(_CLASSES[name] for name in names if name in _CLASSES)
 
 
-def shortcuts_of(plugin: JMESPathFunction, values: list[Any]) -> Sequence[Shortcut]:
+def _shortcuts_of(plugin: JMESPathFunction, values: list[Any]) -> Sequence[Shortcut]:
     """The plugin's shortcuts for a call whose arguments after the first are ``values``;
     a ``FulfillmapError`` naming the function when they are not ``Shortcut``s of JSON
     results (a plugin's bug, found when a mapping calling it is compiled)."""
@@ -684,13 +684,6 @@ def shortcuts_of(plugin: JMESPathFunction, values: list[Any]) -> Sequence[Shortc
             f"with a class and a JSON result, not {truncate(shown)}"
         )
     return found
-
-
-def _same_json(first: Any, second: Any) -> bool:
-    """Are two JSON values the same (``1``, ``1.0`` and ``true`` are not)?"""
-    from fulfillmap.language._jsonio import dump_document
-
-    return dump_document(first) == dump_document(second)
 
 
 def _classes(classes: Iterable[type]) -> tuple[type, ...]:
