@@ -220,3 +220,24 @@ def test_additional_properties_beside_patterns_agree(instance: Any, additional: 
     others = sorted(key for key in instance if key not in ("a", "zz") and not key[1:].isdigit())
     expected = [f"unknown key(s): {', '.join(others)}"] if additional is False and others else []
     assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "data_path"),
+    [
+        ({"currency": "usdx"}, "currency", "currency"),  # upper(currency): the path it reads
+        ({"locale": 5}, "locale", "locale"),
+        ({"createdTime": "yesterday"}, "upstreamOrderTime", "createdTime"),
+    ],
+)
+def test_a_target_schema_error_names_the_input_path(
+    change: dict[str, Any], field: str, data_path: str
+) -> None:
+    """A value the target schema refuses is traced back to the input: through a plain path,
+    or through a function of one path (``upper(currency)``)."""
+    source = json.loads((GOLDEN / "order-to-fulfillment-order" / "sparse.input.json").read_text())
+    source.update(change)
+    with pytest.raises(MappingError) as caught:
+        MAPPINGS["order-to-fulfillment-order"].apply(source, {"shippingQuote": {"id": "SG"}})
+    assert (caught.value.field, caught.value.data_path) == (field, data_path)
+    assert f"at input path {data_path}" in str(caught.value)

@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from fulfillmap.errors import MappingError
-from fulfillmap.language._expressions import compile_expression
+from fulfillmap.language._expressions import loaded_expression, read_paths
 from fulfillmap.language._schemas import SchemaValidator, describe_error
 from fulfillmap.language._spec import Field, From, MappingSpec, Nested, walk_fields
 from fulfillmap.paths import format_path
@@ -77,14 +77,11 @@ class TargetCheck:
             source = list(found.scope.base(tuple(source)))
             kind = found.kind
             if isinstance(kind, From):
-                keys = compile_expression(kind.expressions[0]).keys
-                if len(kind.expressions) != 1 or keys is None:
-                    return None
-                return format_path([*source, *keys, *rest])
+                return _from_path(kind, source, rest)
             if not isinstance(kind, Nested):
                 return None
             if kind.each is not None:
-                keys = compile_expression(kind.each).keys
+                keys = loaded_expression(kind.each).keys
                 if keys is None or kind.where is not None:
                     return None
                 source += keys
@@ -92,6 +89,18 @@ class TargetCheck:
                     source.append(rest.pop(0))
             fields = kind.fields
         return format_path(source) or None
+
+
+def _from_path(kind: From, source: list[str | int], rest: list[str | int]) -> str | None:
+    """The input path of a value at ``rest`` inside a ``from`` field's value: its path's, or,
+    for the value itself, the one path a function of it reads (``upper(currency)``)."""
+    if len(kind.expressions) != 1:
+        return None
+    expression = loaded_expression(kind.expressions[0])
+    if expression.keys is not None:
+        return format_path([*source, *expression.keys, *rest])
+    paths = read_paths(expression)
+    return format_path([*source, *paths[0]]) if len(paths) == 1 and not rest else None
 
 
 def _expression_of(spec_field: Field | None) -> str | None:
