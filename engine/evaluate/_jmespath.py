@@ -51,11 +51,12 @@ _NESTS = {
     "multi_select_dict": (1, 0),
 }
 #: builtin functions inlined for the argument types where their result is plain Python's:
-#: name -> (the value, the condition); other arguments go through jmespath (and its errors)
-_INLINE_BUILTINS = {
-    "sum": ("sum({0})", "type({0}) is list and all(type(x) in _NUMBERS for x in {0})"),
-    "length": ("len({0})", "type({0}) in _SIZED"),
-    "type": ("_TYPE_OF[{0}.__class__]", "{0}.__class__ in _TYPE_OF"),
+#: name -> (the value, the condition, the class of the value whichever gives it, if one);
+#: other arguments go through jmespath (and its errors)
+_INLINE_BUILTINS: dict[str, tuple[str, str, type | None]] = {
+    "sum": ("sum({0})", "type({0}) is list and all(type(x) in _NUMBERS for x in {0})", None),
+    "length": ("len({0})", "type({0}) in _SIZED", int),
+    "type": ("_TYPE_OF[{0}.__class__]", "{0}.__class__ in _TYPE_OF", str),
 }
 _ORDERING = {"lt": operator.lt, "gt": operator.gt, "lte": operator.le, "gte": operator.ge}
 _SYMBOLS = {"lt": "<", "gt": ">", "lte": "<=", "gte": ">="}
@@ -499,12 +500,12 @@ class Emitter:
         call = f"_call({name!r}, [{', '.join(args)}])"
         if name in _INLINE_BUILTINS and len(args) == 1 and name not in self.plugins:
             # the common case inline; anything else through jmespath's own call
-            direct, check = _INLINE_BUILTINS[name]
+            direct, check, cls = _INLINE_BUILTINS[name]
             self.code.line(
                 f"{out} = {direct.format(args[0])} if {check.format(args[0])} else {call}"
             )
-            if name == "type":
-                self.code.classes[out] = str  # a type's name, whichever line gives it
+            if cls is not None:
+                self.code.classes[out] = cls
             return out
         if plugin is None or len(plugin.signature) != len(args):
             self.code.line(f"{out} = {call}")

@@ -139,16 +139,16 @@ def compile_expression(text: str) -> Expression:
     if len(text) > bounds.max_expression_length:
         raise _too_complex(0, _over("is longer than", bounds.max_expression_length, "characters"))
     if _PLAIN.match(text):
-        return Expression(text, tuple(text.split(".")), None)
+        return loaded_expression(text)
     _check_text(text, bounds)
-    import jmespath
-
-    parsed = jmespath.compile(text)
-    _check_tree(dict(parsed.parsed), bounds.max_expression_depth)
-    _, most = growth(dict(parsed.parsed))
+    expression = loaded_expression(text)
+    assert expression.parsed is not None
+    tree = dict(expression.parsed.parsed)
+    _check_tree(tree, bounds.max_expression_depth)
+    _, most = growth(tree)
     if most > bounds.max_expression_growth:
         raise _too_complex(0, _grows(most, bounds.max_expression_growth))
-    return Expression(text, None, parsed)
+    return expression
 
 
 def _grows(most: int, limit: int) -> str:
@@ -161,9 +161,10 @@ def _grows(most: int, limit: int) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def loaded_expression(text: str) -> Expression:
-    """An expression of a mapping that loaded (``compile_expression`` checked it then), as the
-    generator reads it, often several times: without the limits, which may have changed
-    since (``set_limits``) and must not fail a mapping that loaded."""
+    """``text`` parsed, without the limits: for an expression of a mapping that loaded
+    (``compile_expression`` checked it then), as the generator reads it, often several
+    times; the limits may have changed since (``set_limits``) and must not fail it. Only
+    after the checks for any other text (jmespath's lexer and parser are what they bound)."""
     if _PLAIN.match(text):
         return Expression(text, tuple(text.split(".")), None)
     import jmespath
