@@ -159,7 +159,7 @@ def _grows(most: int, limit: int) -> str:
     )
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=256)  # each holds its parsed tree: the garbage collector walks them
 def loaded_expression(text: str) -> Expression:
     """``text`` parsed, without the limits: for an expression of a mapping that loaded
     (``compile_expression`` checked it then), as the generator reads it, often several
