@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import threading
 import time
 import webbrowser
 from pathlib import Path
@@ -49,7 +50,8 @@ def _playground(args: argparse.Namespace) -> int:
     input_text = _text(args.input, "input") if args.input else ""
     context_text = _text(args.context, "context", context=True) if args.context else ""
     playground = Playground(opened, input_text, context_text, timeout=args.timeout)
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill`: stop as Ctrl+C does
+    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl+C and `kill`: the same stop
+        signal.signal(signum, _interrupt)
     try:
         server, _ = serve(playground, args.port)
     except OSError as exc:
@@ -60,14 +62,15 @@ def _playground(args: argparse.Namespace) -> int:
         playground.worker.start()
         if not args.no_browser:
             webbrowser.open(url)
-        while True:
-            time.sleep(3600)
+        while not _STOPPING.is_set():  # also when the interrupt was swallowed (in an import)
+            time.sleep(0.5)
     except KeyboardInterrupt:
-        print("fulfillmap playground: stopped", file=sys.stderr)
+        pass
     finally:
         server.shutdown()
         server.server_close()
         playground.worker.close()
+    print("fulfillmap playground: stopped", file=sys.stderr)
     return 0
 
 
@@ -85,8 +88,14 @@ def _banner(url: str, host: str, opened: Opened) -> str:
     )
 
 
+#: set by a stop signal, which also interrupts what runs: an interrupt raised where Python
+#: ignores exceptions (a callback during an import) would otherwise be lost
+_STOPPING = threading.Event()
+
+
 def _interrupt(signum: int, frame: object) -> None:
     del signum, frame
+    _STOPPING.set()
     raise KeyboardInterrupt
 
 
