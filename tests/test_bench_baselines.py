@@ -411,10 +411,14 @@ def _events() -> list[Any]:
 _LOCATION = re.compile(rb'"location":"[^"]*"')
 
 
-def test_the_handle_baseline_writes_what_fulfillmap_handle_writes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("options", [[], ["--decimal"]], ids=["floats", "decimal"])
+def test_the_handle_baseline_writes_what_fulfillmap_handle_writes(
+    tmp_path: Path, options: list[str]
+) -> None:
     """bench/handle.py, the process ``fulfillmap handle`` is timed against, gives the same
     Action lines byte for byte (but the warnings' mapping file lines) and fails on the same
-    lines (the bench checks the bytes again on its own files)."""
+    lines (the bench checks the bytes again on its own files), reading amounts as floats or,
+    with ``--decimal``, as Decimals (G3)."""
     path = tmp_path / "events.jsonl"
     path.write_text("".join(json.dumps(event) + "\n" for event in _events()))
     context = str(REPO / "examples" / "order.context.json")
@@ -430,7 +434,7 @@ def test_the_handle_baseline_writes_what_fulfillmap_handle_writes(tmp_path: Path
         check=False,
     )
     theirs = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "handle.py"), str(path), context],
+        [sys.executable, str(REPO / "bench" / "handle.py"), str(path), context, *options],
         capture_output=True,
         check=False,
     )
@@ -448,3 +452,23 @@ def test_the_handle_baseline_writes_what_fulfillmap_handle_writes(tmp_path: Path
         ]
 
     assert failed(theirs.stderr) == failed(ours.stderr) == ["LINE 7", "LINE 12"]
+
+
+def test_the_decimal_handle_baseline_keeps_an_amounts_digits(tmp_path: Path) -> None:
+    """What ``--decimal`` is for: an amount with more digits than a float holds comes out of
+    fulfillmap and of ``bench/handle.py --decimal`` as it went in (G3), not rounded."""
+    event = json.loads((REPO / "examples" / "order-accepted-event.json").read_text())
+    text = json.dumps(event).replace('"amount": 20.0', '"amount": 20.000000000000000001', 1)
+    assert "20.000000000000000001" in text
+    path = tmp_path / "events.jsonl"
+    path.write_text(text + "\n" + text + "\n")
+    context = str(REPO / "examples" / "order.context.json")
+    fulfillmap = str(Path(sys.executable).with_name("fulfillmap"))
+    handle = [sys.executable, str(REPO / "bench" / "handle.py"), str(path), context]
+    ours = subprocess.run(
+        [fulfillmap, "handle", str(path), "--context", context], capture_output=True, check=True
+    ).stdout
+    exact = subprocess.run([*handle, "--decimal"], capture_output=True, check=True).stdout
+    floats = subprocess.run(handle, capture_output=True, check=True).stdout
+    assert ours.count(b"20.000000000000000001") == exact.count(b"20.000000000000000001") == 2
+    assert b"20.000000000000000001" not in floats
