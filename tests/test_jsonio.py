@@ -243,6 +243,8 @@ def test_deep_lines_are_a_fulfillmap_error_whatever_the_limit(depth: int) -> Non
     [
         '{"a":0.0,"b":-0.0,"c":[-0.0,0.0],"d":{"e":-0.0}}',  # one key for 0.0 and -0.0
         '{"a":-0.0,"b":0.0}',
+        '{"a":0.0,"c":[0.0,{"d":0.0}],"e":2.5}',  # zeros only positive: the walk writes them
+        '{"a":-0.05,"b":0.0,"c":[1.5]}',  # "-0.0" in a number's text: json reads the line
         '{"a":1e-7,"b":[0.00001,0.000025,1e+16,1.2345678901234568e+17]}',  # orjson != repr
         '{"a":1000000000000000.0,"b":5e-324,"c":583.87,"d":[[583.87,{"x":1.5}]]}',
         "[0.1,-0.0,2.5]",

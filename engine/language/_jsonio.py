@@ -19,7 +19,9 @@ gives, and ``json`` decides every other case (and words every error):
   orjson's compact output of the value is the line itself (compact JSON, as services write
   it), no key was dropped, and each number is written in the line as orjson writes it: each
   float becomes the Decimal of that text, when it is also ``repr``'s (json reads the line
-  otherwise; floats seen before are remembered, up to a bound). Else the line is read with
+  otherwise, and where a negative zero is written; floats seen before are remembered, up to
+  a bound), and the depth is measured on the way (the text's brackets are counted
+  otherwise). Else the line is read with
   ``json`` without its (Python) repeated-key hook where a digit outside the line's strings
   is followed by ``.``, ``e`` or ``E`` (a fraction or an exponent, which orjson would make a
   float). Every text in it (keys
@@ -71,14 +73,18 @@ def check_depth(text: str, what: str) -> None:
     """Refuse ``text`` if its arrays and objects nest deeper than ``Limits.max_json_depth``,
     before any parser recurses into it (counting brackets costs far less than parsing)."""
     limit = limits().max_json_depth
-    if text.count("[") + text.count("{") <= limit:
-        return
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
-    if max(accumulate(_STEP[bracket] for bracket in brackets), default=0) > limit:
+    if _deeper_than(text, limit):
         raise FulfillmapError(
             f"{what} nests arrays and objects more than {limit} deep (the limit; "
             "FULFILLMAP_MAX_JSON_DEPTH changes it)"
         )
+
+
+def _deeper_than(text: str, limit: int) -> bool:
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    return max(accumulate(_STEP[bracket] for bracket in brackets), default=0) > limit
 
 
 def parse_json(text: str, what: str, *, one_line: bool = False) -> Any:
@@ -112,9 +118,9 @@ def parse_json(text: str, what: str, *, one_line: bool = False) -> Any:
 
 
 def parse_line(text: str, what: str = "the line") -> Any:
-    """One JSON Lines line, as ``parse_json(text, what, one_line=True)`` reads it."""
+    """One JSON Lines line, as ``parse_json(text, what, one_line=True)`` reads it (which
+    says why, when ``_fast`` leaves it: a line too deep, not JSON, ...)."""
     if "\\" not in text:
-        check_depth(text, what)
         value = _fast(text)
         if value is not _SLOW:
             return value
@@ -126,25 +132,31 @@ _SLOW = object()  #: what ``_fast`` gives when ``parse_json`` must decide
 
 def _fast(text: str) -> Any:
     """The value of a line without escapes, parsed in C without checking for repeated keys
-    (orjson), then checked for them; ``_SLOW`` when in doubt.
+    (orjson, which reads 1,024 levels and writes 254, refusing more), then checked for them;
+    ``_SLOW`` when in doubt or deeper than ``Limits.max_json_depth``.
 
     When orjson writes its value back as the line itself (compact JSON, as services write
     it), no key was dropped and every number is written as orjson writes it: its floats
-    become the ``Decimal`` of that text (``_as_decimals``). Otherwise keys are checked by
-    counting colons in orjson's output of orjson's value (a float where json gives a
-    Decimal, but the same keys), and json parses the line again where a number has a
-    fraction (orjson made it a float)."""
+    become the ``Decimal`` of that text (``_as_decimals``, which measures the depth on the
+    way), unless one is a negative zero (``_KNOWN`` has one key for both zeros). Otherwise,
+    after the depth is checked on the text, keys are checked by counting colons in
+    orjson's output of orjson's value (a float where json gives a Decimal, but the same
+    keys), and json parses the line again where a number has a fraction (orjson made it a
+    float)."""
+    limit = limits().max_json_depth
     try:
         value = orjson.loads(text)
         again = orjson.dumps(value)
-        if again.decode() == text.strip():
-            return _as_decimals(value)
+        if again.decode() == text.strip() and b"-0.0" not in again:
+            return _as_decimals(value, limit - 1)
+        if _deeper_than(text, limit):
+            return _SLOW
         if _FRACTION.search(text) is not None and _fraction_outside_strings(text):
             value = _DECIMALS.decode(text)
-    except (ValueError, TypeError):  # not JSON, NaN, a big integer, deeper than orjson writes
+    except (ValueError, TypeError, _TooDeep):  # not JSON, NaN, a big integer, too deep
         return _SLOW
     except (_NotExact, RecursionError):  # a float written otherwise (or absurdly deep)
-        return _decode(text)
+        return _SLOW if _deeper_than(text, limit) else _decode(text)
     if text.count(":") == again.count(b":") and _BIG_FLOAT.search(again) is None:
         return value
     return _SLOW
@@ -163,43 +175,53 @@ class _NotExact(Exception):
     """A float whose text (orjson's) is not ``repr``'s: its Decimal is left to json."""
 
 
-def _as_decimals(value: Any) -> Any:
-    """orjson's ``value`` of a line it writes back unchanged, each float replaced, in place,
-    by the Decimal of its text in the line, which is orjson's text of it; raises
-    ``_NotExact`` for a float whose ``repr`` is not that text."""
+class _TooDeep(Exception):
+    """Arrays and objects nested deeper than the limit: ``parse_json`` says so."""
+
+
+def _as_decimals(value: Any, left: int) -> Any:
+    """orjson's ``value`` of a line it writes back unchanged and which holds no negative
+    zero, each float replaced, in place, by the Decimal of its text in the line, which is
+    orjson's text of it; raises ``_NotExact`` for a float whose ``repr`` is not that text,
+    and ``_TooDeep`` when arrays and objects nest more than ``left`` levels below it."""
     if value.__class__ is dict:
-        _in_object(value)
+        _in_object(value, left)
     elif value.__class__ is list:
-        _in_array(value)
+        _in_array(value, left)
     elif value.__class__ is float:
-        return _KNOWN.get(value) or _decimal_of(value)
+        return (_KNOWN.get(value) or _decimal_of(value)) if value else _ZERO
     return value
 
 
-def _in_object(value: dict[str, Any]) -> None:
+def _in_object(value: dict[str, Any], left: int) -> None:
+    if left < 0:
+        raise _TooDeep
     for key, item in value.items():
         kind = item.__class__
         if kind is float:  # a value replaced: the dict keeps its size
-            value[key] = _KNOWN.get(item) or _decimal_of(item)
+            value[key] = (_KNOWN.get(item) or _decimal_of(item)) if item else _ZERO
         elif kind is dict:
-            _in_object(item)
+            _in_object(item, left - 1)
         elif kind is list:
-            _in_array(item)
+            _in_array(item, left - 1)
 
 
-def _in_array(value: list[Any]) -> None:
+def _in_array(value: list[Any], left: int) -> None:
+    if left < 0:
+        raise _TooDeep
     for index, item in enumerate(value):
         kind = item.__class__
         if kind is float:
-            value[index] = _KNOWN.get(item) or _decimal_of(item)
+            value[index] = (_KNOWN.get(item) or _decimal_of(item)) if item else _ZERO
         elif kind is dict:
-            _in_object(item)
+            _in_object(item, left - 1)
         elif kind is list:
-            _in_array(item)
+            _in_array(item, left - 1)
 
 
 #: float -> the Decimal of its text, for floats whose ``repr`` orjson writes the same way
-#: (amounts repeat: 0.0, 5.0...); zeros are not in it (0.0 and -0.0 are one key)
+#: (amounts repeat: 5.0, 0.08025...); zeros are not in it (0.0 and -0.0 are one key: the
+#: walks write ``_ZERO`` for a zero, in lines without ``-0.0``)
 _KNOWN: dict[float, Decimal] = {}
 #: at most this many floats are remembered (memory stays flat whatever the input)
 _KNOWN_LIMIT = 4096
