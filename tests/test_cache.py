@@ -657,3 +657,11 @@ def test_dataclasses_with_slots_pickle_as_a_call_of_their_class_when_that_makes_
         assert _cache._init_fields(other) is None
     assert again(_Checked(1)).a == 2
     assert again(_Hidden(1)) == _Hidden(1)
+
+
+def test_a_fifo_in_place_of_a_file_is_a_miss_without_blocking(entry: Path, mapping: Path) -> None:
+    """Opening a FIFO for reading waits for a writer: the cache opens without waiting and
+    refuses what is not a regular file."""
+    entry.unlink()
+    os.mkfifo(entry)
+    assert not cached(mapping)

@@ -218,7 +218,8 @@ def _read_trusted(folder: str, path: str) -> bytes | None:
     if not _trusted(os.stat(folder), stat.S_ISDIR):
         _debug("ignored cache directory %s: not owned by this user, or writable by others", folder)
         return None
-    with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as file:
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK  # a FIFO would block: refused below
+    with open(os.open(path, flags), "rb") as file:
         if not _trusted(os.fstat(file.fileno()), stat.S_ISREG):
             _debug("ignored cache file %s: not owned by this user, or writable by others", path)
             return None
