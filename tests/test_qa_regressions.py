@@ -180,3 +180,34 @@ def test_a_line_that_is_not_an_object_is_named_so_without_an_empty_path() -> Non
     event["data"]["object"]["items"] = ["x", *event["data"]["object"]["items"]]
     warnings = Engine().handle(event).warnings
     assert "(the check failed to run: expected an object, got text)" in warnings[0].message
+
+
+@pytest.mark.parametrize("counts", [(3, 3), (1, 1)])
+def test_a_cancel_listing_a_line_twice_sends_nothing_for_it(counts: tuple[int, int]) -> None:
+    """Through the ledger, a cancelled event that lists one line twice would cancel it twice
+    (6 units of a line of 3, or 2 where 1 was cancelled) and record one: the line is left out."""
+    import copy
+
+    event = _example("cancelled-event")
+    items = event["data"]["object"]["items"]
+    items[2].update(cancelled=counts[0], pending=3 - counts[0])
+    items.append({**copy.deepcopy(items[2]), "id": 999, "cancelled": counts[1]})
+    engine, sent = Engine(ledger="memory:"), []
+    outcome = engine.process(event, lambda action: sent.append(action.body) or {})
+    assert sent == []
+    assert outcome.status == "failed"
+    assert "line 183926760336 of order 278815640336 is listed more than once" in outcome.reason
+    record = engine._ledger.order("278815640336") if engine._ledger else None
+    assert record is None or record.lines["183926760336"].cancelled == 0
+
+
+def test_a_capture_listing_a_shipment_item_twice_leaves_its_line_out() -> None:
+    """A shipment item listed twice would be captured twice; the other lines are captured."""
+    event = _example("shipped-event")
+    items = event["data"]["object"]["items"]
+    items.append(dict(items[0]))
+    engine, sent = Engine(ledger="memory:"), []
+    outcome = engine.process(event, lambda action: sent.append(action.body) or {})
+    assert outcome.status == "done"
+    assert [item["shipmentItemId"] for item in sent[0]["items"]] == ["8760948871"]
+    assert any("shipment item 8760948870 (line 183926740336)" in note for note in outcome.notes)

@@ -243,7 +243,7 @@ def _act(
     moves, quantities, notes = _moves(action, event, state)
     if isinstance(moves, str):
         return finish("ignored", action, moves, notes=notes)
-    too_many = _over_quantity(moves, state, quantities)
+    too_many = {**_over_quantity(moves, state, quantities), **_repeated(action, state)}
     if too_many and set(too_many) >= moves.lines():  # every line: nothing is sent
         return finish("failed", action, "; ".join(too_many.values()), notes=notes)
     if too_many:  # those lines only are left out (the others' goods and money still move)
@@ -548,6 +548,28 @@ def _line_of(item: dict[str, Any], by_item: dict[str, str]) -> str | None:
         if line is not None:
             return line
     return by_item.get(as_id(item.get("fulfillmentOrderItemId")) or "")
+
+
+def _repeated(action: Action, state: OrderRecord) -> dict[str, str]:
+    """Line -> why it is left out: a cancel that lists it twice, or a capture that lists one
+    shipment item twice (Digital River lists each once; sending both would cancel or
+    capture it twice, and which one is right cannot be told)."""
+    seen: dict[str, str] = {}
+    found: dict[str, str] = {}
+    for item in _items(action.body):
+        line = as_id(item.get("itemId"))
+        cancel = "cancelQuantity" in item
+        entry = as_id(item.get("itemId" if cancel else "shipmentItemId"))
+        if line is None or entry is None:
+            continue
+        if entry in seen:
+            what = f"line {line}" if cancel else f"shipment item {entry} (line {line})"
+            found[line] = found[seen[entry]] = (
+                f"not sent: {what} of order {state.order_id} is listed more than once in the "
+                f"{'cancel' if cancel else 'capture'} (Digital River lists each once)"
+            )
+        seen[entry] = line
+    return found
 
 
 def _over_quantity(moves: _Moves, state: OrderRecord, quantities: dict[str, int]) -> dict[str, str]:
