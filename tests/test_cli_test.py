@@ -141,3 +141,30 @@ def test_a_missing_path_is_one_error_with_nothing_on_stdout(
     code, out, err = run(capsys, str(tmp_path / "nope"))
     assert (code, out) == (1, "")
     assert err == f"fulfillmap: error: {tmp_path / 'nope'} does not exist\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('{"id": "1", "note": 1.6050000000000000001}', None),
+        ('{"id": "1", "id": "2"}', 'duplicate key "id"'),
+        ('{"id": "\\ud800"}', "lone surrogate"),
+        ('{"id": "1", "note": NaN}', "NaN"),
+    ],
+)
+def test_input_files_are_read_as_map_reads_them(
+    folder: Path, capsys: pytest.CaptureFixture[str], text: str, said: str | None
+) -> None:
+    """A case's input file is read as ``map`` and ``handle`` read input: a fraction keeps its
+    digits (a test expecting the float's 1.605 fails), and what they refuse is a problem."""
+    (folder / "in.json").write_text(text, encoding="utf-8")
+    write(
+        folder,
+        "\n  - name: c\n    inputFile: in.json\n    expect:\n      contains: {note: 1.605}\n",
+    )
+    code, out, err = run(capsys, str(folder / "widget.fmtest.yaml"))
+    assert code == 1
+    if said is None:
+        assert "note" in out + err
+    else:
+        assert said in out + err

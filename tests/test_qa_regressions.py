@@ -211,3 +211,15 @@ def test_a_capture_listing_a_shipment_item_twice_leaves_its_line_out() -> None:
     assert outcome.status == "done"
     assert [item["shipmentItemId"] for item in sent[0]["items"]] == ["8760948871"]
     assert any("shipment item 8760948870 (line 183926740336)" in note for note in outcome.notes)
+
+
+def test_a_shipment_id_written_as_a_whole_float_is_its_capture_key() -> None:
+    """G1, G20: the shipped route keys on ``to_id(data.object.id)``, as the capture's
+    ``shipmentId`` reads it; a bare path refused 29016544906.0 as not an id."""
+    text = (EXAMPLES / "shipped-event.json").read_text(encoding="utf-8")
+    text = text.replace('"id": "29016544906"', '"id": 29016544906.0', 1)
+    event = json.loads(text, parse_float=Decimal)
+    action = Engine().handle(event)
+    assert action.idempotency_key == "29016544906"
+    assert action.body is not None
+    assert action.body["shipmentId"] == "29016544906"

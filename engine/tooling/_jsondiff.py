@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from fulfillmap.language._expressions import MISSING
@@ -79,7 +80,7 @@ def json_kind(value: Any) -> str:
         return "boolean"
     if isinstance(value, int):
         return "integer"
-    if isinstance(value, float):
+    if isinstance(value, float | Decimal):  # read from a file, a fraction is a Decimal (G3)
         return "decimal"
     if isinstance(value, str):
         return "text"

@@ -22,7 +22,6 @@ difference the mapping field that produced the value and its file:line.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from fulfillmap.evaluate._rules import Violation
 from fulfillmap.evaluate._trace import FieldStep, Trace
 from fulfillmap.language._checks import schema_problems
 from fulfillmap.language._expressions import MISSING
-from fulfillmap.language._jsonio import check_depth
+from fulfillmap.language._jsonio import parse_json
 from fulfillmap.language._limits import limits
 from fulfillmap.language._loader import Document, SpecPath, parse_yaml
 from fulfillmap.language._resources import (
@@ -307,25 +306,15 @@ class _CaseReader:
         if not self._within(path, name, what):
             return None
         file = directory / name
-        try:
+        try:  # read as map and handle read input: Decimal fractions, no repeated key, ...
             text = read_bounded(file, f"the {what} file", limits().max_input_bytes)
-            check_depth(text, f"the {what} file {file}")
-            return json.loads(text, parse_constant=_no_constant)
-        except FulfillmapError as exc:  # missing, not a regular file, too large or too deep
+            return parse_json(text, f"the {what} file {file}")
+        except FulfillmapError as exc:  # missing, too large, too deep, not valid JSON
             self._problem(path, str(exc))
-        except json.JSONDecodeError as exc:
-            where = f"at line {exc.lineno} column {exc.colno}"
-            self._problem(path, f"the {what} file {file} is not valid JSON: {exc.msg} {where}")
-        except ValueError as exc:
-            self._problem(path, f"the {what} file {file} is not valid JSON: {exc}")
         return None
 
     def _problem(self, path: SpecPath, message: str, *, key: bool = False) -> None:
         self.problems.append(self.document.problem(path, message, key=key))
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 # -- running cases ------------------------------------------------------------------------
