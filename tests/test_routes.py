@@ -51,7 +51,7 @@ def test_shipped_routes() -> None:
         description=accepted.description,
     )
     assert (fallback.action, fallback.mapping) == ("ignore", None)
-    assert table["fulfillment_order.shipped"][0].key == "data.object.id"
+    assert table["fulfillment_order.shipped"][0].key == "to_id(data.object.id)"
     assert table["fulfillment_order.pending"][0].key == "to_id(data.object.id)"
     assert table["no.such"] == ()
 
