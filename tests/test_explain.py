@@ -149,7 +149,13 @@ def test_a_description_cannot_add_or_close_a_region() -> None:
     ("text", "message"),
     [
         ("no markers here\n", "no '<!-- fulfillmap:explain NAME -->' region"),
-        ("<!-- fulfillmap:explain a -->\nbody\n", "malformed or has no"),
+        ("<!-- fulfillmap:explain a -->\nbody\n", "^line 1: this .* malformed or has no"),
+        (
+            "x\n<!-- fulfillmap:explain a -->\n\n<!-- fulfillmap:explain b -->\n"
+            "<!-- /fulfillmap:explain -->\n",
+            "^line 2: this .* malformed or has no",  # a's, not b's
+        ),
+        ("x\n\n<!-- fulfillmap:explain a b -->\n<!-- /fulfillmap:explain -->\n", "^line 3: "),
     ],
 )
 def test_update_regions_rejects_missing_or_unclosed_markers(text: str, message: str) -> None:
@@ -187,6 +193,67 @@ def test_update_readme_with_an_unknown_mapping_fails_cleanly(
     assert main(["explain", "--update-readme", str(readme)]) == 1
     assert "no mapping named 'nope'" in capsys.readouterr().err
     assert readme.read_text(encoding="utf-8") == original
+
+
+def _readme(folder: Path, name: str) -> Path:
+    readme = folder / "README.md"
+    text = f"# x\n\n<!-- fulfillmap:explain {name} -->\nold\n<!-- /fulfillmap:explain -->\n"
+    readme.write_text(text, encoding="utf-8")
+    return readme
+
+
+def test_update_readme_reads_no_file_outside_its_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A README is data (a pull request's is checked in CI): a marker names a shipped mapping
+    or a file inside the README's folder, and an error says where and why, never what
+    another file holds."""
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "m.yaml").write_text("TOP-SECRET-TOKEN: 1\n", encoding="utf-8")
+    (secret / "x").write_text("TOP-SECRET-TOKEN\n", encoding="utf-8")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "link.yaml").symlink_to(secret / "m.yaml")
+    monkeypatch.chdir(secret)  # the current directory is not the README's folder
+    cases = {
+        "/etc/passwd": "the mapping file /etc/passwd is an absolute path",
+        str(secret / "m.yaml"): f"the mapping file {secret / 'm.yaml'} is an absolute path: "
+        "give it relative to the Markdown file",
+        "../secret/m.yaml": "the mapping file ../secret/m.yaml is outside the folder a Markdown",
+        "../x.yaml": "the mapping file ../x.yaml is outside the folder a Markdown file may read",
+        "link.yaml": f"the mapping file link.yaml is outside the folder a Markdown file may "
+        f"read (its own folder {docs.resolve()})",
+        # relative to the README's folder, not the current one
+        "./m.yaml": f"mapping file {docs / 'm.yaml'} does not exist",
+        "x": "no mapping named 'x'",  # a bare name is a shipped mapping's, never a file's
+    }
+    for name, message in cases.items():
+        readme = _readme(docs, name)
+        assert main(["explain", "--update-readme", str(readme), "--check"]) == 1, name
+        err = capsys.readouterr().err
+        assert f"{readme}:3: {message}" in err, err
+        assert "TOP-SECRET" not in err, err
+        assert "root:" not in err, err
+
+
+def test_update_readme_reads_a_mapping_next_to_it_from_any_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = tmp_path / "docs"
+    (docs / "maps").mkdir(parents=True)
+    (docs / "maps" / "odd.yaml").write_text(ODD_MAPPING, encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    readme = _readme(docs, "maps/odd.yaml")
+    assert main(["explain", "--update-readme", str(readme)]) == 0
+    capsys.readouterr()
+    text = readme.read_text(encoding="utf-8")
+    assert "#### `odd-shapes`" in text
+    assert "old" not in text
+    assert main(["explain", "--update-readme", "../docs/README.md", "--check"]) == 0
+    assert "up to date" in capsys.readouterr().err
 
 
 def test_update_readme_of_a_missing_file(

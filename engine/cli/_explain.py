@@ -50,13 +50,18 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _update_readme(path: Path, *, check: bool) -> int:
-    from fulfillmap.tooling._explain import to_markdown, update_regions
+    from fulfillmap.tooling._explain import readme_mapping, to_markdown, update_regions
 
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise FulfillmapError(f"cannot read {path}: {exc.strerror or exc}") from None
-    updated = update_regions(text, lambda name: to_markdown(load(name).spec, heading="####"))
+    folder = path.parent
+
+    def render(name: str) -> str:
+        return to_markdown(load(readme_mapping(name, folder)).spec, heading="####")
+
+    updated = update_regions(text, render, file=str(path))
     if updated == text:
         print(f"{path}: up to date", file=sys.stderr)
         return 0

@@ -29,6 +29,7 @@ __all__ = [
     "ROUTES_FILE",
     "TEST_SUFFIX",
     "MappingSource",
+    "confined",
     "find_mapping",
     "is_mapping_path",
     "language_schema",
@@ -40,6 +41,7 @@ __all__ = [
     "shipped_mapping_names",
     "shipped_routes",
     "shipped_test_files",
+    "unknown_mapping",
 ]
 
 PACKAGED_PREFIX = "fulfillmap:"
@@ -123,10 +125,41 @@ def find_mapping(name_or_path: str | Path) -> MappingSource:
         return MappingSource(_read_text(entry, text), _display(entry), None)
     if Path(text).is_file():
         return read_file(Path(text))
+    raise unknown_mapping(text)
+
+
+def unknown_mapping(name: str) -> FulfillmapError:
+    """The error for a mapping name that no shipped mapping has."""
     names = shipped_mapping_names()
-    raise FulfillmapError(
-        f"no mapping named '{text}'{did_you_mean(text, names)}: the shipped mappings are "
+    return FulfillmapError(
+        f"no mapping named '{name}'{did_you_mean(name, names)}: the shipped mappings are "
         f"{', '.join(names)}; or give the path of a YAML file"
+    )
+
+
+def confined(name: str, directory: Path, *, what: str, reader: str, cwd: bool = False) -> Path:
+    """The file ``name`` names: a path relative to ``directory``, the folder of the
+    ``reader`` file that names it (a test file, a Markdown file), refused unless it stays
+    inside that folder (or, with ``cwd``, the current directory) once ``..`` and links are
+    resolved. Such a file is data from whoever wrote it: it reads nothing else (no absolute
+    path, no ``..`` or link out). Raises ``FulfillmapError`` saying why, never what the file
+    holds; ``what`` names the file in it (``the input file``)."""
+    if os.path.isabs(name):
+        raise FulfillmapError(
+            f"{what} {name} is an absolute path: give it relative to the {reader}"
+        )
+    roots = {"its own folder": directory} | ({"the current directory": Path.cwd()} if cwd else {})
+    try:
+        real = Path(os.path.realpath(directory / name))
+        folders = {label: Path(os.path.realpath(root)) for label, root in roots.items()}
+    except (OSError, ValueError) as exc:  # a NUL byte, a name too long for the system
+        raise FulfillmapError(f"{what} {name[:100]!r} is not a usable file name: {exc}") from None
+    if any(real.is_relative_to(root) for root in folders.values()):
+        return Path(os.path.normpath(directory / name))
+    plural = "s" if len(folders) > 1 else ""
+    listed = " and ".join(f"{label} {root}" for label, root in folders.items())
+    raise FulfillmapError(
+        f"{what} {name} is outside the folder{plural} a {reader} may read ({listed})"
     )
 
 

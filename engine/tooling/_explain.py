@@ -16,10 +16,17 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from fulfillmap.errors import FulfillmapError
 from fulfillmap.language._expressions import compile_expression
+from fulfillmap.language._resources import (
+    confined,
+    is_mapping_path,
+    shipped_mapping_names,
+    unknown_mapping,
+)
 from fulfillmap.language._spec import (
     Computed,
     Constant,
@@ -30,7 +37,7 @@ from fulfillmap.language._spec import (
     Rule,
 )
 
-__all__ = ["Row", "explain", "to_json", "to_markdown", "update_regions"]
+__all__ = ["Row", "explain", "readme_mapping", "to_json", "to_markdown", "update_regions"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,32 +225,64 @@ def _json_row(row: Row) -> dict[str, Any]:
 
 # -- marked regions of a Markdown file --------------------------------------------------
 
+_OPEN = "<!-- fulfillmap:explain "
 _REGION = re.compile(
     r"(?P<open><!-- fulfillmap:explain (?P<name>[^\s>]+) -->\n)"
-    r"(?P<body>.*?)"
+    r"(?P<body>(?:(?!<!-- fulfillmap:explain ).)*?)"  # no other region's opening in it
     r"(?P<close><!-- /fulfillmap:explain -->)",
     re.DOTALL,
 )
 
 
-def update_regions(text: str, render: Callable[[str], str]) -> str:
+def update_regions(text: str, render: Callable[[str], str], *, file: str = "") -> str:
     """``text`` with every marked region's body replaced by ``render(name)``.
 
-    Raises ``FulfillmapError`` when an opening marker has no closing one, or there is no
-    region at all (so that a misspelt marker is not silently left stale).
+    Raises ``FulfillmapError`` when an opening marker is malformed or has no closing one,
+    when there is no region at all (so that a misspelt marker is not silently left stale),
+    or when ``render`` raises it: each names the marker's ``file:line``.
     """
-    opened = text.count("<!-- fulfillmap:explain ")
-    if not opened:
-        raise FulfillmapError("no '<!-- fulfillmap:explain NAME -->' region to update")
-    if len(_REGION.findall(text)) != opened:
-        raise FulfillmapError(
-            "a '<!-- fulfillmap:explain NAME -->' marker is malformed or has no "
-            "'<!-- /fulfillmap:explain -->' after it"
-        )
-    return _REGION.sub(
-        lambda match: match["open"] + "\n" + _inert(render(match["name"])) + "\n" + match["close"],
-        text,
-    )
+    if _OPEN not in text:
+        where = f"{file}: " if file else ""
+        raise FulfillmapError(f"{where}no '{_OPEN}NAME -->' region to update")
+    regions = {match.start(): match for match in _REGION.finditer(text)}
+    for start in _starts(text, _OPEN):
+        if start not in regions:
+            raise FulfillmapError(
+                f"{_where(file, text, start)}: this '{_OPEN}NAME -->' marker is malformed or "
+                "has no '<!-- /fulfillmap:explain -->' after it"
+            )
+
+    def body(match: re.Match[str]) -> str:
+        try:
+            table = render(match["name"])
+        except FulfillmapError as exc:
+            raise FulfillmapError(f"{_where(file, text, match.start())}: {exc}") from None
+        return match["open"] + "\n" + _inert(table) + "\n" + match["close"]
+
+    return _REGION.sub(body, text)
+
+
+def readme_mapping(name: str, folder: Path) -> str | Path:
+    """What a marker's ``NAME`` names: a shipped mapping, or a YAML file given relative to
+    ``folder`` (the Markdown file's) and inside it. The Markdown file is data (a pull
+    request's README is checked in CI): it reads no file elsewhere, nor from the current
+    directory."""
+    if not is_mapping_path(name):
+        if name not in shipped_mapping_names():
+            raise unknown_mapping(name)
+        return name
+    return confined(name, folder, what="the mapping file", reader="Markdown file")
+
+
+def _starts(text: str, needle: str) -> Iterator[int]:
+    start = text.find(needle)
+    while start != -1:
+        yield start
+        start = text.find(needle, start + 1)
+
+
+def _where(file: str, text: str, offset: int) -> str:
+    return f"{file or 'line'}{':' if file else ' '}{text.count(chr(10), 0, offset) + 1}"
 
 
 def _inert(markdown: str) -> str:

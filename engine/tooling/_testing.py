@@ -42,6 +42,7 @@ from fulfillmap.language._resources import (
     PACKAGED_PREFIX,
     TEST_SUFFIX,
     MappingSource,
+    confined,
     is_mapping_path,
     read_bounded,
     read_file,
@@ -217,27 +218,16 @@ class _CaseReader:
 
     def _within(self, path: SpecPath, name: str, what: str) -> bool:
         """Is the file ``name`` (relative to the test file) inside a folder a test file may
-        read: its own, or the current directory (the project's, where the tests are run)?
-        A test file is data from whoever wrote it: it reads nothing else (no absolute path,
-        no ``..`` or link out of those folders)."""
+        read: its own, or the current directory (the project's, where the tests are run)?"""
         assert self.document.directory is not None
-        directory = self.document.directory
-        if os.path.isabs(name):
-            self._problem(
-                path,
-                f"the {what} file {name} is an absolute path: give it relative to the test file",
+        try:
+            confined(
+                name, self.document.directory, what=f"the {what} file", reader="test file", cwd=True
             )
+        except FulfillmapError as exc:
+            self._problem(path, str(exc))
             return False
-        real = Path(os.path.realpath(directory / name))
-        roots = (Path(os.path.realpath(directory)), Path(os.path.realpath(os.getcwd())))
-        if any(real.is_relative_to(root) for root in roots):
-            return True
-        self._problem(
-            path,
-            f"the {what} file {name} is outside the folders a test file may read (its own "
-            f"folder {roots[0]} and the current directory {roots[1]})",
-        )
-        return False
+        return True
 
     def _unique_names(self, cases: list[dict[str, Any]]) -> None:
         first: dict[str, int] = {}
