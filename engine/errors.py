@@ -12,6 +12,7 @@ input and the mapping file's line, so that a webhook handler can log it as it is
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -48,6 +49,13 @@ class FulfillmapError(ValueError):
 class FulfillmapWarning(UserWarning):
     """A ``warn`` rule that does not hold, issued by ``CompiledMapping.apply`` through
     Python's ``warnings``; ``args[0]`` is the ``Violation`` (``str()`` of it reads well)."""
+
+
+# Every document's warnings reach the caller: Python's default action shows a text issued from
+# one place once per process, and a warn rule says the same for every document (a service
+# would see the first order's missing shipping quote, and never another's). A filter the
+# application or ``-W`` adds comes before this one, and still decides.
+warnings.filterwarnings("always", category=FulfillmapWarning, append=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -223,3 +223,22 @@ def test_a_shipment_id_written_as_a_whole_float_is_its_capture_key() -> None:
     assert action.idempotency_key == "29016544906"
     assert action.body is not None
     assert action.body["shipmentId"] == "29016544906"
+
+
+def test_apply_warns_for_every_document_not_only_the_first() -> None:
+    """Python's default action shows one text from one place once per process; a warn rule's
+    text is the same for every order, so a service saw the first order's warning only."""
+    import subprocess
+    import sys
+
+    code = (
+        "import json, fulfillmap\n"
+        "m = fulfillmap.load('order-to-fulfillment-order')\n"
+        f"order = json.loads(open({str(EXAMPLES / 'order.json')!r}).read())\n"
+        "for _ in range(3):\n"
+        "    m.apply(order, {})\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stderr.count("FulfillmapWarning") == 3
