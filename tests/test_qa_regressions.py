@@ -242,3 +242,22 @@ def test_apply_warns_for_every_document_not_only_the_first() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stderr.count("FulfillmapWarning") == 3
+
+
+@pytest.mark.parametrize("name", ["order-accepted-event", "shipped-event", "cancelled-event"])
+def test_counts_beyond_the_ledger_are_refused_before_sending(name: str, tmp_path: Path) -> None:
+    """A quantity of 2^63 passed the mapping, was sent, then failed to be recorded (SQLite's
+    OverflowError) after each send: every redelivery sent the request again."""
+    event = _example(name)
+    items = event["data"]["object"]["items"]
+    key = "cancelled" if name == "cancelled-event" else "quantity"
+    items[2 if key == "cancelled" else 0][key] = 2**63
+    if key == "cancelled":
+        items[2].update(quantity=2**63, pending=0)
+    context = json.loads((EXAMPLES / "order.context.json").read_text(encoding="utf-8"))
+    engine, sent = Engine(ledger=f"sqlite:///{tmp_path / 'ledger.db'}"), []
+    for _ in range(2):
+        outcome = engine.process(event, lambda action: sent.append(action.path) or {}, context)
+        assert outcome.status == "failed"
+        assert "more than the ledger records" in (outcome.reason or "")
+    assert sent == []

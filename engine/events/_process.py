@@ -252,6 +252,9 @@ def _act(
         assert not isinstance(moves, str)  # some lines are left
         left_out = tuple(f"{reason}; the other lines are sent" for reason in too_many.values())
         notes = (*notes, *left_out, *more)
+    beyond = _beyond_ledger(moves, quantities, state)
+    if beyond is not None:  # refused before it is sent: recording it afterwards would fail
+        return finish("failed", action, beyond, notes=notes)
     if moves.cancelled:
         action = _cancel_keyed(action, moves.cancelled)
     try:
@@ -548,6 +551,26 @@ def _line_of(item: dict[str, Any], by_item: dict[str, str]) -> str | None:
         if line is not None:
             return line
     return by_item.get(as_id(item.get("fulfillmentOrderItemId")) or "")
+
+
+#: the most units a ledger line counts: two such counts still add up below 2^63, which
+#: SQLite's INTEGER and PostgreSQL's BIGINT hold
+LEDGER_MAX_UNITS = 2**62
+
+
+def _beyond_ledger(moves: _Moves, quantities: dict[str, int], state: OrderRecord) -> str | None:
+    """Why the ledger could not record ``moves`` (a count of 2^62 units or more), if so."""
+    counts = list(quantities.items())
+    for part in moves._parts():
+        for line, value in part.items():
+            counts += [(line, count) for count in (value if isinstance(value, tuple) else (value,))]
+    for line, count in counts:
+        if abs(count) >= LEDGER_MAX_UNITS:
+            return (
+                f"not sent: line {line} of order {state.order_id} counts {count} units, more "
+                f"than the ledger records (below 2^62 a line)"
+            )
+    return None
 
 
 def _repeated(action: Action, state: OrderRecord) -> dict[str, str]:
