@@ -58,12 +58,13 @@ WARNINGS = {
         "defines neighborhood, division and phoneticName); they are not sent"
     ),
     "lines-have-upstream-ids": (
-        "the shipment line has no fulfillmentOrderItemUpstreamId, so it cannot be mapped back "
-        "to an order line and is left out of the capture (the other lines are captured)"
+        "the shipment line has no fulfillmentOrderItemUpstreamId (text or a whole number), "
+        "so it cannot be mapped back to an order line and is left out of the capture (the "
+        "other lines are captured)"
     ),
     "lines-have-shipment-item-ids": (
-        "the shipment line has no id, so it cannot be captured as a shipment item and is left "
-        "out of the capture (the other lines are captured)"
+        "the shipment line has no id (text or a whole number), so it cannot be captured as "
+        "a shipment item and is left out of the capture (the other lines are captured)"
     ),
     "quantities-are-positive": (
         "the shipment line's quantity is not a whole number above 0, so it is left out of the "
@@ -75,8 +76,9 @@ WARNINGS = {
         "cancel; the other lines are not affected)"
     ),
     "cancelled-lines-have-upstream-ids": (
-        "the cancelled line has no upstreamId, so it cannot be mapped back to an order line "
-        "and is left out of the cancel (the other lines are not affected)"
+        "the cancelled line has no upstreamId (text or a whole number), so it cannot be "
+        "mapped back to an order line and is left out of the cancel (the other lines are "
+        "not affected)"
     ),
     "cancelled-counts-are-whole": (
         "the line's cancelled count is not a whole number of 0 or more, so the line is left "

@@ -106,6 +106,14 @@ def _to_id(value: Any, what: str) -> str:
     return str(number)
 
 
+def _id_text(value: Any) -> str | None:
+    """``to_id`` of a line's id when ``is_id`` holds (text, a whole number's digits, G1)."""
+    if value.__class__ is str:
+        return value
+    number = whole_number(value)
+    return None if number is None else str(number)
+
+
 def _to_integer(value: Any, what: str) -> int:
     """``to_integer`` of a required value: a whole number as an int; anything else fails."""
     number = whole_number(value)
@@ -319,8 +327,8 @@ def shipped_event_to_fulfillment(
 ) -> tuple[dict[str, Any], Warnings]:
     shipment = _data_object(event)
     value = shipment.get("fulfillmentOrderUpstreamId")
-    if value.__class__ not in PLAIN:
-        value = _required(value, "data.object.fulfillmentOrderUpstreamId")
+    if value.__class__ is not str:
+        value = _to_id(value, "data.object.fulfillmentOrderUpstreamId")
     body: dict[str, Any] = {"orderId": value}
     value = shipment.get("id")
     body["shipmentId"] = value if value.__class__ is str else _to_id(value, "data.object.id")
@@ -337,16 +345,13 @@ def shipped_event_to_fulfillment(
     for index, item in enumerate(items):
         if item.__class__ is not dict:
             item = _EMPTY  # JMESPath finds nothing in what is not an object
-        upstream_id = item.get("fulfillmentOrderItemUpstreamId")
-        line_id = item.get("id")
-        if line_id.__class__ is not str:  # a whole number is an id (its digits, G1)
-            number = whole_number(line_id)
-            line_id = None if number is None else str(number)
+        upstream_id = _id_text(item.get("fulfillmentOrderItemUpstreamId"))
+        line_id = _id_text(item.get("id"))
         quantity = item.get("quantity")
         if quantity.__class__ is not int:
             quantity = whole_number(quantity)
         captured = True
-        if not upstream_id and upstream_id.__class__ not in NUMBERS:
+        if not upstream_id:
             found.append((0, index))
             captured = False
         if not line_id:
@@ -358,7 +363,7 @@ def shipped_event_to_fulfillment(
         if captured:
             lines.append(
                 {
-                    "itemId": upstream_id if upstream_id.__class__ in PLAIN else clean(upstream_id),
+                    "itemId": upstream_id,
                     "shipmentItemId": line_id,
                     "quantity": quantity,
                 }
@@ -384,8 +389,8 @@ def cancelled_event_to_fulfillment(
 ) -> tuple[dict[str, Any], Warnings]:
     order = _data_object(event)
     order_id = order.get("upstreamId")
-    if order_id.__class__ not in PLAIN:
-        order_id = _required(order_id, "data.object.upstreamId")
+    if order_id.__class__ is not str:
+        order_id = _to_id(order_id, "data.object.upstreamId")
     items = order.get("items")
     if items.__class__ is not list:
         raise ValueError("data.object.items is required and must be an array")
@@ -395,8 +400,8 @@ def cancelled_event_to_fulfillment(
             item = _EMPTY  # JMESPath finds nothing in what is not an object
         cancelled = item.get("cancelled")
         whole = cancelled if cancelled.__class__ is int else whole_number(cancelled)
-        upstream_id = item.get("upstreamId")
-        has_id = upstream_id or upstream_id.__class__ in NUMBERS
+        upstream_id = _id_text(item.get("upstreamId"))
+        has_id = bool(upstream_id)
         # every counter null or a whole number of 0 or more, and their whole numbers (null
         # counting 0) add up to the quantity
         pending, backordered = item.get("pending"), item.get("backordered")
@@ -450,8 +455,7 @@ def cancelled_event_to_fulfillment(
             continue  # nothing newly cancelled, or no upstreamId
         if counted:
             delta = whole - (before if before.__class__ is int else _to_integer(before, "ledger"))
-            item_id = upstream_id if upstream_id.__class__ in PLAIN else clean(upstream_id)
-            lines.append({"itemId": item_id, "cancelQuantity": delta})
+            lines.append({"itemId": upstream_id, "cancelQuantity": delta})
     if not lines:
         raise ValueError("no line of the event can be cancelled")
     warnings = _line_warnings(found, CANCELLED_RULES, "data.object.items") if found else []

@@ -77,9 +77,9 @@ def test_mixed_json_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     # the warnings found before a failure come first, on lines of their own
     assert [line for line in err.splitlines() if ": warning: " in line] == [
         "LINE 10: warning: mapping 'cancelled-event-to-fulfillment', rule "
-        "'cancelled-lines-have-upstream-ids': the cancelled line has no upstreamId, so it cannot "
-        "be mapped back to an order line and is left out of the cancel (the other lines are not "
-        "affected) (at input path data.object.items[2]; defined at "
+        "'cancelled-lines-have-upstream-ids': the cancelled line has no upstreamId (text or a "
+        "whole number), so it cannot be mapped back to an order line and is left out of the "
+        "cancel (the other lines are not affected) (at input path data.object.items[2]; defined at "
         f"{REPO / 'mappings' / 'cancelled-event-to-fulfillment.yaml'}:40:5)"
     ]
     assert errors[0].startswith("LINE 8: the line is not valid JSON: Expecting property name")
