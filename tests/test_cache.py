@@ -385,18 +385,22 @@ def tagged(folder: Path, fields: str) -> Path:
     return path
 
 
+def install(site: Path, name: str, module: str) -> None:
+    """Install the plugin ``module`` in ``site`` as distributions are (a ``.dist-info`` with
+    its entry point)."""
+    info = site / f"{name}-1.0.dist-info"
+    info.mkdir(parents=True)
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"
+    (info / "METADATA").write_text(metadata, encoding="utf-8")
+    (info / "entry_points.txt").write_text(f"[fulfillmap]\ntag = {module}\n", encoding="utf-8")
+
+
 @pytest.fixture
 def plugin(tmp_path: Path) -> Path:
-    """A plugin installed as distributions are (a ``.dist-info`` with its entry point), in a
-    folder of its own put on ``PYTHONPATH``."""
+    """A plugin installed as distributions are, in a folder of its own put on
+    ``PYTHONPATH``."""
     site = tmp_path / "site"
-    (site / "tagplugin-1.0.dist-info").mkdir(parents=True)
-    (site / "tagplugin-1.0.dist-info" / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: tagplugin\nVersion: 1.0\n", encoding="utf-8"
-    )
-    (site / "tagplugin-1.0.dist-info" / "entry_points.txt").write_text(
-        "[fulfillmap]\ntag = tagplugin\n", encoding="utf-8"
-    )
+    install(site, "tagplugin", "tagplugin")
     (site / "tagplugin.py").write_text(PLUGIN % ("one", "tag"), encoding="utf-8")
     return site
 
@@ -458,6 +462,83 @@ def test_the_code_of_a_plugin_function_that_cannot_be_imported_by_name_is_not_ca
         assert json.loads(run(code, env)) == [False, {"tag": "lambda"}]
         assert files(cache) == [entry]
         assert entry.read_bytes() == spec_only
+
+
+CONFIGURED = """\
+import functools
+from pathlib import Path
+
+from fulfillmap.plugins import hookimpl
+
+CONFIG = Path(__file__).with_name("config.txt").read_text(encoding="utf-8")
+
+
+def label(data, prefix):
+    return prefix
+
+
+class Labeler:
+    def __init__(self, prefix):
+        self.prefix = prefix
+
+    def __call__(self, data):
+        return self.prefix
+
+
+@hookimpl
+def fulfillmap_fields():
+    return {"tag": %s}
+"""
+
+
+@pytest.mark.parametrize(
+    "made",
+    ["functools.partial(label, prefix=CONFIG)", "Labeler(CONFIG)", "Labeler(CONFIG).__call__"],
+)
+def test_a_plugin_callable_holding_what_its_module_read_is_not_cached(
+    cache: Path, tmp_path: Path, plugin: Path, made: str
+) -> None:
+    """A partial, a callable instance or a bound method would be stored with the
+    configuration it holds, which the key does not cover: its mapping's code is generated
+    by every process, which sees a changed configuration file."""
+    (plugin / "tagplugin.py").write_text(CONFIGURED % made, encoding="utf-8")
+    config = plugin / "config.txt"
+    config.write_text("one", encoding="utf-8")
+    path = tagged(tmp_path, "  tag: {plugin: tag}\n")
+    env = {"FULFILLMAP_CACHE_DIR": str(cache), "PYTHONPATH": str(plugin)}
+    code = f"import sys; sys.argv[1:] = [{str(path)!r}]\n{PLUGGED}"
+    for _ in range(2):  # the spec from the cache the second time, not the code
+        assert json.loads(run(code, env)) == [False, {"tag": "one"}]
+    config.write_text("two", encoding="utf-8")
+    assert json.loads(run(code, env)) == [False, {"tag": "two"}]
+
+
+def test_a_change_to_any_module_of_a_plugins_package_is_a_miss(cache: Path, tmp_path: Path) -> None:
+    """The hook module takes its functions from a table in a helper module of its package,
+    whose functions are defined in a third: the cache keys on the helper module too."""
+    site = tmp_path / "site"
+    install(site, "qaplug", "qaplug.hooks")
+    package = site / "qaplug"
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "fns.py").write_text(
+        "def a(data):\n    return 'a'\n\n\ndef b(data):\n    return 'b'\n", encoding="utf-8"
+    )
+    table = "from qaplug import fns\n\nFIELDS = {'label': fns.%s}\n"
+    (package / "impl.py").write_text(table % "a", encoding="utf-8")
+    (package / "hooks.py").write_text(
+        "from fulfillmap.plugins import hookimpl\nfrom qaplug import impl\n\n\n@hookimpl\n"
+        "def fulfillmap_fields():\n    return {'tag': impl.FIELDS['label']}\n",
+        encoding="utf-8",
+    )
+    path = tagged(tmp_path, "  tag: {plugin: tag}\n")
+    env = {"FULFILLMAP_CACHE_DIR": str(cache), "PYTHONPATH": str(site)}
+    code = f"import sys; sys.argv[1:] = [{str(path)!r}]\n{PLUGGED}"
+    assert json.loads(run(code, env)) == [False, {"tag": "a"}]
+    assert json.loads(run(code, env)) == [True, {"tag": "a"}]
+    (package / "impl.py").write_text(table % "b", encoding="utf-8")
+    assert json.loads(run(code, env)) == [False, {"tag": "b"}]
+    assert json.loads(run(code, env)) == [True, {"tag": "b"}]
 
 
 def test_a_plugin_manager_of_ones_own_is_never_cached(cache: Path, mapping: Path) -> None:

@@ -17,7 +17,8 @@ code. So a file is used only when
   distributions (every ``*.dist-info`` and ``*.egg-info`` on ``sys.path`` by name, which
   holds its version, and the size and modification time of its ``entry_points.txt``: a plugin
   installed, removed or upgraded), and the content of every file the load read (the mapping,
-  its schemas, the language schema, the plugins' modules);
+  its schemas, the language schema, the plugins' modules, and every module then loaded from
+  a plugin module's top-level package: a helper module's table of functions);
 - its payload's own SHA-256 digest matches (a truncated or corrupt file).
 
 Anything else is a miss, and the full load runs and raises exactly what it raises without a
@@ -25,8 +26,11 @@ cache. A file is written to a temporary name and renamed into place, so concurre
 readers see whole files only; where no directory is writable nothing is written.
 
 Plugin functions are pickled by reference (module and name): a cached load imports only the
-modules that define them and never scans entry points. A plugin function that cannot be
-imported by name (a lambda, a closure) leaves its mappings uncached: they load in full.
+modules that define them and never scans entry points. A plugin callable that is not a
+module-level function (or builtin) importable by its module and name leaves its mappings'
+code uncached (their spec is cached): a lambda or a closure cannot be imported, and a partial,
+a bound method or an instance with ``__call__`` would be stored with what it holds (a
+configuration its module read), which the key does not cover (``_holds_foreign_state``).
 """
 
 from __future__ import annotations
@@ -46,7 +50,14 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib.util import MAGIC_NUMBER
-from types import FunctionType, MethodType
+from types import (
+    BuiltinFunctionType,
+    ClassMethodDescriptorType,
+    FunctionType,
+    MethodDescriptorType,
+    MethodType,
+    WrapperDescriptorType,
+)
 from typing import TYPE_CHECKING, Any
 
 from fulfillmap.errors import FulfillmapError
@@ -296,11 +307,41 @@ class _Pickler(pickle.Pickler):
         lazy = _jmespath_reduction(obj, cls)
         if lazy is not None:
             return lazy
+        if _holds_foreign_state(obj, cls):
+            raise pickle.PicklingError(f"{obj!r} would be stored with what it holds")
         names = _init_fields(cls)
         if names is None:
             return NotImplemented
         return (cls, tuple([getattr(obj, name) for name in names]))
 
+
+def _holds_foreign_state(obj: Any, cls: type) -> bool:
+    """Is ``obj`` a callable that ``pickle`` would store with what it holds (a partial's
+    arguments, a bound method's object, an instance's attributes), made of code that is not
+    fulfillmap's? Such a plugin callable may hold what its plugin read when imported (a
+    configuration file), which the key does not cover: it is refused, as a lambda is.
+    fulfillmap's own (its files are in the key) hold only what the mapping decides."""
+    if cls is functools.partial:
+        code = obj.func
+    elif cls is MethodType:
+        code = obj.__func__
+    elif isinstance(obj, _BY_REFERENCE) or not callable(obj):
+        return False
+    else:
+        code = cls
+    module = getattr(code, "__module__", None) or ""
+    return module.partition(".")[0] != "fulfillmap"
+
+
+#: callables ``pickle`` stores by reference (module and name), or a builtin method with the
+#: object it is bound to (a shortcut's ``frozenset(names).issuperset``)
+_BY_REFERENCE = (
+    type,
+    BuiltinFunctionType,
+    MethodDescriptorType,
+    WrapperDescriptorType,
+    ClassMethodDescriptorType,
+)
 
 #: per class: the fields ``_Pickler`` pickles it by, or None (``pickle``'s own way)
 _INIT_FIELDS: dict[type, tuple[str, ...] | None] = {}

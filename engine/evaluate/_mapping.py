@@ -104,7 +104,7 @@ def load_source(
 def _plugin_files(registry: Registry) -> dict[str, str]:
     """The source of the plugins' modules (path -> text), which the cache also keys on."""
     files: dict[str, str] = {}
-    for name in registry.modules:
+    for name in _plugin_modules(registry):
         path = getattr(sys.modules.get(name), "__file__", None)
         if path is None:
             files[f"<module {name} has no file>"] = ""  # never a file: never cached
@@ -115,6 +115,21 @@ def _plugin_files(registry: Registry) -> dict[str, str]:
         except (OSError, UnicodeDecodeError):
             files[f"<cannot read {path}>"] = ""
     return files
+
+
+def _plugin_modules(registry: Registry) -> list[str]:
+    """The modules that implement the hooks and define the functions, and every module
+    loaded now from the same top-level package as one of them, with a Python source file
+    (``qaplug.impl`` beside ``qaplug.hooks``): a table of functions in a helper module is
+    what the plugin provides, too. fulfillmap's own are keyed on as its installed files."""
+    packages = {name.partition(".")[0] for name in registry.modules} - {"fulfillmap"}
+    helpers = [
+        name
+        for name, module in list(sys.modules.items())
+        if name.partition(".")[0] in packages
+        and str(getattr(module, "__file__", None) or "").endswith(".py")
+    ]
+    return sorted({*registry.modules, *helpers})
 
 
 @dataclass(frozen=True, slots=True)
