@@ -43,7 +43,27 @@ Explainer = Callable[[], tuple[tuple[Any, ...], str]]
 
 
 class FulfillmapError(ValueError):
-    """Base class of every error fulfillmap raises on purpose."""
+    """Base class of every error fulfillmap raises on purpose.
+
+    Every one pickles and copies (``copy.deepcopy``; a process pool's worker raising it) as
+    its ``args`` and attributes, without calling its ``__init__`` again, whose parameters
+    are not its ``args`` (``SpecError(problems)``, ``DigitalRiverError(status, body)``).
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore, (type(self), self.args, self._state()))
+
+    def _state(self) -> dict[str, Any]:
+        """The attributes it is pickled with."""
+        return dict(self.__dict__)
+
+
+def _restore(cls: type[FulfillmapError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    """The error ``FulfillmapError.__reduce__`` pickled."""
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class FulfillmapWarning(UserWarning):
@@ -207,9 +227,9 @@ class MappingError(FulfillmapError):
         error.warnings = self.warnings
         return error
 
-    def __reduce__(self) -> tuple[object, ...]:
-        fields = (self.reason, self._fields(), self.trace, self.data, self.warnings)
-        return (_rebuild_mapping_error, (type(self), *fields))
+    def _state(self) -> dict[str, Any]:
+        """Its attributes, with its trace and data computed (never how to compute them)."""
+        return {**self.__dict__, "_explainer": None, "_explained": self._explanation()}
 
     def _fields(self) -> dict[str, str | None]:
         return {
@@ -221,20 +241,6 @@ class MappingError(FulfillmapError):
             "plugin": self.plugin,
             "rule": self.rule,
         }
-
-
-def _rebuild_mapping_error(
-    cls: type[MappingError],
-    reason: str,
-    fields: dict[str, str | None],
-    trace: tuple[Any, ...] = (),
-    data: str = "",
-    warnings: tuple[Any, ...] = (),
-) -> MappingError:
-    error = cls(reason, **fields)
-    error._explained = (trace, data)
-    error.warnings = warnings
-    return error
 
 
 def render_steps(steps: Iterable[Step]) -> list[str]:
