@@ -315,3 +315,28 @@ def test_the_warnings_before_a_target_schema_failure_reach_the_caller() -> None:
         "ship-to-keys-are-known",
         "shipping-quote-given",
     ]
+
+
+def test_rules_checked_in_an_array_loop_report_every_line_when_the_mapping_fails() -> None:
+    """The shipped mapping's warn rules on its lines are checked in the items field's loop (one
+    pass). A failure before that loop (orderId absent) left every line unchecked, and their
+    warnings out of the error, which the same rules written on their own reported (they are
+    checked before the fields): the error carries every line's warnings either way."""
+    event = json.loads(
+        (Path(__file__).resolve().parent.parent / "examples" / "shipped-event.json").read_text()
+    )
+    items = event["data"]["object"]["items"]
+    items[0]["quantity"] = 0
+    items[1]["fulfillmentOrderItemUpstreamId"] = 1.5
+    del event["data"]["object"]["fulfillmentOrderUpstreamId"]
+    for run in (
+        fulfillmap.load("shipped-event-to-fulfillment").apply_with_warnings,
+        fulfillmap.Engine().handle,
+    ):
+        with pytest.raises(fulfillmap.MappingError) as caught:
+            run(event)
+        assert caught.value.field == "orderId"
+        assert [(w.rule, w.data_path) for w in caught.value.warnings] == [
+            ("lines-have-upstream-ids", "data.object.items[1]"),
+            ("quantities-are-positive", "data.object.items[0]"),
+        ]

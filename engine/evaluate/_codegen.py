@@ -84,10 +84,14 @@ def generate(
     *,
     traced: bool = False,
     max_values: int = runtime.MAX_VALUES,
+    rules: tuple[Rule, ...] | None = None,
 ) -> Program:
     """The generated function of ``spec``: ``build(root, context)``, or with ``traced``,
     ``build(root, context, rec)`` that also reports every step to ``rec``. A field whose
-    expression or plugin gives more than ``max_values`` values fails."""
+    expression or plugin gives more than ``max_values`` values fails. With ``rules`` (source
+    rules of ``spec``), ``build(root, context)`` checks those only, on their own, and
+    returns ``({}, warnings)``: the warnings of ``fused_source_rules`` when the generated
+    function stopped before their loop ended."""
     check_depth(spec)
     writer = _Writer(registry, traced)
     writer.emit.namespace.update(
@@ -95,9 +99,12 @@ def generate(
         _copy_b=partial(runtime.copy_bounded, max_values),
         _required_b=partial(runtime.required_bounded, max_values),
     )
-    writer.function(spec)
+    if rules is None:
+        writer.function(spec)
+    else:
+        writer.rules_only(rules)
     writer.sites.lines = tuple(writer.emit.line_sites)
-    variant = " (traced)" if traced else ""
+    variant = " (traced)" if traced else "" if rules is None else " (rules)"
     filename = f"<fulfillmap mapping {spec.name!r}{variant}>"
     parameters = "root, context, rec" if traced else "root, context"
     build = writer.emit.compile("build", parameters, filename)
@@ -170,6 +177,17 @@ class _Writer:
                 emit.line(f"if w: w.sort(key={order})")
             emit.line("raise _fail(x, locals(), None)")
         emit.line(f"return {body}, w")
+
+    def rules_only(self, rules: tuple[Rule, ...]) -> None:
+        """The function that checks ``rules`` (source rules) and nothing else."""
+        emit = self.emit
+        emit.line("w = []")
+        emit.dicts.update(("root", "context"))
+        with emit.block("try:"):
+            self.rules.write(list(rules), "root")
+        with emit.block("except Exception as x:"):
+            emit.line("raise _fail(x, locals(), None)")
+        emit.line("return {}, w")
 
     def record(self, call: str) -> None:
         """A call to the recorder, in the traced variant only."""
@@ -674,27 +692,9 @@ class _Rules:
         self._fields: dict[str, tuple[list[Rule], list[Rule]]] = {}
 
     def fuse(self, spec: MappingSpec) -> None:
-        """Check some rules over a top-level array inside that array field's loop (one pass
-        instead of two): ``warn`` source rules over the same source array, on each element
-        before ``where``; result rules over the built array, on each object built. Their
-        violations are gathered there and reported where the rule stands (a source ``error``
-        rule must stop the mapping before any field is evaluated: it is never fused)."""
-        for field in spec.fields:
-            kind = field.kind
-            if not isinstance(kind, Nested) or kind.each is None or field.has_default:
-                continue
-            keys = loaded_expression(kind.each).keys
-            before = [
-                rule
-                for rule in spec.rules
-                if rule.on == "source"
-                and rule.severity != "error"
-                and field.scope is not Scope.CONTEXT
-                and rule.each is not None
-                and keys is not None
-                and loaded_expression(rule.each).keys == keys
-            ]
-            after = [rule for rule in spec.rules if rule.on == "result" and rule.each == field.name]
+        """Check some rules over a top-level array inside that array field's loop (``_fusions``):
+        their violations are gathered there and reported where the rule stands."""
+        for field, before, after in _fusions(spec):
             self._fields[field.target_path] = (before, after)
             for rule in before + after:
                 bound, found = self.writer.constant(rule, "R"), self.found(rule)
@@ -802,6 +802,38 @@ class _Rules:
                 with emit.block("else:"):
                     emit.line(f"{verdict} = True")
         return verdict
+
+
+def _fusions(spec: MappingSpec) -> list[tuple[Field, list[Rule], list[Rule]]]:
+    """The rules checked inside a top-level array field's loop (one pass instead of two), per
+    field: ``warn`` source rules over the same source array, on each element before
+    ``where``; result rules over the built array, on each object built (a source ``error``
+    rule must stop the mapping before any field is evaluated: it is never fused)."""
+    found = []
+    for field in spec.fields:
+        kind = field.kind
+        if not isinstance(kind, Nested) or kind.each is None or field.has_default:
+            continue
+        keys = loaded_expression(kind.each).keys
+        before = [
+            rule
+            for rule in spec.rules
+            if rule.on == "source"
+            and rule.severity != "error"
+            and field.scope is not Scope.CONTEXT
+            and rule.each is not None
+            and keys is not None
+            and loaded_expression(rule.each).keys == keys
+        ]
+        after = [rule for rule in spec.rules if rule.on == "result" and rule.each == field.name]
+        found.append((field, before, after))
+    return found
+
+
+def fused_source_rules(spec: MappingSpec) -> tuple[Rule, ...]:
+    """The source rules the generated function checks in an array field's loop: when it
+    stops before that loop ends, some of their elements were never checked."""
+    return tuple(rule for _, before, _ in _fusions(spec) for rule in before)
 
 
 def _plain_paths(fields: tuple[Field, ...], current: str) -> list[tuple[str, tuple[str, ...]]]:

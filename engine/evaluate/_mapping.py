@@ -196,6 +196,33 @@ class CompiledMapping:
         return generate(self.spec, self.registry, traced=True, max_values=self.max_values)
 
     @cached_property
+    def _loop_rules(self) -> tuple[tuple[str, ...], Program | None]:
+        """The names of the warn rules the generated function checks in an array field's
+        loop, and the function that checks them alone (None: no such rule)."""
+        from fulfillmap.evaluate._codegen import fused_source_rules, generate
+
+        rules = fused_source_rules(self.spec)
+        if not rules:
+            return (), None
+        program = generate(self.spec, self.registry, max_values=self.max_values, rules=rules)
+        return tuple(rule.name for rule in rules), program
+
+    def _every_warning(self, stop: Stop, source: Any, context: Any) -> tuple[Violation, ...]:
+        """The warnings found before ``stop``, with all those of the rules checked in an
+        array field's loop, which it may have left before the loop ended (or never entered):
+        those rules are checked again on their own, as if no rule had been fused."""
+        names, program = self._loop_rules
+        if program is None:
+            return tuple(stop.warnings)
+        try:
+            _, found = program.build(source, context)
+        except Stop:  # warn rules report what they cannot check: not expected
+            return tuple(stop.warnings)
+        order = {rule.name: index for index, rule in enumerate(self.spec.rules)}
+        kept = [violation for violation in stop.warnings if violation.rule not in names]
+        return tuple(sorted([*kept, *found], key=lambda violation: order[violation.rule]))
+
+    @cached_property
     def _target(self) -> TargetCheck:
         return TargetCheck(self.spec, self.target_schema)
 
@@ -246,6 +273,7 @@ class CompiledMapping:
         try:
             body, warnings = self._build(source, context)
         except Stop as stop:
+            stop.warnings = self._every_warning(stop, source, context)
             error = self._error(stop)
             error.explain_with(partial(self._explain, error, source, context, validate))
             raise error from stop.__cause__
