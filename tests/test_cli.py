@@ -223,6 +223,39 @@ def test_validate_a_folder_checks_mappings_routes_and_test_files(tmp_path: Path)
     assert "3 file(s) checked, 2 invalid" in done.stderr
 
 
+def test_validate_a_folder_reports_two_mappings_of_one_name_as_the_engine_does(
+    tmp_path: Path,
+) -> None:
+    """QA finding: validate passed a folder that Engine(folder) and handle --mappings refuse."""
+    from importlib.resources import files
+
+    from fulfillmap import Engine
+    from fulfillmap.errors import SpecError
+
+    shipped = files("fulfillmap.mappings")
+    text = shipped.joinpath("shipped-event-to-fulfillment.yaml").read_text()
+    text = text.replace("name: shipped-event-to-fulfillment", "name: my-ship")
+    for name in ("a.yaml", "b.yaml"):
+        (tmp_path / name).write_text(text)
+    (tmp_path / "routes.yaml").write_text(shipped.joinpath("routes.yaml").read_text())
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith("name:"))
+    expected = (
+        f"{tmp_path / 'b.yaml'}:{line}:1: another mapping is already named 'my-ship': "
+        f"{tmp_path / 'a.yaml'}:{line}:1 (at name)"
+    )
+    with pytest.raises(SpecError) as caught:
+        Engine(tmp_path)
+    assert [str(problem) for problem in caught.value.problems] == [expected]
+    done = run("validate", str(tmp_path))
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        f"{tmp_path / 'a.yaml'}: ok",
+        expected,
+        f"{tmp_path / 'routes.yaml'}: ok",
+    ]
+    assert "3 file(s) checked, 1 invalid (1 error(s), 0 warning(s))" in done.stderr
+
+
 def test_map_reports_warn_rules_on_stderr() -> None:
     done = run("map", "order-to-fulfillment-order", str(EXAMPLES / "order.json"))
     assert done.returncode == 0

@@ -26,17 +26,19 @@ def add(commands: Any) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from fulfillmap.tooling._reports import REPORTERS, check_file, expand_targets
+    from fulfillmap.tooling._reports import REPORTERS, check_file, check_targets
 
-    targets: list[str] = expand_targets(args.paths) if args.paths else shipped_mapping_names()
-    reports = [check_file(target) for target in targets]
+    if args.paths:
+        reports = check_targets(args.paths)
+    else:
+        reports = [check_file(name) for name in shipped_mapping_names()]
     sys.stdout.write(REPORTERS[args.format](reports))
     sys.stdout.flush()
     errors = sum(report.errors for report in reports)
     warnings = sum(report.warnings for report in reports)
     invalid = sum(1 for report in reports if not report.valid(strict=args.strict))
     print(
-        f"{len(targets)} file(s) checked, {invalid} invalid "
+        f"{len(reports)} file(s) checked, {invalid} invalid "
         f"({errors} error(s), {warnings} warning(s))",
         file=sys.stderr,
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -50,7 +50,12 @@ from fulfillmap.language._expressions import (
     is_true,
     type_name,
 )
-from fulfillmap.language._resources import ROUTES_FILE, TEST_SUFFIX, shipped_mapping_names
+from fulfillmap.language._resources import (
+    ROUTES_FILE,
+    TEST_SUFFIX,
+    YAML_SUFFIXES,
+    shipped_mapping_names,
+)
 from fulfillmap.language._routes import Route, RouteTable, load_routes, shipped_route_table
 from fulfillmap.paths import rebase
 from fulfillmap.plugins._registry import Registry, default_registry, registry_for
@@ -61,8 +66,6 @@ if TYPE_CHECKING:
     from fulfillmap.events._shop import RequestKind
 
 __all__ = ["ACTIONS", "Action", "Engine"]
-
-_MAPPING_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,20 +386,15 @@ def _load_mappings(
     directory: Path | None, plugins: pluggy.PluginManager | None
 ) -> dict[str, CompiledMapping]:
     """The integrator's mappings (if any), then every shipped mapping they do not override."""
-    mappings: dict[str, CompiledMapping] = {}
+    loaded: list[CompiledMapping] = []
     problems: list[Problem] = []
     for path in _mapping_files(directory):
         try:
-            mapping = load(path, plugins=plugins)
+            loaded.append(load(path, plugins=plugins))
         except SpecError as exc:
             problems += exc.problems
-            continue
-        other = mappings.get(mapping.name)
-        if other is not None:
-            where = mapping.spec.location
-            message = f"another mapping is already named '{mapping.name}': {other.spec.file}"
-            problems.append(Problem(where.file, where.line, where.column, message, "name"))
-        mappings[mapping.name] = mapping
+    mappings, clashes = by_name(loaded)
+    problems += clashes
     for name in shipped_mapping_names():
         if name not in mappings:
             try:
@@ -406,6 +404,24 @@ def _load_mappings(
     if problems:
         raise SpecError(problems)
     return mappings
+
+
+def by_name(
+    loaded: Iterable[CompiledMapping],
+) -> tuple[dict[str, CompiledMapping], list[Problem]]:
+    """One directory's mappings (in file order) by name, the last of a name kept, and a
+    problem for each whose name an earlier one has: ``Engine(directory)`` refuses them, and
+    ``fulfillmap validate DIRECTORY`` reports them."""
+    mappings: dict[str, CompiledMapping] = {}
+    problems: list[Problem] = []
+    for mapping in loaded:
+        other = mappings.get(mapping.name)
+        if other is not None:
+            where = mapping.spec.location
+            message = f"another mapping is already named '{mapping.name}': {other.spec.location}"
+            problems.append(Problem(where.file, where.line, where.column, message, "name"))
+        mappings[mapping.name] = mapping
+    return mappings, problems
 
 
 def _mapping_files(directory: Path | None) -> list[Path]:
@@ -418,7 +434,7 @@ def _mapping_files(directory: Path | None) -> list[Path]:
     return sorted(
         path
         for path in directory.iterdir()
-        if path.suffix in _MAPPING_SUFFIXES
+        if path.suffix in YAML_SUFFIXES
         and path.name != ROUTES_FILE
         and not path.name.endswith(TEST_SUFFIX)  # the mappings' test files may sit beside them
         and path.is_file()

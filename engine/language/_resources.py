@@ -49,7 +49,8 @@ PACKAGED_PREFIX = "fulfillmap:"
 ROUTES_FILE = "routes.yaml"
 #: how a mapping test file's name ends (``order-to-fulfillment-order.fmtest.yaml``)
 TEST_SUFFIX = ".fmtest.yaml"
-_SUFFIXES = (".yaml", ".yml")
+#: how a mapping (or routes, or test) file's name ends
+YAML_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +107,7 @@ def shipped_test_files() -> list[MappingSource]:
 
 def is_mapping_path(text: str) -> bool:
     """Whether a mapping reference is a file path rather than a shipped mapping's name."""
-    return text.endswith(_SUFFIXES) or "/" in text or "\\" in text
+    return text.endswith(YAML_SUFFIXES) or "/" in text or "\\" in text
 
 
 def shipped_routes() -> MappingSource:

@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from fulfillmap.errors import FulfillmapError, Problem, SpecError
 from fulfillmap.evaluate._mapping import CompiledMapping, load, load_source
+from fulfillmap.events._handler import by_name
 from fulfillmap.language._checks import validate_document
 from fulfillmap.language._loader import parse_yaml
 from fulfillmap.language._resources import (
     ROUTES_FILE,
     TEST_SUFFIX,
+    YAML_SUFFIXES,
     MappingSource,
     find_mapping,
     shipped_mapping_names,
@@ -36,10 +38,8 @@ __all__ = [
     "check_file",
     "check_loaded",
     "check_mapping",
-    "expand_targets",
+    "check_targets",
 ]
-
-_YAML = ("*.yaml", "*.yml")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,39 +63,65 @@ class MappingReport:
         return not self.problems if strict else not self.errors
 
 
-def expand_targets(targets: Sequence[str]) -> list[str]:
-    """The files to check: each file named, and every YAML file in each folder named."""
-    found: list[str] = []
+def check_targets(targets: Sequence[str]) -> list[MappingReport]:
+    """The report of each file named, and of every YAML file in each folder named. A folder's
+    mappings are also checked together, as ``Engine(folder)`` loads them: no two may have
+    the same name."""
+    reports: list[MappingReport] = []
     for target in targets:
         folder = Path(target)
-        if folder.is_dir():
-            found += sorted(str(path) for pattern in _YAML for path in folder.glob(pattern))
-        else:
-            found.append(target)
-    return found
+        if not folder.is_dir():
+            reports.append(check_file(target))
+            continue
+        checked = [_check_file(str(path)) for path in _yaml_files(folder)]
+        _, clashes = by_name(mapping for _, mapping in checked if mapping is not None)
+        reports += [_with_problems(report, clashes) for report, _ in checked]
+    return reports
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    return sorted(path for path in folder.iterdir() if path.suffix in YAML_SUFFIXES)
+
+
+def _with_problems(report: MappingReport, problems: Sequence[Problem]) -> MappingReport:
+    """``report`` with those of ``problems`` that are in its file, in file order."""
+    found = [problem for problem in problems if problem.file == report.file]
+    if not found:
+        return report
+    ordered = sorted((*report.problems, *found), key=lambda p: (p.line, p.column))
+    return replace(report, problems=tuple(ordered))
 
 
 def check_file(target: str) -> MappingReport:
     """Check one file by its kind: a mapping test file (``*.fmtest.yaml``), a routes file
     (``routes.yaml``) or a mapping (a shipped name or a path)."""
+    return _check_file(target)[0]
+
+
+def _check_file(target: str) -> tuple[MappingReport, CompiledMapping | None]:
+    """``check_file``, and the mapping when ``target`` is one that loaded."""
     if target.endswith(TEST_SUFFIX):
         from fulfillmap.tooling._testing import (
             load_cases,  # the test runner's reader, only when needed
         )
 
-        return _checked(target, lambda: load_cases(target))
+        return _checked(target, lambda: load_cases(target)), None
     if Path(target).name == ROUTES_FILE:
-        return _checked(target, lambda: _load_routes(Path(target)).warnings)
-    return check_mapping(target)
+        return _checked(target, lambda: _load_routes(Path(target)).warnings), None
+    return _check_mapping(target)
 
 
 def check_mapping(target: str) -> MappingReport:
     """Load ``target`` (a name or a path) and lint it; every problem found, in file order."""
+    return _check_mapping(target)[0]
+
+
+def _check_mapping(target: str) -> tuple[MappingReport, CompiledMapping | None]:
     try:
         source = find_mapping(target)
     except FulfillmapError as exc:
-        return MappingReport(target, target, (Problem(target, 1, 1, str(exc)),))
-    return check_loaded(target, source)[0]
+        return MappingReport(target, target, (Problem(target, 1, 1, str(exc)),)), None
+    return check_loaded(target, source)
 
 
 def check_loaded(
@@ -206,14 +232,13 @@ def _load_routes(path: Path) -> RouteTable:
 
 
 def _names_beside(path: Path) -> Iterator[str]:
-    for pattern in _YAML:
-        for file in path.parent.glob(pattern):
-            if file.name == ROUTES_FILE or file.name.endswith(TEST_SUFFIX):
-                continue
-            try:
-                yield load(file).name
-            except FulfillmapError:  # its own problems are its own report's
-                yield file.name.rsplit(".", 1)[0]
+    for file in _yaml_files(path.parent):
+        if file.name == ROUTES_FILE or file.name.endswith(TEST_SUFFIX):
+            continue
+        try:
+            yield load(file).name
+        except FulfillmapError:  # its own problems are its own report's
+            yield file.name.rsplit(".", 1)[0]
 
 
 def text_report(reports: Sequence[MappingReport]) -> str:
