@@ -256,6 +256,46 @@ def test_validate_a_folder_reports_two_mappings_of_one_name_as_the_engine_does(
     assert "3 file(s) checked, 1 invalid (1 error(s), 0 warning(s))" in done.stderr
 
 
+def test_a_file_that_is_not_utf8_is_reported_at_its_bad_byte(tmp_path: Path) -> None:
+    """QA finding: a Latin-1 mapping was reported at 1:1, wherever its bad byte was. Mapping,
+    routes and test files are read by one reader; an input file names the place too."""
+    from fulfillmap import Engine
+    from fulfillmap.errors import SpecError
+
+    mapping = "name: m\n" * 6 + "description: caf\xe9\n"
+    (tmp_path / "latin1.yaml").write_bytes(mapping.encode("latin-1"))
+    (tmp_path / "routes.yaml").write_bytes("routes:\n  # d\xe9j\xe0\n".encode("latin-1"))
+    (tmp_path / "m.fmtest.yaml").write_bytes("mapping: m\n\u00e9\xe9\n".encode("latin-1"))
+    (tmp_path / "utf8.yaml").write_bytes("# \u00e9\u00e9 \xff".encode("latin-1"))
+    done = run("validate", str(tmp_path))
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        f"{tmp_path / 'latin1.yaml'}:7:17: cannot read mapping file: it is not UTF-8 text "
+        "(byte 0xE9)",
+        f"{tmp_path / 'm.fmtest.yaml'}:2:1: cannot read test file: it is not UTF-8 text "
+        "(byte 0xE9)",
+        f"{tmp_path / 'routes.yaml'}:2:6: cannot read routes file: it is not UTF-8 text "
+        "(byte 0xE9)",
+        f"{tmp_path / 'utf8.yaml'}:1:3: cannot read mapping file: it is not UTF-8 text (byte 0xE9)",
+    ]
+    (tmp_path / "utf8.yaml").write_bytes("# \u00e9\u00e9 ".encode() + b"\xff")  # 2 characters
+    done = run("validate", str(tmp_path / "utf8.yaml"))
+    assert (
+        done.stdout
+        == f"{tmp_path / 'utf8.yaml'}:1:6: cannot read mapping file: it is not UTF-8 text (byte 0xFF)\n"
+    )
+    with pytest.raises(SpecError) as caught:
+        Engine(tmp_path)
+    assert [(p.line, p.column) for p in caught.value.problems] == [(7, 17), (1, 6)]
+    (tmp_path / "context.json").write_bytes(b'{\n  "a": "\xe9"}')
+    context = str(tmp_path / "context.json")
+    done = run("map", "cancelled-event-to-fulfillment", "--context", context, stdin="{}")
+    assert done.stderr == (
+        f"fulfillmap: error: {context}:2:9: cannot read the context file: it is not UTF-8 text "
+        "(byte 0xE9)\n"
+    )
+
+
 def test_map_reports_warn_rules_on_stderr() -> None:
     done = run("map", "order-to-fulfillment-order", str(EXAMPLES / "order.json"))
     assert done.returncode == 0

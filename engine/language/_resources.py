@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from fulfillmap.errors import FulfillmapError, did_you_mean
+from fulfillmap.errors import FulfillmapError, Problem, SpecError, did_you_mean
 from fulfillmap.language._jsonio import check_depth
 from fulfillmap.language._limits import limits
 
@@ -28,7 +28,9 @@ __all__ = [
     "PACKAGED_PREFIX",
     "ROUTES_FILE",
     "TEST_SUFFIX",
+    "YAML_SUFFIXES",
     "MappingSource",
+    "NotText",
     "confined",
     "find_mapping",
     "is_mapping_path",
@@ -165,16 +167,33 @@ def confined(name: str, directory: Path, *, what: str, reader: str, cwd: bool = 
 
 
 def read_file(path: Path, what: str = "mapping file") -> MappingSource:
-    """A mapping file (or, with ``what="routes file"``, a routes file) from disk."""
-    text = read_bounded(path, what, limits().max_file_bytes)
+    """A mapping file (or, with ``what="routes file"`` or ``"test file"``, a routes or test
+    file) from disk. One that is not UTF-8 text is a ``SpecError`` at its first bad byte."""
+    try:
+        text = read_bounded(path, what, limits().max_file_bytes)
+    except NotText as exc:
+        raise SpecError([Problem(str(path), exc.line, exc.column, exc.reason)]) from None
     return MappingSource(_note(path, text), str(path), path.parent)
+
+
+class NotText(FulfillmapError):
+    """A file that is not UTF-8 text, at its first bad byte: ``line`` and ``column``
+    (1-based, the column counted in characters, as the YAML parser counts it)."""
+
+    def __init__(self, what: str, label: str, data: bytes, error: UnicodeDecodeError) -> None:
+        before = data[: error.start].decode("utf-8")  # the bytes before the bad one are text
+        self.line = before.count("\n") + 1
+        self.column = len(before) - before.rfind("\n")
+        self.reason = f"cannot read {what}: it is not UTF-8 text (byte 0x{data[error.start]:02X})"
+        super().__init__(f"{label}:{self.line}:{self.column}: {self.reason}")
 
 
 def read_bounded(path: Path | None, what: str, limit: int, *, variable: str = "") -> str:
     """The UTF-8 text of a regular file (None: standard input), refused with a
     ``FulfillmapError`` once it holds more than ``limit`` bytes: never read whole first. A
-    FIFO, a device or a directory is refused before it is read (it could block or never end).
-    ``variable`` names the environment variable that sets ``limit``."""
+    FIFO, a device or a directory is refused before it is read (it could block or never end);
+    text that is not UTF-8 is refused with ``NotText``, which says where. ``variable`` names
+    the environment variable that sets ``limit``."""
     label = "standard input" if path is None else str(path)
     try:
         data = _read_stdin(limit) if path is None else _read_regular(path, what, limit)
@@ -190,9 +209,7 @@ def read_bounded(path: Path | None, what: str, limit: int, *, variable: str = ""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise FulfillmapError(
-            f"cannot read {what} {label}: it is not UTF-8 text (byte {exc.start + 1})"
-        ) from None
+        raise NotText(what, label, data, exc) from None
 
 
 def _read_regular(path: Path, what: str, limit: int) -> bytes:

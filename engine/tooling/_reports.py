@@ -119,6 +119,8 @@ def check_mapping(target: str) -> MappingReport:
 def _check_mapping(target: str) -> tuple[MappingReport, CompiledMapping | None]:
     try:
         source = find_mapping(target)
+    except SpecError as exc:  # a file that is not text, at its first bad byte
+        return MappingReport(target, target, exc.problems), None
     except FulfillmapError as exc:
         return MappingReport(target, target, (Problem(target, 1, 1, str(exc)),)), None
     return check_loaded(target, source)
