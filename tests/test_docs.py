@@ -44,3 +44,41 @@ def test_the_limits_table_is_every_limit_with_its_default() -> None:
     rows = re.findall(r"^\| `(max_\w+)` \| `(\w+)` \| ([\d,]+) \|", text, re.MULTILINE)
     expected = [(f.name, ENVIRONMENT[f.name], f"{f.default:,}") for f in fields(Limits)]
     assert rows == expected
+
+
+YAML_EXAMPLE = re.compile(r"```yaml\n(.*?)```", re.S)
+
+
+def _whole_mappings(page: Path) -> list[str]:
+    """The YAML examples that are whole mappings (an excerpt says so on its first line)."""
+    import yaml
+
+    return [
+        block
+        for block in YAML_EXAMPLE.findall(page.read_text(encoding="utf-8"))
+        if not block.startswith("# an excerpt")
+        and isinstance(data := yaml.safe_load(block), dict)
+        and {"name", "source", "target", "fields"} <= data.keys()
+    ]
+
+
+def test_every_whole_mapping_example_passes_validate(tmp_path: Path) -> None:
+    """QA finding: the README's mapping example failed `fulfillmap validate` (a required
+    target field the mapping may leave out). Every whole mapping shown passes it, with no
+    warning, and the README's maps the example cancelled event."""
+    import json
+
+    import fulfillmap
+    from fulfillmap.tooling._reports import check_mapping
+
+    found: dict[str, list[str]] = {}
+    for page in PAGES:
+        for i, block in enumerate(_whole_mappings(page)):
+            path = tmp_path / f"{page.stem}-{i}.yaml"
+            path.write_text(block, encoding="utf-8")
+            found[path.name] = [str(problem) for problem in check_mapping(str(path)).problems]
+    assert "README-0.yaml" in found, "the README shows a whole mapping"
+    assert {name: problems for name, problems in found.items() if problems} == {}
+    event = json.loads((REPO / "examples" / "cancelled-event.json").read_text(encoding="utf-8"))
+    mapping = fulfillmap.load(tmp_path / "README-0.yaml")
+    assert mapping.apply(event)["orderId"] == "278815640336"

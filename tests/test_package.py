@@ -106,18 +106,3 @@ def test_a_non_editable_install_runs_its_own_mapping_tests(wheel: Path, tmp_path
     assert str(target) in done.stdout  # the installed cases ran, not the clone's
     assert done.stderr.endswith(" passed, 0 failed\n")
     assert " 0 passed" not in done.stderr
-
-
-def test_the_readme_mapping_example_is_valid_and_works(tmp_path: Path) -> None:
-    import json
-    import re
-
-    readme = (REPO / "README.md").read_text()
-    blocks = re.findall(r"```yaml\n(# yaml-language-server.*?)```", readme, re.S)
-    assert blocks, "the README shows a mapping"
-    for i, block in enumerate(blocks):
-        path = tmp_path / f"example{i}.yaml"
-        path.write_text(block)
-        mapping = fulfillmap.load(path)
-        event = json.loads((REPO / "examples" / "cancelled-event.json").read_text())
-        assert mapping.apply(event)["orderId"] == "278815640336"
