@@ -90,6 +90,17 @@ def test_copied_objects_drop_nulls_at_any_depth(write: Write) -> None:
     assert mapping.apply(source) == {"shipTo": {"address": {"country": "US"}, "tags": [{}]}}
 
 
+def test_a_null_element_of_an_array_is_kept_in_its_place(write: Write) -> None:
+    """QA finding: the docs said the output never contains null; a null *member* of an object
+    is dropped, but a null element of an array is kept, since dropping it would shift the
+    positions of the elements after it (docs/mapping-language.md, Absent values)."""
+    mapping = write("deepnull: {from: obj}\nconstant: {value: [null, {a: null}]}\n")
+    assert mapping.apply({"obj": {"n": {"o": [None, 1], "gone": None}}}) == {
+        "deepnull": {"n": {"o": [None, 1]}},
+        "constant": [None, {}],
+    }
+
+
 def test_nested_object_with_no_values_is_absent(write: Write) -> None:
     mapping = write("outer:\n  fields:\n    a: x\n    b: y\n")
     assert mapping.apply({}) == {}
