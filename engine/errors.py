@@ -90,8 +90,13 @@ class Problem:
     severity: str = "error"  #: ``error`` makes the mapping invalid; ``warning`` does not
 
     def __str__(self) -> str:
+        return self.describe(labelled=self.severity != "error")
+
+    def describe(self, *, labelled: bool) -> str:
+        """``FILE:LINE:COL: [SEVERITY: ]MESSAGE (at SPEC.PATH)``; without the label where the
+        line already says it (``fulfillmap: warning: ...`` on the command line)."""
         where = f" (at {self.spec_path})" if self.spec_path else ""
-        label = "" if self.severity == "error" else f"{self.severity}: "
+        label = f"{self.severity}: " if labelled else ""
         return f"{self.file}:{self.line}:{self.column}: {label}{self.message}{where}"
 
 

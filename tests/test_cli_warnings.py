@@ -87,9 +87,23 @@ def test_handle_warns_about_a_routes_event_type_digital_river_does_not_send(
     assert code == 0
     out, err = capsys.readouterr()
     assert json.loads(out)["action"] == "request"  # the shipped route still captures
-    assert err == (
-        f"{tmp_path / 'routes.yaml'}:2:3: warning: 'fulfillment_order.shiped' is not an event "
-        "type Digital River documents for fulfillments (did you mean "
+    warning = (
+        f"fulfillmap: warning: {tmp_path / 'routes.yaml'}:2:3: 'fulfillment_order.shiped' is "
+        "not an event type Digital River documents for fulfillments (did you mean "
         "'fulfillment_order.shipped'?); events of the type meant would be ignored "
-        "(at routes.fulfillment_order.shiped)\n"
+        "(at routes.fulfillment_order.shiped)"
     )
+    assert err == f"{warning}\n"
+    # QA finding: found with an error, the warning was printed as 'fulfillmap: error: ...'
+    (tmp_path / "routes.yaml").write_text(
+        "routes:\n  fulfillment_order.shiped:\n    mapping: nope\n    action: notify\n",
+        encoding="utf-8",
+    )
+    code = main(["handle", "--mappings", str(tmp_path), str(EXAMPLES / "shipped-event.json")])
+    assert code == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    lines = err.splitlines()
+    assert lines[0] == warning
+    assert lines[1].startswith(f"fulfillmap: error: {tmp_path / 'routes.yaml'}:3:14: no mapping")
+    assert len(lines) == 2

@@ -28,8 +28,8 @@ from fulfillmap.cli import (
     _test,
     _validate,
 )
-from fulfillmap.cli._common import fail
-from fulfillmap.errors import FulfillmapError, MappingError
+from fulfillmap.cli._common import fail, fail_with_problems
+from fulfillmap.errors import FulfillmapError, MappingError, SpecError
 
 __all__ = ["main"]
 
@@ -52,6 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # one paragraph, as tools that call fulfillmap expect; with --verbose, the trace up
         # to the failure and the data there follow it
         fail(exc.details() if getattr(args, "verbose", False) else str(exc))
+        return 1
+    except SpecError as exc:
+        fail_with_problems(exc)
         return 1
     except FulfillmapError as exc:
         fail(str(exc))

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fulfillmap.errors import FulfillmapError, SpecError
+from fulfillmap.errors import FulfillmapError, Problem, SpecError
 from fulfillmap.evaluate._mapping import load
 from fulfillmap.language._expressions import type_name
 from fulfillmap.language._jsonio import dump_document, parse_json
@@ -43,6 +43,25 @@ def fail(message: str) -> None:
     """Report ``message`` on standard error (never on standard output: when standard error is
     closed or full, the exit code says it alone)."""
     say(f"fulfillmap: error: {message}")
+
+
+def fail_with_problems(error: SpecError) -> None:
+    """``fail`` with the errors of ``error``; its warnings (a routes file's, found with the
+    errors) are each labelled a warning, not an error."""
+    errors = [str(problem) for problem in error.problems if problem.severity == "error"]
+    if not errors:  # nothing but warnings: the whole of it is why the command failed
+        fail(str(error))
+        return
+    for problem in error.problems:
+        if problem.severity != "error":
+            warn(problem)
+    fail("\n".join(errors))
+
+
+def warn(problem: Problem) -> None:
+    """A file's warning (a routes file's unknown event type) on standard error, labelled as
+    a warning, not an error."""
+    say(f"fulfillmap: warning: {problem.describe(labelled=False)}")
 
 
 def say(line: str) -> None:

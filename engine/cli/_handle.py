@@ -9,7 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from fulfillmap.cli._common import LEDGER_VARIABLE, read_context, say, stdin_once, warning_text
+from fulfillmap.cli._common import (
+    LEDGER_VARIABLE,
+    read_context,
+    stdin_once,
+    warn,
+    warning_text,
+)
 from fulfillmap.cli._stream import Progress, open_binary, read_events
 from fulfillmap.errors import EventError, FulfillmapError, MappingError
 from fulfillmap.language._jsonio import dump_line
@@ -57,7 +63,7 @@ def _handle(args: argparse.Namespace) -> int:
 
     engine = Engine(args.mappings, ledger=args.ledger)
     for warning in engine.routes.warnings:  # e.g. a mistyped event type: its events ignored
-        say(str(warning))
+        warn(warning)
     context = read_context(stdin_once(args))
     write = _binary_stdout()
     with open_binary(args.input) as stream:
