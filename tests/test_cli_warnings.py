@@ -71,10 +71,15 @@ def test_trace_prints_warnings_on_stderr_and_strict_fails(
     assert err.startswith(QUOTE_WARNING)
     assert main(["trace", "order-to-fulfillment-order", ORDER, "--strict"]) == 1
     out, err = capsys.readouterr()
-    assert out.endswith("ok\n")  # the trace itself is the report: still printed
+    # the trace is still printed, and (QA finding: it ended 'ok' with exit 1) says it failed
+    assert out.endswith("\nfailed: 1 warning(s), and --strict makes warnings fail\n")
     assert err.splitlines()[-1] == (
         "fulfillmap: error: 1 warning(s), and --strict makes warnings fail"
     )
+    assert main(["trace", "order-to-fulfillment-order", ORDER, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ok"] is True
+    assert main(["trace", "order-to-fulfillment-order", ORDER, "--format", "json", "--strict"]) == 1
+    assert json.loads(capsys.readouterr().out)["ok"] is False
 
 
 def test_handle_warns_about_a_routes_event_type_digital_river_does_not_send(

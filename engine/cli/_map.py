@@ -77,10 +77,10 @@ def _trace(args: argparse.Namespace) -> int:
     mapping, source, context = mapping_and_input(args)
     traced = mapping.trace(source, context, validate=args.validate)
     if args.format == "json":
-        data = trace_json(traced, mapping.spec.file)
+        data = trace_json(traced, mapping.spec.file, strict=args.strict)
         write_json(data, compact=False)
     else:
-        sys.stdout.write(render_trace(traced, mapping.spec.file))
+        sys.stdout.write(render_trace(traced, mapping.spec.file, strict=args.strict))
     warnings = warn(mapping.name, traced.violations)
     if traced.error:
         return 1
@@ -99,5 +99,7 @@ def warn(mapping: str, warnings: Iterable[Violation]) -> int:
 
 def strict_failure(count: int) -> int:
     """``--strict``: warnings fail the command (exit 1), with a last line saying so."""
-    fail(f"{count} warning(s), and --strict makes warnings fail")
+    from fulfillmap.tooling._render import strict_failure_text
+
+    fail(strict_failure_text(count))
     return 1

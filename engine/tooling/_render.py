@@ -17,13 +17,14 @@ from typing import Any
 from fulfillmap.errors import render_steps
 from fulfillmap.evaluate._trace import FieldStep, Trace
 
-__all__ = ["render_steps", "render_trace", "trace_json"]
+__all__ = ["render_steps", "render_trace", "strict_failure_text", "trace_json"]
 
 _LABELS = {"value": "set", "constant": "constant", "default": "defaulted"}
 
 
-def render_trace(trace: Trace, file: str = "") -> str:
-    """The whole trace as text: a summary line, the steps, warnings and the outcome."""
+def render_trace(trace: Trace, file: str = "", *, strict: bool = False) -> str:
+    """The whole trace as text: a summary line, the steps, warnings and the outcome (with
+    ``strict``, warnings make it a failure, as ``--strict`` makes them fail the command)."""
     counts: dict[str, int] = {}
     for step in trace.steps:
         counts[step.outcome] = counts.get(step.outcome, 0) + 1
@@ -32,20 +33,35 @@ def render_trace(trace: Trace, file: str = "") -> str:
     lines = [f"trace of mapping '{trace.mapping}'{where}: {summary}"]
     lines += render_steps(trace.steps)
     lines += [f"warning: {violation}" for violation in trace.violations]
-    lines.append(f"failed: {trace.error}" if trace.error else "ok")
+    failure = _failure(trace, strict=strict)
+    lines.append(f"failed: {failure}" if failure else "ok")
     return "\n".join(lines) + "\n"
+
+
+def strict_failure_text(count: int) -> str:
+    """Why ``--strict`` fails a run with ``count`` warnings."""
+    return f"{count} warning(s), and --strict makes warnings fail"
+
+
+def _failure(trace: Trace, *, strict: bool) -> str:
+    """Why the run failed ("" when it did not)."""
+    if trace.error:
+        return str(trace.error)
+    if strict and trace.violations:
+        return strict_failure_text(len(trace.violations))
+    return ""
 
 
 # -- JSON -------------------------------------------------------------------------------
 
 
-def trace_json(trace: Trace, file: str = "") -> dict[str, Any]:
-    """The trace as a JSON-ready object."""
+def trace_json(trace: Trace, file: str = "", *, strict: bool = False) -> dict[str, Any]:
+    """The trace as a JSON-ready object (``strict``: as ``render_trace``)."""
     error = trace.error
     return {
         "mapping": trace.mapping,
         "file": file,
-        "ok": error is None,
+        "ok": not _failure(trace, strict=strict),
         "steps": [_step_json(step) for step in trace.steps],
         "warnings": [str(violation) for violation in trace.violations],
         "error": None
