@@ -54,11 +54,11 @@ def fail_with_problems(error: SpecError) -> None:
         return
     for problem in error.problems:
         if problem.severity != "error":
-            warn(problem)
+            warn_problem(problem)
     fail("\n".join(errors))
 
 
-def warn(problem: Problem) -> None:
+def warn_problem(problem: Problem) -> None:
     """A file's warning (a routes file's unknown event type) on standard error, labelled as
     a warning, not an error."""
     say(f"fulfillmap: warning: {problem.describe(labelled=False)}")

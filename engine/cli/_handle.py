@@ -13,7 +13,7 @@ from fulfillmap.cli._common import (
     LEDGER_VARIABLE,
     read_context,
     stdin_once,
-    warn,
+    warn_problem,
     warning_text,
 )
 from fulfillmap.cli._stream import Progress, open_binary, read_events
@@ -63,7 +63,7 @@ def _handle(args: argparse.Namespace) -> int:
 
     engine = Engine(args.mappings, ledger=args.ledger)
     for warning in engine.routes.warnings:  # e.g. a mistyped event type: its events ignored
-        warn(warning)
+        warn_problem(warning)
     context = read_context(stdin_once(args))
     write = _binary_stdout()
     with open_binary(args.input) as stream:
