@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+import fulfillmap
 import pytest
 from fulfillmap.evaluate._runtime import read_only
 from fulfillmap.language._schemas import describe_error
@@ -71,3 +74,29 @@ def test_truncate_and_excerpt() -> None:
 def test_schema_errors_read_as_json(schema: dict[str, Any], value: Any, message: str) -> None:
     (error,) = Draft7Validator(schema).iter_errors(value)
     assert describe_error(error) == message
+
+
+@pytest.mark.parametrize(
+    ("expression", "document", "said"),
+    [
+        ("length(a)", {"a": 5}, "length() takes text or an array or an object, not a number"),
+        ("sum(a)", {"a": [1, None]}, "sum() takes an array of numbers (it was given null"),
+        ("a > `0`", {"a": "1"}, "> compares two numbers or two texts, not text and a number"),
+        ("abs(a)", {"a": True}, "abs() takes a number, not a boolean"),
+    ],
+)
+def test_an_expression_that_cannot_run_is_told_in_jsons_words(
+    tmp_path: Path, expression: str, document: dict[str, Any], said: str
+) -> None:
+    """docs/errors.md: values are named as JSON names them, never as Python does (jmespath
+    said ``received: "NoneType"``, Python ``'>' not supported between instances of 'str'``)."""
+    (tmp_path / "s.json").write_text("{}")
+    (tmp_path / "m.yaml").write_text(
+        "name: m\nsource: {name: s, schema: s.json}\ntarget: {name: t, schema: s.json}\n"
+        f"fields:\n  x:\n    from: {json.dumps(expression)}\n"
+    )
+    with pytest.raises(fulfillmap.MappingError) as caught:
+        fulfillmap.load(tmp_path / "m.yaml").apply(document)
+    assert said in str(caught.value)
+    assert "NoneType" not in str(caught.value)
+    assert "instances of" not in str(caught.value)

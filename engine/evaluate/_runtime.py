@@ -12,6 +12,7 @@ that ``Failure`` (or a rule's ``RuleFailed``) into a ``MappingError``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -429,7 +430,7 @@ def _explain(exc: Exception, site: Site, data: Any) -> Failure:
             return Failure(reason, field, expression=text, data_path=path, relative=relative)
     reads = read_paths(compile_expression(text)) if text else ()
     return Failure(
-        f"cannot evaluate the expression: {exc}",
+        f"cannot evaluate the expression: {expression_error(exc)}",
         field,
         expression=text,
         data_path=list(reads[0]) if len(reads) == 1 else [],
@@ -524,7 +525,9 @@ def each_broken(rule: Rule, exc: Exception, data: Any) -> Violation:
         except WrongType as wrong:
             message = f"expected an object, got {type_name(wrong.value)}"
             return _violation_at(rule, ".".join(wrong.keys), message)
-    return violation(rule, None, f"{rule.message} (the check failed to run: {exc})")
+    return violation(
+        rule, None, f"{rule.message} (the check failed to run: {expression_error(exc)})"
+    )
 
 
 def not_a_list(rule: Rule, value: Any) -> Violation:
@@ -538,6 +541,51 @@ def _why(exc: Exception, text: str, data: Any) -> str:
             compile_expression(text).lookup(data)
         except WrongType as wrong:
             return str(wrong)
+    return expression_error(exc)
+
+
+#: jmespath's names of the types a function takes, as a message says them
+_TAKES = {
+    "array-number": "an array of numbers",
+    "array-string": "an array of texts",
+    "array": "an array",
+    "boolean": "a boolean",
+    "expref": "an expression reference (&...)",
+    "null": "null",
+    "number": "a number",
+    "object": "an object",
+    "string": "text",
+}
+#: Python's names of JSON types, in the TypeError of a comparison
+_PYTHON_TYPES = {
+    "str": "text",
+    "int": "a number",
+    "float": "a number",
+    "Decimal": "a number",
+    "NoneType": "null",
+    "bool": "a boolean",
+    "dict": "an object",
+    "list": "an array",
+}
+_COMPARED = re.compile(r"'(\S+)' not supported between instances of '(\w+)' and '(\w+)'")
+
+
+def expression_error(exc: Exception) -> str:
+    """Why an expression failed, in JSON's words (jmespath's and Python's name types as
+    Python does: ``received: "NoneType"``)."""
+    name = getattr(exc, "function_name", None)
+    expected = getattr(exc, "expected_types", None)
+    if isinstance(name, str) and isinstance(expected, list):
+        takes = " or ".join(_TAKES.get(str(kind), str(kind)) for kind in expected)
+        got = type_name(getattr(exc, "current_value", None))
+        if any(kind.startswith("array-") for kind in expected):
+            return f"{name}() takes {takes} (it was given {got}, or an array holding {got})"
+        return f"{name}() takes {takes}, not {got}"
+    found = _COMPARED.fullmatch(str(exc)) if isinstance(exc, TypeError) else None
+    if found is not None:
+        operator, left, right = found.groups()
+        sides = (_PYTHON_TYPES.get(left, left), _PYTHON_TYPES.get(right, right))
+        return f"{operator} compares two numbers or two texts, not {sides[0]} and {sides[1]}"
     return str(exc)
 
 
