@@ -130,7 +130,7 @@ def test_an_invalid_mapping_is_reported_once(
     path = write(folder, PASSING + FAILING)
     code, out, err = run(capsys, str(path))
     assert code == 1
-    assert out.splitlines()[0] == f"{path}: mapping {folder / 'widget.yaml'} is invalid:"
+    assert out.splitlines()[0] == f"{path}:1:10: mapping {folder / 'widget.yaml'} is invalid:"
     assert out.count("missing key: source") == 1
     assert err == "0 passed, 0 failed, 1 file(s) with errors\n"
 

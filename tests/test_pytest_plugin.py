@@ -94,7 +94,7 @@ def test_an_invalid_mapping_fails_each_case_with_its_problems(project: pytest.Py
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(
         [
-            f"mapping {project.path / 'widget.yaml'} is invalid:",
+            f"{project.path / 'widget.fmtest.yaml'}:1:10: mapping {project.path / 'widget.yaml'} is invalid:",
             f"{project.path / 'widget.yaml'}:1:1: missing key: source",
         ]
     )

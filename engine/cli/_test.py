@@ -47,7 +47,8 @@ def _test(args: argparse.Namespace) -> int:
             session.mapping(case_file.mapping)
         except FulfillmapError as exc:
             broken += 1
-            print(f"{case_file.file}: mapping {case_file.mapping} is invalid:\n{problems(exc)}")
+            where = case_file.mapping_at or case_file.file
+            print(f"{where}: mapping {case_file.mapping} is invalid:\n{problems(exc)}")
             continue
         for case in case_file.cases:
             result = session.run(case)

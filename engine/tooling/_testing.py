@@ -118,6 +118,8 @@ class CaseFile:
     mapping: str
     cases: tuple[Case, ...]
     description: str = ""
+    #: where the file names its mapping (``mapping:``): a mapping that cannot load is told there
+    mapping_at: Location | None = None
 
 
 @dataclass(frozen=True)
@@ -208,7 +210,9 @@ class _CaseReader:
         self._unique_names(data["cases"])
         if self.problems:
             raise SpecError(self.problems)
-        return CaseFile(self.document.file, mapping, cases, data.get("description", ""))
+        mark = self.document.mark(("mapping",))
+        where = Location(self.document.file, mark.line, mark.column)
+        return CaseFile(self.document.file, mapping, cases, data.get("description", ""), where)
 
     def _mapping(self, reference: str) -> str:
         if not is_mapping_path(reference) or self.document.directory is None:

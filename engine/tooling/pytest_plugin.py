@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from fulfillmap.errors import FulfillmapError, SpecError
 from fulfillmap.language._resources import TEST_SUFFIX
+from fulfillmap.language._spec import Location
 from fulfillmap.tooling._coverage import format_coverage
 from fulfillmap.tooling._testing import Case, CaseResult, Session, load_cases
 
@@ -67,22 +68,25 @@ class CaseFileCollector(pytest.File):
 
     def collect(self) -> Iterator[CaseItem]:
         try:
-            cases = load_cases(self.path).cases
+            case_file = load_cases(self.path)
         except SpecError as exc:
             problems = "\n".join(str(problem) for problem in exc.problems)
             raise self.CollectError(f"invalid mapping test file:\n{problems}") from None
         except FulfillmapError as exc:
             raise self.CollectError(str(exc)) from None
-        for case in cases:
-            yield CaseItem.from_parent(self, name=case.name, case=case)
+        for case in case_file.cases:
+            yield CaseItem.from_parent(
+                self, name=case.name, case=case, mapping_at=case_file.mapping_at
+            )
 
 
 class CaseItem(pytest.Item):
     """One mapping test case."""
 
-    def __init__(self, *, case: Case, **kwargs: Any) -> None:
+    def __init__(self, *, case: Case, mapping_at: Location | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.case = case
+        self.mapping_at = mapping_at  #: where its file names the mapping
 
     def runtest(self) -> None:
         result = self.config.stash[_SESSION].run(self.case)
@@ -97,7 +101,8 @@ class CaseItem(pytest.Item):
             return f"{result.details()}\n{result.heading}"
         if isinstance(excinfo.value, SpecError):
             problems = "\n".join(str(problem) for problem in excinfo.value.problems)
-            return f"mapping {self.case.mapping} is invalid:\n{problems}"
+            where = f"{self.mapping_at}: " if self.mapping_at else ""
+            return f"{where}mapping {self.case.mapping} is invalid:\n{problems}"
         if isinstance(excinfo.value, FulfillmapError):
             return f"{self.case.location}: {excinfo.value}"
         return super().repr_failure(excinfo, style)
