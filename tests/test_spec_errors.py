@@ -295,3 +295,16 @@ def test_aliases_of_a_long_text_count_by_its_size(tmp_path: Path) -> None:
     found = problems(tmp_path, HEAD + "fields:\n" + "".join(levels))
     assert len(found) == 1
     assert "values once its aliases are expanded (a text counting one more per 100" in found[0]
+
+
+def test_an_expression_in_a_yaml_block_is_quoted_on_one_line(tmp_path: Path) -> None:
+    """A problem is one FILE:LINE:COL line (CI annotations read them so): an expression
+    written as a YAML block is quoted with its line breaks as spaces."""
+    found = problems(
+        tmp_path,
+        HEAD
+        + "fields:\n  name: |\n    shipTo.name ||\n    uper(x)\n  two:\n    from: >-\n      a ||\n      b.[\n",
+    )
+    assert all("\n" not in problem for problem in found)
+    assert any("unknown function uper() in `shipTo.name || uper(x)`" in p for p in found)
+    assert any("invalid JMESPath expression `a || b.[`" in p for p in found)

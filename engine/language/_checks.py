@@ -245,10 +245,11 @@ class _FieldChecker:
             if name not in self.registry.function_names:
                 known = sorted(self.registry.function_names)
                 hint = _suggest(name, known)
-                message = f"unknown function {name}() in `{text}`{hint}"
+                message = f"unknown function {name}() in `{_quoted(text)}`{hint}"
                 self._problem(path, message + self._broken())
             elif (arity := self.registry.arity(name)) is not None and arity != count:
-                self._problem(path, f"{name}() takes {arity} argument(s), not {count}, in `{text}`")
+                taken = f"{name}() takes {arity} argument(s), not {count}, in `{_quoted(text)}`"
+                self._problem(path, taken)
 
     def _bad_expression(self, text: str, path: SpecPath, exc: Exception) -> None:
         position = getattr(exc, "lex_position", None)
@@ -257,8 +258,7 @@ class _FieldChecker:
         if isinstance(position, int) and mark.style in (None, "", "'", '"'):
             column += position + (1 if mark.style in ("'", '"') else 0)
         where = f" at character {position + 1}" if isinstance(position, int) else ""
-        shown = text if len(text) <= _SHOWN else f"{text[: _SHOWN - 3]}..."
-        message = f"invalid JMESPath expression `{shown}`: {_parse_reason(exc)}{where}"
+        message = f"invalid JMESPath expression `{_quoted(text)}`: {_parse_reason(exc)}{where}"
         self.found.append(
             Problem(self.document.file, mark.line, column, message, format_path(path))
         )
@@ -290,6 +290,13 @@ def expression_problems(
 
 #: how much of an invalid expression a problem quotes
 _SHOWN = 80
+
+
+def _quoted(text: str) -> str:
+    """An expression as a problem quotes it: on one line (a YAML block's line breaks and
+    indentation as single spaces: a problem is one line), cut at ``_SHOWN`` characters."""
+    shown = " ".join(text.split())
+    return shown if len(shown) <= _SHOWN else f"{shown[: _SHOWN - 3]}..."
 
 
 def _parse_reason(exc: Exception) -> str:
