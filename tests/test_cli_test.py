@@ -168,3 +168,14 @@ def test_input_files_are_read_as_map_reads_them(
         assert "note" in out + err
     else:
         assert said in out + err
+
+
+def test_an_expected_output_that_is_not_an_object_is_a_problem_of_the_file(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mapping's output is an object: ``contains: 5`` could never pass, and is said so
+    where it is written, before anything runs."""
+    path = write(folder, "\n  - name: c\n    input: {id: '1'}\n    expect: {contains: 5}\n")
+    code, out, _ = run(capsys, str(path))
+    assert code == 1
+    assert f"{path}:5:22: expected an object, not 5 (at cases[0].expect.contains)" in out
