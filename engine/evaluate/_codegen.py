@@ -169,7 +169,7 @@ class _Writer:
             body = self.object(spec.fields, "root")
             self.rules.write(fused, "root")  # gathered in their loops: reported now
             self.rules.write([rule for rule in spec.rules if rule.on == "result"], body)
-            order = self.constant(_order(spec)) if self.rules.fused else ""
+            order = self.constant(rule_order(spec)) if self.rules.fused else ""
             if self.rules.fused:  # warnings in rule order, as if no rule had been fused
                 emit.line(f"if w: w.sort(key={order})")
         with emit.block("except Exception as x:"):
@@ -937,7 +937,7 @@ def _operands(node: dict[str, Any], whole: frozenset[str] = frozenset()) -> list
     return [*_operands(left, whole), *_operands(right, whole)]
 
 
-def _order(spec: MappingSpec) -> RuleOrder:
+def rule_order(spec: MappingSpec) -> RuleOrder:
     """The sort key of violations: their rule's position (source rules, then context and
     result ones)."""
     rules = [

@@ -21,7 +21,14 @@ from fulfillmap._types import JSON
 from fulfillmap.errors import FulfillmapWarning, MappingError
 from fulfillmap.evaluate import _cache
 from fulfillmap.evaluate._rules import Violation
-from fulfillmap.evaluate._runtime import MAX_VALUES, Failure, Program, RuleFailed, Stop
+from fulfillmap.evaluate._runtime import (
+    MAX_VALUES,
+    Failure,
+    Program,
+    RuleFailed,
+    RuleOrder,
+    Stop,
+)
 from fulfillmap.evaluate._target import TargetCheck
 from fulfillmap.language._expressions import type_name
 from fulfillmap.paths import excerpt, format_path
@@ -196,31 +203,31 @@ class CompiledMapping:
         return generate(self.spec, self.registry, traced=True, max_values=self.max_values)
 
     @cached_property
-    def _loop_rules(self) -> tuple[tuple[str, ...], Program | None]:
+    def _loop_rules(self) -> tuple[tuple[str, ...], Program, RuleOrder] | None:
         """The names of the warn rules the generated function checks in an array field's
-        loop, and the function that checks them alone (None: no such rule)."""
-        from fulfillmap.evaluate._codegen import fused_source_rules, generate
+        loop, the function that checks them alone, and the order the generated function
+        reports warnings in (None: no such rule)."""
+        from fulfillmap.evaluate._codegen import fused_source_rules, generate, rule_order
 
         rules = fused_source_rules(self.spec)
         if not rules:
-            return (), None
+            return None
         program = generate(self.spec, self.registry, max_values=self.max_values, rules=rules)
-        return tuple(rule.name for rule in rules), program
+        return tuple(rule.name for rule in rules), program, rule_order(self.spec)
 
     def _every_warning(self, stop: Stop, source: Any, context: Any) -> tuple[Violation, ...]:
         """The warnings found before ``stop``, with all those of the rules checked in an
         array field's loop, which it may have left before the loop ended (or never entered):
         those rules are checked again on their own, as if no rule had been fused."""
-        names, program = self._loop_rules
-        if program is None:
+        if self._loop_rules is None:
             return tuple(stop.warnings)
+        names, program, order = self._loop_rules
         try:
             _, found = program.build(source, context)
         except Stop:  # warn rules report what they cannot check: not expected
             return tuple(stop.warnings)
-        order = {rule.name: index for index, rule in enumerate(self.spec.rules)}
         kept = [violation for violation in stop.warnings if violation.rule not in names]
-        return tuple(sorted([*kept, *found], key=lambda violation: order[violation.rule]))
+        return tuple(sorted([*kept, *found], key=order))
 
     @cached_property
     def _target(self) -> TargetCheck:
