@@ -26,6 +26,7 @@ __all__ = [
     "SpecError",
     "Step",
     "did_you_mean",
+    "line_column",
 ]
 
 
@@ -269,6 +270,12 @@ class EventError(MappingError):
         where = f" (at {self.data_path})" if self.data_path else ""
         route = f"; route defined at {self.location}" if self.location else ""
         return f"{self.reason}{where}{route}"
+
+
+def line_column(text: str, offset: int) -> tuple[int, int]:
+    """Where the character at ``offset`` of ``text`` is, as a ``Problem`` says it: its line
+    and its column, both counted from 1."""
+    return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
 
 
 def did_you_mean(word: str, choices: Sequence[str], cutoff: float = 0.6) -> str:

@@ -48,7 +48,7 @@ from itertools import accumulate
 from typing import Any
 
 import orjson
-from fulfillmap.errors import FulfillmapError
+from fulfillmap.errors import FulfillmapError, line_column
 from fulfillmap.language._limits import limits
 
 __all__ = ["check_depth", "dump_document", "dump_line", "parse_json", "parse_line"]
@@ -377,8 +377,7 @@ def _repeated(text: str, one_line: bool) -> str:
             keys = frames[-1] if frames else None
             if key_next and keys is not None:
                 if key in keys:
-                    line = text.count("\n", 0, index) + 1
-                    column = index - text.rfind("\n", 0, index)
+                    line, column = line_column(text, index)
                     where = "" if one_line else f"line {line} "
                     return (
                         f"duplicate key {json.dumps(key)} in one object (the last would win "

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from fulfillmap.errors import FulfillmapError, Problem, SpecError, did_you_mean
+from fulfillmap.errors import FulfillmapError, Problem, SpecError, did_you_mean, line_column
 from fulfillmap.language._jsonio import check_depth
 from fulfillmap.language._limits import limits
 
@@ -182,8 +182,7 @@ class NotText(FulfillmapError):
 
     def __init__(self, what: str, label: str, data: bytes, error: UnicodeDecodeError) -> None:
         before = data[: error.start].decode("utf-8")  # the bytes before the bad one are text
-        self.line = before.count("\n") + 1
-        self.column = len(before) - before.rfind("\n")
+        self.line, self.column = line_column(before, len(before))
         self.reason = f"cannot read {what}: it is not UTF-8 text (byte 0x{data[error.start]:02X})"
         super().__init__(f"{label}:{self.line}:{self.column}: {self.reason}")
 

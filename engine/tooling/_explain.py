@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from fulfillmap.errors import FulfillmapError
+from fulfillmap.errors import FulfillmapError, line_column
 from fulfillmap.language._expressions import compile_expression
 from fulfillmap.language._resources import (
     confined,
@@ -282,7 +282,8 @@ def _starts(text: str, needle: str) -> Iterator[int]:
 
 
 def _where(file: str, text: str, offset: int) -> str:
-    return f"{file or 'line'}{':' if file else ' '}{text.count(chr(10), 0, offset) + 1}"
+    line, _ = line_column(text, offset)
+    return f"{file}:{line}" if file else f"line {line}"
 
 
 def _inert(markdown: str) -> str:
