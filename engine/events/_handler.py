@@ -65,7 +65,7 @@ if TYPE_CHECKING:
     from fulfillmap.events._process import Outcome
     from fulfillmap.events._shop import RequestKind
 
-__all__ = ["ACTIONS", "Action", "Engine"]
+__all__ = ["ACTIONS", "Action", "Engine", "by_name", "mapping_files"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,7 +388,7 @@ def _load_mappings(
     """The integrator's mappings (if any), then every shipped mapping they do not override."""
     loaded: list[CompiledMapping] = []
     problems: list[Problem] = []
-    for path in _mapping_files(directory):
+    for path in mapping_files(directory):
         try:
             loaded.append(load(path, plugins=plugins))
         except SpecError as exc:
@@ -424,7 +424,9 @@ def by_name(
     return mappings, problems
 
 
-def _mapping_files(directory: Path | None) -> list[Path]:
+def mapping_files(directory: Path | None) -> list[Path]:
+    """The mapping files of an integrator's directory: its YAML files but ``routes.yaml``
+    and the mappings' test files."""
     if directory is None:
         return []
     if not directory.exists():

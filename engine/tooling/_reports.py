@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from fulfillmap.errors import FulfillmapError, Problem, SpecError
 from fulfillmap.evaluate._mapping import CompiledMapping, load, load_source
-from fulfillmap.events._handler import by_name
+from fulfillmap.events._handler import by_name, mapping_files
 from fulfillmap.language._checks import validate_document
 from fulfillmap.language._loader import parse_yaml
 from fulfillmap.language._resources import (
@@ -234,9 +234,7 @@ def _load_routes(path: Path) -> RouteTable:
 
 
 def _names_beside(path: Path) -> Iterator[str]:
-    for file in _yaml_files(path.parent):
-        if file.name == ROUTES_FILE or file.name.endswith(TEST_SUFFIX):
-            continue
+    for file in mapping_files(path.parent):
         try:
             yield load(file).name
         except FulfillmapError:  # its own problems are its own report's
