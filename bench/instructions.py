@@ -60,24 +60,13 @@ ROWS += [("cancelled", 3, 1000), ("cancelled", 50, 100)]
 
 def instructions(name: str, size: int, which: str, calls: int) -> int:
     """CPU instructions of ``calls`` calls, less those of a process that makes none."""
-    child = _CHILD.format(here=str(HERE))
+    child = [sys.executable, "-c", _CHILD.format(here=str(HERE)), name, str(size), which]
     env = {**os.environ, "FULFILLMAP_NO_CACHE": "1", "PYTHONHASHSEED": "0"}  # the same layouts
-
-    def count(times: int) -> int:
-        command = ["valgrind", "--tool=cachegrind", "--cache-sim=no"]
-        command += ["--cachegrind-out-file=/dev/null", sys.executable, "-c", child]
-        command += [name, str(size), which, str(times)]
-        done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
-        found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
-        if found is None:
-            raise SystemExit(f"no instruction count from valgrind: {done.stderr[-500:]}")
-        return int(found.group(1).replace(",", ""))
-
-    return (count(calls) - count(0)) // calls
+    return (_process([*child, str(calls)], env) - _process([*child, "0"], env)) // calls
 
 
 def _process(command: list[str], env: dict[str, str]) -> int:
-    """CPU instructions of a whole process."""
+    """CPU instructions of a whole process, under valgrind."""
     valgrind = [
         "valgrind",
         "--tool=cachegrind",
