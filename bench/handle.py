@@ -248,7 +248,8 @@ def _digits(value: Any) -> orjson.Fragment:
 def main() -> int:
     events, context_file = sys.argv[1:3]
     decimal = sys.argv[3:] == ["--decimal"]
-    read = json.JSONDecoder(parse_float=Decimal).decode if decimal else orjson.loads
+    decode = json.JSONDecoder(parse_float=Decimal).decode
+    read = (lambda line: decode(line.decode())) if decimal else orjson.loads
     default = _digits if decimal else None
     context = orjson.loads(Path(context_file).read_bytes())
     write, failed = sys.stdout.buffer.write, 0
@@ -257,8 +258,7 @@ def main() -> int:
             if not line.strip():
                 continue
             try:
-                event = read(line.decode()) if decimal else read(line)
-                write(orjson.dumps(action(event, context), default=default) + b"\n")
+                write(orjson.dumps(action(read(line), context), default=default) + b"\n")
             except ValueError as exc:  # orjson's and jsonschema-rs's errors are ValueErrors
                 failed += 1
                 print(f"LINE {number}: {exc}", file=sys.stderr)
